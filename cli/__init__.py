@@ -1,0 +1,1 @@
+"""The xorgpu command line (installed as the package xorgpu.cli)."""

@@ -1,0 +1,51 @@
+"""`xorgpu run` and `xorgpu demo`: experiments in this process, no Redis needed."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from xorgpu.backend import resolve_backend
+from xorgpu.config import Config
+from xorgpu.experiment import check_fits_in_memory, train_seeds
+from xorgpu.notebook import run_notebook
+from xorgpu.results import check_writable, save_npz
+from xorgpu.text import format_report
+
+from .options import JobSpec, job_options
+
+
+@click.command()
+@job_options
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as one JSON object.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write per-net results to FILE.npz.")
+@click.option("--processes", type=int, default=None,
+              help="Blocks trained at once on the CPU  [default: the usable CPUs].")
+def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) -> None:
+    """Train the nets in this process and print their convergence statistics."""
+    if out:
+        check_writable(out)
+    check_fits_in_memory(len(spec.seeds))
+    if processes is not None and processes < 1:
+        raise click.BadParameter("must be >= 1", param_hint="--processes")
+    backend = resolve_backend(spec.config.backend)
+    with click.progressbar(length=len(spec.seeds), label="training", file=sys.stderr) as bar:
+        results, summary = train_seeds(
+            spec.config, spec.seeds, backend, progress=bar.update,
+            processes=processes or backend.processes,
+        )
+    if out:
+        save_npz(out, results, spec.config)
+    report = summary.report(spec.config)
+    click.echo(json.dumps(report) if as_json else format_report(report))
+
+
+@click.command()
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Seed of the notebook's np.random.seed.")
+def demo(seed: int) -> None:
+    """Train the notebook's single 2-4-1 net and print what the notebook prints."""
+    defaults = Config()
+    run_notebook(seed, defaults.hidden, defaults.epochs, defaults.lr, print_fn=click.echo)

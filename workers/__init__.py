@@ -1,0 +1,1 @@
+"""Celery workers for xorgpu jobs (installed as the package xorgpu.workers)."""
