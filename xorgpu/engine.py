@@ -110,6 +110,20 @@ def train_block(params: Params, config: Config, backend: Backend) -> BlockRecord
     )
 
 
+def gradients(params: Params, backend: Backend) -> Params:
+    """dL/dw of L = 1/2 sum_p (a2_p - y_p)^2 at `params` (device arrays), as host arrays.
+
+    The same code as one step of training; tests check it against finite differences.
+    """
+    xp = backend.xp
+    buf = _Buffers.allocate(xp, params.hidden, params.nets, params.b2.dtype, momentum=False)
+    with backend.quiet():
+        _forward(xp, params, buf, _EXP_ARG_MAX[params.b2.dtype.name])
+        xp.subtract(buf.a2, buf.y, out=buf.err)
+        _backward(xp, params, buf)
+    return Params(buf.d_w1, buf.d_b1, buf.d_w2, buf.d_b2).map(backend.to_host)
+
+
 @dataclass
 class _Buffers:
     """Preallocated work arrays for one block; names follow the module docstring."""

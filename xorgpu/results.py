@@ -54,12 +54,15 @@ def load_npz(path: str | os.PathLike) -> tuple[NetResults, Config]:
 
 
 def check_writable(path: str | os.PathLike) -> None:
-    """Fail now, before any training, if `path` cannot be written."""
+    """Fail now, before any training, if `path` cannot be written; leave no file behind."""
     target = Path(path)
     if target.is_dir():
         raise ConfigError(f"cannot write {path}: it is a directory")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise ConfigError(f"cannot write {path}: no directory {folder}")
-    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
-        raise ConfigError(f"cannot write {path}: permission denied")
+    existed = target.exists()
+    try:
+        with open(target, "ab"):
+            pass
+    except OSError as error:
+        raise ConfigError(f"cannot write {path}: {error.strerror.lower()}") from None
+    if not existed:
+        target.unlink()

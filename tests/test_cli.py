@@ -1,0 +1,102 @@
+import json
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from xorgpu.cli.main import cli
+from xorgpu.config import Config, SeedRange
+from xorgpu.experiment import train_seeds
+from xorgpu.backend import numpy_backend
+from xorgpu.notebook import run_notebook
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_run_json_has_the_promised_fields():
+    result = invoke("run", "--nets", 200, "--epochs", 3000, "--json", "--backend", "numpy")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    for key in ("nets", "solved", "success_rate", "success_ci95", "epochs_to_solve", "config"):
+        assert key in report
+    assert report["nets"] == 200 and "median" in report["epochs_to_solve"]
+    low, high = report["success_ci95"]
+    assert low <= report["success_rate"] <= high
+    assert Config.from_dict(report["config"]).epochs == 3000
+
+
+def test_run_table_is_readable():
+    result = invoke("run", "--seeds", "10:60", "--epochs", 500, "--sample-every", 250)
+    assert result.exit_code == 0, result.output
+    assert "success rate" in result.stdout and "95% CI" in result.stdout and "epoch" in result.stdout
+
+
+def test_run_out_writes_the_documented_npz(tmp_path):
+    out = tmp_path / "nets.npz"
+    result = invoke("run", "--seeds", "5:25", "--epochs", 2000, "--hidden", 3, "--out", out,
+                    "--processes", 2)
+    assert result.exit_code == 0, result.output
+    with np.load(out, allow_pickle=False) as data:
+        assert data["seeds"].tolist() == list(range(5, 25))
+        assert data["outputs"].shape == (20, 4)
+        assert data["epochs_to_solve"].shape == data["final_loss"].shape == (20,)
+        config = Config.from_json(str(data["config"]))
+    assert config.hidden == 3
+    expected, _ = train_seeds(config, SeedRange(5, 25), numpy_backend())
+    with np.load(out, allow_pickle=False) as data:
+        np.testing.assert_array_equal(data["outputs"], expected.outputs)
+
+
+def test_demo_prints_what_the_notebook_prints():
+    result = invoke("demo", "--seed", 3)
+    assert result.exit_code == 0
+    lines = []
+    run_notebook(3, print_fn=lines.append)
+    assert result.stdout.splitlines() == "\n".join(lines).splitlines()
+    assert result.stdout.startswith("Epoch 0, Loss: ")
+    assert "Epoch 8000, Loss: " in result.stdout and "Predictions after training:" in result.stdout
+
+
+BAD_INPUTS = [
+    ["--nets", 0], ["--nets", -5], ["--nets", 2.5], ["--nets", "many"],
+    ["--seeds", "10"], ["--seeds", "5:2"], ["--seeds", "3:3"], ["--seeds", "a:b"],
+    ["--nets", 10, "--seeds", "0:20"], ["--hidden", 0], ["--hidden", 1.5], ["--epochs", 0],
+    ["--lr", "nan"], ["--lr", "inf"], ["--lr", -0.1], ["--momentum", 1.5],
+    ["--init", "gaussian"], ["--init", "uniform:1"], ["--criterion", "exact"],
+    ["--dtype", "float16"], ["--backend", "tpu"], ["--loss-reduction", "max"],
+    ["--out", "/nonexistent-dir/x.npz"], ["--nets", 4_000_000_000],
+]
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=lambda b: " ".join(map(str, b)))
+def test_bad_input_is_one_line_and_nonzero(bad):
+    args = list(bad) if "--nets" in bad or "--seeds" in bad else ["--nets", 10, *bad]
+    result = invoke("run", *args)
+    assert result.exit_code != 0
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("xorgpu: error: "), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unwritable_out_fails_before_training(tmp_path):
+    result = invoke("run", "--nets", 10, "--out", "/proc/xorgpu-cannot-write-here.npz")
+    assert result.exit_code != 0 and "cannot write" in result.stderr
+
+
+def test_existing_out_file_is_kept_when_the_run_fails_early(tmp_path):
+    out = tmp_path / "keep.npz"
+    out.write_bytes(b"earlier results")
+    result = invoke("run", "--nets", 0, "--out", out)
+    assert result.exit_code != 0 and out.read_bytes() == b"earlier results"
+
+
+def test_out_that_is_a_directory_is_refused(tmp_path):
+    result = invoke("run", "--nets", 10, "--out", tmp_path)
+    assert result.exit_code != 0 and "directory" in result.stderr
+
+
+def test_backend_cupy_without_gpu_is_an_error_or_works():
+    result = invoke("run", "--nets", 10, "--epochs", 10, "--backend", "cupy")
+    assert result.exit_code == 0 or "backend cupy is not available" in result.stderr

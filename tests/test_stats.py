@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+
+from xorgpu.config import Config, SeedRange
+from xorgpu.engine import BlockRecord
+from xorgpu.experiment import train_seeds
+from xorgpu.backend import numpy_backend
+from xorgpu.stats import Summary, loss_histogram, quantile_of_counts, wilson_interval
+
+
+def test_wilson_interval_hand_computed():
+    # 8 of 10: p = 0.8, z = 1.96; centre (0.8 + 0.19207)/1.38415, half-width 0.22655
+    low, high = wilson_interval(8, 10)
+    assert low == pytest.approx(0.4902, abs=1e-4) and high == pytest.approx(0.9433, abs=1e-4)
+    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(0, 10)[1] == pytest.approx(0.2775, abs=1e-4)
+    assert wilson_interval(10, 10)[1] == pytest.approx(1.0)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_quantiles_of_counts_equal_numpy_on_the_expanded_data():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        values = np.unique(rng.integers(0, 1000, size=rng.integers(1, 20)))
+        counts = rng.integers(1, 6, size=values.size)
+        expanded = np.repeat(values, counts)
+        for q in (0.0, 0.1, 0.5, 0.9, 1.0):
+            assert quantile_of_counts(values, counts, q) == pytest.approx(np.quantile(expanded, q))
+
+
+def record(ets, lost=(), diverged=(), loss=None, before=None, outputs=None):
+    n = len(ets)
+    ets = np.array(ets)
+    solved = ets >= 0
+    at_end = solved.copy()
+    at_end[list(lost)] = False
+    flags = np.zeros(n, bool)
+    flags[list(diverged)] = True
+    return BlockRecord(
+        outputs=np.array(outputs if outputs is not None else [[0.1, 0.9, 0.9, 0.1]] * n),
+        final_loss=np.array(loss if loss is not None else [0.01] * n),
+        epochs_to_solve=ets, solved_at_end=at_end, diverged=flags,
+        loss_before_end=np.array(before if before is not None else [0.02] * n),
+        loss_samples=np.zeros((0, n)),
+    )
+
+
+def test_a_hand_computed_summary():
+    rec = record(
+        ets=[10, 20, 30, 40, -1, -1, -1],
+        lost=[3], diverged=[6],
+        loss=[0.01, 0.01, 0.01, 0.2, 0.25, 0.1, np.nan],
+        before=[0.02, 0.02, 0.02, 0.2, 0.25, 0.2, np.nan],
+        outputs=[[0.1, 0.9, 0.9, 0.1]] * 4 + [[0.5, 0.5, 0.5, 0.5], [0.1, 0.9, 0.4, 0.1], [0, 0, 0, 0]],
+    )
+    report = Summary.of_block(rec).report(Config())
+    assert report["nets"] == 7 and report["solved"] == 4
+    assert report["success_rate"] == pytest.approx(4 / 7)
+    assert report["epochs_to_solve"] == {"min": 10, "p10": 13.0, "median": 25.0, "p90": 37.0,
+                                         "max": 40, "mean": 25.0}
+    failures = report["failures"]
+    assert failures["unsolved"] == 3 and failures["diverged"] == 1
+    assert failures["plateau"] == 1 and failures["still_improving"] == 1  # 0.25 flat; 0.2 -> 0.1
+    assert failures["patterns_wrong"] == {"1": 1, "4": 1}  # net 4: an output of 0.5 is wrong
+    assert failures["solved_then_lost"] == 1
+    assert report["final_loss"]["median"] == pytest.approx(0.01, rel=0.13)
+
+
+def test_loss_histogram_bins_and_nan():
+    counts = loss_histogram(np.array([0.0, 1e-30, 1e-3, 1e-3, 0.5, 1.0, np.nan]))
+    assert counts.sum() == 6 and counts[0] == 2 and counts[-1] == 1
+
+
+def test_merged_pieces_equal_the_whole():
+    config = Config(epochs=1500, sample_every=500)
+    _, whole = train_seeds(config, SeedRange(0, 600), numpy_backend(), block_nets=600)
+    merged = Summary()
+    for part in SeedRange(0, 600).split(97):
+        _, piece = train_seeds(config, part, numpy_backend())
+        merged = merged.merge(piece)
+    assert merged.to_state() == whole.to_state()
+    assert merged.report(config) == whole.report(config)
+    assert Summary.from_state(whole.to_state()).report(config) == whole.report(config)
