@@ -37,7 +37,8 @@ def train_seeds(
     `if __name__ == "__main__":`.
     """
     backend = backend or resolve_backend(config.backend)
-    blocks = seeds.split(block_nets or backend.block_nets)
+    block_nets = block_nets or min(backend.block_nets, -(-len(seeds) // processes))
+    blocks = seeds.split(block_nets)
     processes = min(processes, len(blocks))
     parts: list[NetResults] = []
     summary = Summary()
