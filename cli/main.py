@@ -8,8 +8,10 @@ from typing import Any
 import click
 
 from xorgpu.config import ConfigError
+from xorgpu.store import ServiceError
 
 from .local import demo, run
+from .service import cancel, jobs, results, stats, status, submit, worker
 
 
 class OneLineErrors(click.Group):
@@ -25,6 +27,8 @@ class OneLineErrors(click.Group):
             _fail(error.format_message(), error.exit_code)
         except ConfigError as error:
             _fail(str(error), 2)
+        except ServiceError as error:
+            _fail(str(error), 1)
         except (click.exceptions.Abort, KeyboardInterrupt):
             _fail("interrupted", 130)
 
@@ -40,8 +44,8 @@ def cli() -> None:
     """How, and how often, does backpropagation solve XOR?"""
 
 
-cli.add_command(run)
-cli.add_command(demo)
+for command in (run, demo, submit, status, stats, results, jobs, cancel, worker):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -1,0 +1,191 @@
+"""Service commands: submit jobs to Celery workers and read their results from Redis."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+import time
+from typing import Any, Callable
+
+import click
+
+from xorgpu.results import check_writable, save_npz
+from xorgpu.service import (
+    DEFAULT_QUEUE, DEFAULT_TTL, check_chunk_size, job_report, job_results, submit as submit_job,
+    wait_for,
+)
+from xorgpu.store import Job, JobStore, ServiceError
+from xorgpu.text import format_report
+
+from .options import JobSpec, job_options
+
+DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+
+
+def redis_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--redis-url", envvar="XORGPU_REDIS_URL", default=DEFAULT_REDIS_URL, show_default=True,
+        help="Broker and store; a password goes in the URL (env XORGPU_REDIS_URL).",
+    )(command)
+
+
+@click.command()
+@job_options
+@click.option("--chunk-size", type=int, default=None,
+              help="Nets per task  [default: about 3e7 net-epochs per chunk].")
+@click.option("--queue", default=DEFAULT_QUEUE, show_default=True, help="Celery queue for the chunks.")
+@click.option("--ttl", type=int, default=DEFAULT_TTL, show_default=True,
+              help="Seconds the job's keys live after its last write.")
+@click.option("--wait", is_flag=True, help="Wait for the job, then print its statistics.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@redis_option
+def submit(spec: JobSpec, chunk_size: int | None, queue: str, ttl: int, wait: bool,
+           as_json: bool, redis_url: str) -> None:
+    """Submit a job to the Celery workers; print its id (or, with --wait, its statistics)."""
+    from xorgpu.workers.app import enqueue_chunk, make_app  # noqa: PLC0415 (Celery loads slowly)
+
+    check_chunk_size(chunk_size)
+    store = JobStore.from_url(redis_url)
+    app = make_app(redis_url)
+
+    def enqueue(job_id: str, index: int, seeds: Any, queue_name: str) -> None:
+        enqueue_chunk(app, job_id, index, seeds.start, seeds.stop, queue_name)
+
+    job = submit_job(store, spec.config, spec.seeds, enqueue, chunk_size, queue, ttl)
+    if not wait:
+        click.echo(json.dumps({"job_id": job.id}) if as_json else job.id)
+        return
+    job = _wait_with_bar(store, job)
+    if job.state != "done":
+        raise ServiceError(f"job {job.id} ended {job.state}{': ' + job.error if job.error else ''}")
+    _print_report(job_report(store, job), as_json)
+
+
+@click.command()
+@click.argument("job_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--watch", is_flag=True, help="Refresh until the job ends.")
+@redis_option
+def status(job_id: str, as_json: bool, watch: bool, redis_url: str) -> None:
+    """State, progress and ETA of a job."""
+    store = JobStore.from_url(redis_url)
+    while True:
+        job = store.get_job(job_id)
+        info = _status(job)
+        click.echo(json.dumps(info) if as_json else _status_line(info))
+        if not watch or job.state in ("done", "failed", "cancelled"):
+            return
+        time.sleep(1)
+
+
+@click.command()
+@click.argument("job_id")
+@click.option("--json", "as_json", is_flag=True)
+@redis_option
+def stats(job_id: str, as_json: bool, redis_url: str) -> None:
+    """Convergence statistics of a job (of its chunks so far, if it is not done)."""
+    store = JobStore.from_url(redis_url)
+    job = store.get_job(job_id)
+    report = job_report(store, job)
+    if not as_json and job.state != "done":
+        click.echo(f"job {job.id} is {job.state}: {job.nets_done} of {job.nets_total} nets so far", err=True)
+    _print_report(report, as_json)
+
+
+@click.command()
+@click.argument("job_id")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="FILE.npz to write.")
+@redis_option
+def results(job_id: str, out: str, redis_url: str) -> None:
+    """Write every net's results to FILE.npz (the format of `run --out`)."""
+    check_writable(out)
+    store = JobStore.from_url(redis_url)
+    job = store.get_job(job_id)
+    save_npz(out, job_results(store, job), job.config)
+    click.echo(f"wrote {job.nets_total} nets to {out}")
+
+
+@click.command()
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@redis_option
+def jobs(limit: int, as_json: bool, redis_url: str) -> None:
+    """Recent jobs, newest first."""
+    store = JobStore.from_url(redis_url)
+    infos = [_status(job) for job in store.recent_jobs(limit)]
+    if as_json:
+        click.echo(json.dumps(infos))
+        return
+    for info in infos:
+        click.echo(_status_line(info))
+
+
+@click.command()
+@click.argument("job_id")
+@redis_option
+def cancel(job_id: str, redis_url: str) -> None:
+    """Cancel a job: chunks not yet started are skipped."""
+    state = JobStore.from_url(redis_url).cancel(job_id)
+    click.echo(f"job {job_id} is {state}")
+
+
+@click.command()
+@click.option("--concurrency", type=click.IntRange(1), default=None,
+              help="Pool processes  [default: the CPUs; use 1 per GPU].")
+@click.option("--hostname", default=None, help="Worker node name (default: celery@HOST).")
+@click.option("--queues", default=DEFAULT_QUEUE, show_default=True, help="Comma-separated queues.")
+@click.option("--loglevel", default="INFO", show_default=True)
+@redis_option
+def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel: str, redis_url: str) -> None:
+    """Start a Celery worker that trains chunks (prefork pool; CUDA starts in its children)."""
+    JobStore.from_url(redis_url)  # a clear error now rather than a retry loop
+    os.environ["XORGPU_REDIS_URL"] = redis_url  # for the tasks' store in the pool processes
+    from xorgpu.workers.app import make_app  # noqa: PLC0415
+
+    argv = ["worker", f"--loglevel={loglevel}", "--pool=prefork", f"--queues={queues}"]
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    if hostname:
+        argv.append(f"--hostname={hostname}")
+    make_app(redis_url).worker_main(argv=argv)
+
+
+def _wait_with_bar(store: JobStore, job: Job) -> Job:
+    with click.progressbar(length=job.nets_total, label=f"job {job.id}", file=sys.stderr) as bar:
+        shown = [0]
+
+        def advance(current: Job) -> None:
+            bar.update(current.nets_done - shown[0])
+            shown[0] = current.nets_done
+
+        return wait_for(store, job.id, advance)
+
+
+def _status(job: Job) -> dict[str, Any]:
+    now = job.finished or time.time()
+    elapsed = now - (job.started or job.created)
+    eta = None
+    if job.state == "running" and job.nets_done:
+        eta = elapsed * (job.nets_total - job.nets_done) / job.nets_done
+    return {
+        "job_id": job.id, "state": job.state, "nets_done": job.nets_done, "nets_total": job.nets_total,
+        "chunks_done": job.chunks_done, "chunks_total": job.chunks_total,
+        "created": datetime.datetime.fromtimestamp(job.created).isoformat(timespec="seconds"),
+        "elapsed_s": round(elapsed, 1), "eta_s": None if eta is None else round(eta, 1),
+        "queue": job.queue, "error": job.error or None,
+    }
+
+
+def _status_line(info: dict[str, Any]) -> str:
+    eta = f", ETA {info['eta_s']:.0f} s" if info["eta_s"] is not None else ""
+    error = f", error: {info['error']}" if info["error"] else ""
+    return (f"{info['job_id']}  {info['state']:<9}  {info['nets_done']}/{info['nets_total']} nets, "
+            f"{info['chunks_done']}/{info['chunks_total']} chunks, created {info['created']}, "
+            f"{info['elapsed_s']:.0f} s{eta}{error}")
+
+
+def _print_report(report: dict[str, Any], as_json: bool) -> None:
+    click.echo(json.dumps(report) if as_json else f"job {report['job_id']} ({report['state']})\n"
+               + format_report(report))

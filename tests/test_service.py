@@ -1,0 +1,236 @@
+"""The service end to end: real redis-server, real Celery worker processes, the real CLI."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from xorgpu.backend import numpy_backend
+from xorgpu.cli.main import cli
+from xorgpu.config import Config, SeedRange
+from xorgpu.experiment import train_seeds
+from xorgpu.service import job_results, run_chunk, submit, wait_for
+from xorgpu.store import JobStore
+
+from .service_helpers import RedisServer, Worker, free_port
+
+pytestmark = pytest.mark.timeout(420)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_worker(redis_server, tmp_path):
+    started = []
+
+    def start(name: str, concurrency: int = 1, visibility_timeout: int = 10, url: str | None = None):
+        worker = Worker(url or redis_server.url, name, tmp_path, concurrency, visibility_timeout)
+        started.append(worker)
+        return worker.wait_ready()
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def xorgpu(*args, url=None):
+    extra = ["--redis-url", url] if url else []
+    return CliRunner().invoke(cli, [str(a) for a in args] + extra)
+
+
+def local_report(config: Config, seeds: SeedRange) -> tuple[dict, object]:
+    results, summary = train_seeds(config, seeds, numpy_backend())
+    return summary.report(config), results
+
+
+def assert_every_net_once(store: JobStore, job_id: str, config: Config, seeds: SeedRange) -> None:
+    job = store.get_job(job_id)
+    assert job.state == "done"
+    assert job.nets_done == len(seeds) and job.chunks_done == job.chunks_total
+    assert sorted(store.chunk_records(job_id)) == list(range(job.chunks_total))
+    expected_report, expected = local_report(config, seeds)
+    got = job_results(store, job)
+    assert got.seeds.tolist() == list(range(seeds.start, seeds.stop))
+    np.testing.assert_array_equal(got.outputs, expected.outputs)
+    np.testing.assert_array_equal(got.epochs_to_solve, expected.epochs_to_solve)
+    report = xorgpu("stats", job_id, "--json", url=store.url)
+    assert {k: v for k, v in json.loads(report.stdout).items() if k not in ("job_id", "state")} == expected_report
+
+
+def test_submit_wait_equals_the_local_run(redis_server, start_worker, tmp_path):
+    start_worker("solo", concurrency=2)
+    args = ["--seeds", "100:700", "--epochs", 1500, "--hidden", 3, "--backend", "numpy"]
+    submitted = xorgpu("submit", *args, "--chunk-size", 137, "--wait", "--json", url=redis_server.url)
+    assert submitted.exit_code == 0, submitted.output
+    report = json.loads(submitted.stdout)
+    local = xorgpu("run", *args, "--json")
+    assert {k: v for k, v in report.items() if k not in ("job_id", "state")} == json.loads(local.stdout)
+
+    out, local_out = tmp_path / "job.npz", tmp_path / "local.npz"
+    assert xorgpu("results", report["job_id"], "--out", out, url=redis_server.url).exit_code == 0
+    assert xorgpu("run", *args, "--out", local_out).exit_code == 0
+    with np.load(out, allow_pickle=False) as job, np.load(local_out, allow_pickle=False) as run:
+        for name in ("seeds", "outputs", "epochs_to_solve", "final_loss", "diverged", "config"):
+            np.testing.assert_array_equal(job[name], run[name], err_msg=name)
+
+    status = json.loads(xorgpu("status", report["job_id"], "--json", url=redis_server.url).stdout)
+    assert status["state"] == "done" and status["nets_done"] == 600 and status["chunks_total"] == 5
+    listed = xorgpu("jobs", url=redis_server.url)
+    assert report["job_id"] in listed.stdout and "done" in listed.stdout
+
+
+def test_chunk_records_say_who_trained_them(redis_server, start_worker):
+    start_worker("w1")
+    start_worker("w2")
+    store = JobStore.from_url(redis_server.url)
+    job_id = json.loads(xorgpu("submit", "--nets", 16000, "--epochs", 300, "--chunk-size", 1000,
+                               "--json", url=redis_server.url).stdout)["job_id"]
+    wait_for(store, job_id, timeout=300)
+    records = store.chunk_records(job_id).values()
+    assert {r["worker"].split("@")[0] for r in records} == {"w1", "w2"}  # both shared the job
+    assert all(r["backend"] == "numpy" and r["device"].startswith("cpu") and r["host"] for r in records)
+    assert_every_net_once(store, job_id, Config(epochs=300, backend="auto"), SeedRange(0, 16000))
+
+
+def test_sigkilled_worker_loses_nothing_and_counts_nothing_twice(redis_server, start_worker):
+    doomed = start_worker("doomed", visibility_timeout=5)
+    store = JobStore.from_url(redis_server.url)
+    config = Config(epochs=2000)
+    job_id = json.loads(xorgpu("submit", "--nets", 12000, "--epochs", 2000, "--chunk-size", 1500,
+                               "--json", url=redis_server.url).stdout)["job_id"]
+    deadline = time.monotonic() + 120
+    while store.get_job(job_id).chunks_done < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.4)  # mid-chunk
+    doomed.kill()
+    assert store.get_job(job_id).state == "running"
+    start_worker("fresh", visibility_timeout=5)
+    wait_for(store, job_id, timeout=300)
+    assert_every_net_once(store, job_id, config, SeedRange(0, 12000))
+
+
+def test_a_chunk_delivered_twice_counts_once(redis_server):
+    store = JobStore.from_url(redis_server.url)
+    config = Config(epochs=200)
+    job = submit(store, config, SeedRange(0, 300), enqueue=lambda *args: None, chunk_size=100)
+    first = run_chunk(store, job.id, 1, SeedRange(100, 200))
+    again = run_chunk(store, job.id, 1, SeedRange(100, 200))
+    assert first["counted"] is True and again["skipped"] == "duplicate"
+    # Two deliveries that both trained before either recorded: the store still counts one.
+    results, summary = train_seeds(config, SeedRange(200, 300), numpy_backend())
+    record = {"seeds": "200:300", "summary": summary.to_state()}
+    assert store.record_chunk(job, 2, record, results) is True
+    assert store.record_chunk(job, 2, record, results) is False
+    job = store.get_job(job.id)
+    assert (job.chunks_done, job.nets_done, job.state) == (2, 200, "running")
+    run_chunk(store, job.id, 0, SeedRange(0, 100))
+    assert_every_net_once(store, job.id, config, SeedRange(0, 300))
+
+
+def test_job_survives_a_redis_restart_from_its_aof(redis_server, start_worker):
+    start_worker("steady", visibility_timeout=5)
+    store = JobStore.from_url(redis_server.url)
+    config = Config(epochs=2000)
+    job_id = json.loads(xorgpu("submit", "--nets", 12000, "--epochs", 2000, "--chunk-size", 1500,
+                               "--json", url=redis_server.url).stdout)["job_id"]
+    deadline = time.monotonic() + 120
+    while store.get_job(job_id).chunks_done < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    redis_server.stop()
+    time.sleep(1)
+    redis_server.start()
+    wait_for(store, job_id, timeout=300)
+    assert_every_net_once(store, job_id, config, SeedRange(0, 12000))
+
+
+def test_cancel_stops_remaining_chunks(redis_server, start_worker):
+    start_worker("w")
+    store = JobStore.from_url(redis_server.url)
+    job_id = xorgpu("submit", "--nets", 40000, "--epochs", 1000, "--chunk-size", 1000,
+                    url=redis_server.url).stdout.strip()
+    while store.get_job(job_id).chunks_done < 1:
+        time.sleep(0.05)
+    cancelled = xorgpu("cancel", job_id, url=redis_server.url)
+    assert cancelled.exit_code == 0 and "cancelled" in cancelled.stdout
+    done_then = store.get_job(job_id).chunks_done
+    time.sleep(3)  # the worker drains the queue, skipping every chunk
+    job = store.get_job(job_id)
+    assert job.state == "cancelled" and job.chunks_done <= done_then + 1 < job.chunks_total
+    status = json.loads(xorgpu("status", job_id, "--json", url=redis_server.url).stdout)
+    assert status["state"] == "cancelled"
+    waited = xorgpu("results", job_id, "--out", "/tmp/never.npz", url=redis_server.url)
+    assert waited.exit_code == 1 and "cancelled" in waited.stderr
+
+
+def test_jobs_expire_after_their_ttl(redis_server):
+    job_id = xorgpu("submit", "--nets", 10, "--ttl", 1, url=redis_server.url).stdout.strip()
+    assert xorgpu("status", job_id, url=redis_server.url).exit_code == 0
+    time.sleep(2.2)
+    gone = xorgpu("status", job_id, url=redis_server.url)
+    assert gone.exit_code == 1 and "unknown job" in gone.stderr
+    assert job_id not in xorgpu("jobs", url=redis_server.url).stdout
+    assert not [k for k in redis_server.client().keys("xorgpu:*") if job_id.encode() in k]
+
+
+def test_pickle_messages_are_refused(redis_server, start_worker):
+    worker = start_worker("strict")
+    store = JobStore.from_url(redis_server.url)
+    job = submit(store, Config(epochs=10), SeedRange(0, 10), enqueue=lambda *args: None)
+    from xorgpu.workers.app import make_app  # noqa: PLC0415
+
+    make_app(redis_server.url).send_task("xorgpu.train_chunk", args=[job.id, 0, 0, 10],
+                                         serializer="pickle", queue="xorgpu")
+    deadline = time.monotonic() + 30
+    while b"ContentDisallowed" not in worker.log.read_bytes() and b"Refusing" not in worker.log.read_bytes():
+        assert time.monotonic() < deadline, worker.log.read_text()[-2000:]
+        time.sleep(0.1)
+    assert store.get_job(job.id).chunks_done == 0
+
+
+def one_line_error(result) -> str:
+    assert result.exit_code != 0 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("xorgpu: error: "), result.stderr
+    return lines[0]
+
+
+def test_unreachable_redis_is_one_line():
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    for args in (["submit", "--nets", 10], ["status", "abc"], ["jobs"], ["worker"]):
+        assert "cannot reach Redis" in one_line_error(xorgpu(*args, url=url))
+
+
+def test_password_problems_are_one_line(tmp_path):
+    server = RedisServer(tmp_path, password="s3cret").start()
+    try:
+        wrong = one_line_error(xorgpu("jobs", url=server.url.replace("s3cret", "nope")))
+        assert "refused the password" in wrong and "nope" not in wrong
+        missing = one_line_error(xorgpu("jobs", url=server.url.replace(":s3cret@", "")))
+        assert "needs a password" in missing
+        assert xorgpu("jobs", url=server.url).exit_code == 0
+    finally:
+        server.stop()
+
+
+def test_bad_service_input_is_one_line(redis_server):
+    url = redis_server.url
+    for args in (["status", "nosuchjob"], ["stats", "nosuchjob"], ["cancel", "nosuchjob"],
+                 ["results", "nosuchjob", "--out", "/tmp/x.npz"]):
+        assert "unknown job" in one_line_error(xorgpu(*args, url=url))
+    one_line_error(xorgpu("submit", "--nets", 10, "--chunk-size", 0, url=url))
+    one_line_error(xorgpu("submit", "--nets", 0, url=url))
+    one_line_error(xorgpu("submit", "--seeds", "9:3", url=url))
+    job_id = xorgpu("submit", "--nets", 10, url=url).stdout.strip()  # no worker runs it
+    assert "queued" in one_line_error(xorgpu("results", job_id, "--out", "/tmp/x.npz", url=url))
+    assert redis_server.client().keys("xorgpu:job:*")  # nothing lost

@@ -1,0 +1,72 @@
+"""The Celery app: all of the service's wiring and configuration, and nothing else.
+
+Environment:
+    XORGPU_REDIS_URL            broker and result store (default redis://localhost:6379/0;
+                                a password goes in the URL: redis://:PASSWORD@host:6379/0)
+    XORGPU_VISIBILITY_TIMEOUT   seconds before Redis hands an unacknowledged chunk to
+                                another worker (default 3600)
+
+Reliability: tasks are acknowledged late (after the chunk is recorded), a task whose pool
+process dies is re-queued at once (`task_reject_on_worker_lost`), and a worker takes one
+task at a time (`worker_prefetch_multiplier=1`). If a whole worker dies (SIGKILL, lost
+machine), its chunk returns to the queue once the visibility timeout has passed, at the
+next sweep for unacknowledged messages (every min(10, timeout/2) s) of a running worker. The trade-off: a short timeout brings a dead
+worker's chunk back sooner, but a chunk that runs longer than the timeout is handed out a
+second time while it still runs. That is harmless here (a chunk is recorded at most once,
+atomically) but wastes work: keep the timeout well above a chunk's run time.
+
+Only JSON is accepted: a pickled message is refused.
+
+GPU workers: the pool is prefork, and CuPy is imported (and CUDA initialised) only inside
+the pool's child processes, when a task first resolves its backend, never in the parent
+before it forks. Run one GPU worker process per GPU (`--concurrency 1`).
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+DEFAULT_VISIBILITY_TIMEOUT = 3600
+
+
+def make_app(redis_url: str | None = None) -> Celery:
+    url = redis_url or os.environ.get("XORGPU_REDIS_URL", DEFAULT_REDIS_URL)
+    visibility = int(os.environ.get("XORGPU_VISIBILITY_TIMEOUT", DEFAULT_VISIBILITY_TIMEOUT))
+    transport = {
+        "visibility_timeout": visibility,
+        # kombu looks for timed-out unacknowledged messages every interval * throttle seconds
+        # (100 s by default); sweep every few seconds instead so a dead worker's chunk
+        # returns about one visibility timeout after its death. A sweep is one small query.
+        "unacked_restore_interval": max(1, min(10, visibility // 2)),
+        "unacked_restore_throttle": 1,
+    }
+    app = Celery("xorgpu", broker=url, backend=url, include=["xorgpu.workers.tasks"])
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        result_accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,  # results live in the job store (xorgpu.store)
+        task_default_queue="xorgpu",
+        broker_transport_options=transport,
+        result_backend_transport_options={"visibility_timeout": visibility},
+        broker_connection_retry_on_startup=True,
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+        worker_hijack_root_logger=False,
+    )
+    return app
+
+
+app = make_app()
+
+
+def enqueue_chunk(app: Celery, job_id: str, index: int, start: int, stop: int, queue: str) -> None:
+    """Send one chunk's task by name, so senders need not import the task code."""
+    app.send_task("xorgpu.train_chunk", args=[job_id, index, start, stop], queue=queue,
+                  task_id=f"{job_id}-{index}")
