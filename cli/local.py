@@ -9,6 +9,7 @@ import click
 
 from xorgpu.backend import resolve_backend
 from xorgpu.config import Config
+from xorgpu.engines import select_engine
 from xorgpu.experiment import check_fits_in_memory, train_seeds
 from xorgpu.notebook import run_notebook
 from xorgpu.results import check_writable, save_npz
@@ -22,7 +23,8 @@ from .options import JobSpec, job_options
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as one JSON object.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write per-net results to FILE.npz.")
 @click.option("--processes", type=int, default=None,
-              help="Blocks trained at once on the CPU  [default: the usable CPUs].")
+              help="Blocks trained at once in processes  [default: the usable CPUs for the "
+                   "array engine on NumPy; the fused engine uses threads itself].")
 def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) -> None:
     """Train the nets in this process and print their convergence statistics."""
     if out:
@@ -31,10 +33,10 @@ def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) ->
     if processes is not None and processes < 1:
         raise click.BadParameter("must be >= 1", param_hint="--processes")
     backend = resolve_backend(spec.config.backend)
+    select_engine(spec.config, backend)  # an unavailable engine is an error before any work
     with click.progressbar(length=len(spec.seeds), label="training", file=sys.stderr) as bar:
         results, summary = train_seeds(
-            spec.config, spec.seeds, backend, progress=bar.update,
-            processes=processes or backend.processes,
+            spec.config, spec.seeds, backend, progress=bar.update, processes=processes
         )
     if out:
         save_npz(out, results, spec.config)

@@ -9,7 +9,7 @@ from typing import Any, Callable
 import click
 
 from xorgpu.backend import default_backend_name
-from xorgpu.config import BACKENDS, DTYPES, LOSS_REDUCTIONS, Config, SeedRange
+from xorgpu.config import BACKENDS, DTYPES, ENGINES, LOSS_REDUCTIONS, Config, SeedRange
 
 DEFAULTS = Config.__dataclass_fields__
 
@@ -48,6 +48,8 @@ def job_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--dtype", type=click.Choice(DTYPES), default=_default("dtype"), show_default=True),
         click.option("--backend", type=click.Choice(BACKENDS), default=None,
                      help="auto | numpy | cupy  [default: $XORGPU_BACKEND or auto]"),
+        click.option("--engine", type=click.Choice(ENGINES), default=_default("engine"), show_default=True,
+                     help="array: the readable reference; fused: one compiled kernel (numba / CUDA)."),
         click.option("--sample-every", type=int, default=_default("sample_every"), show_default=True,
                      help="Record loss percentiles every k epochs (0: off)."),
     ]

@@ -22,7 +22,7 @@ from xorgpu.backend import Backend
 
 CUPY_FUNCTIONS = {
     # creation and transfer
-    "empty", "zeros", "asarray",
+    "empty", "zeros", "asarray", "arange",
     # ufuncs (cupy.ufunc supports out=)
     "add", "subtract", "multiply", "divide", "negative", "minimum", "exp", "abs", "less",
     "logical_or", "logical_not", "logical_and", "isfinite",
@@ -79,6 +79,7 @@ class DeviceArray:
     __add__, __sub__, __mul__, __truediv__ = map(_binary, (np.add, np.subtract, np.multiply, np.divide))
     __radd__, __rsub__, __rmul__, __rtruediv__ = map(_reflected, (np.add, np.subtract, np.multiply, np.divide))
     __and__, __or__ = _binary(np.logical_and), _binary(np.logical_or)
+    __xor__, __rshift__ = _binary(np.bitwise_xor), _binary(np.right_shift)
     __lt__, __le__, __gt__, __ge__ = map(_binary, (np.less, np.less_equal, np.greater, np.greater_equal))
     __eq__, __ne__ = _binary(np.equal), _binary(np.not_equal)  # type: ignore[assignment]
     __hash__ = None  # type: ignore[assignment]
@@ -130,6 +131,8 @@ class StrictNamespace:
         def call(*args: Any, **kwargs: Any) -> Any:
             if name == "asarray":
                 return DeviceArray(np.array(args[0], *args[1:], **kwargs))
+            if name == "arange":
+                return DeviceArray(np.arange(*args, **kwargs))
             out = kwargs.get("out")
             if out is not None and not isinstance(out, DeviceArray):
                 raise TypeError(f"xp.{name}: out= must be a device array")

@@ -29,8 +29,11 @@ def test_patterns_are_the_notebooks():
     assert np.array_equal(np.array(PATTERNS), X)
 
 
-def test_each_net_equals_the_notebooks_code(backend):
-    config = Config(init="notebook", backend="numpy")
+@pytest.mark.parametrize("engine", ["array", "fused"])
+def test_each_net_equals_the_notebooks_code(backend, engine):
+    if engine == "fused" and backend.name == "strict-numpy":
+        pytest.skip("no fused engine on the stand-in")
+    config = Config(init="notebook", engine=engine)
     results, _ = train_seeds(config, SeedRange(0, 43), backend)
     for seed in NOTEBOOK_SEEDS:
         expected = notebook_net(seed)

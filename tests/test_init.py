@@ -60,3 +60,15 @@ def test_float32_weights_are_the_float64_ones_truncated():
     w32 = initial_params(InitScheme("counter"), np.arange(1000), 4, "float32").w1
     assert w32.max() < 1
     assert np.abs(w64 - w32).max() < 2**-24
+
+
+@pytest.mark.parametrize("scheme", ["counter", "uniform:-0.5:0.5", "notebook"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_init_on_the_device_gives_the_same_bits(backend, scheme, dtype):
+    seeds = np.arange(1000, 3000)
+    host = initial_params(InitScheme.parse(scheme), seeds, 3, dtype)
+    device = initial_params(InitScheme.parse(scheme), seeds, 3, dtype, backend.xp)
+    for name in ("w1", "b1", "w2", "b2"):
+        got = backend.to_host(getattr(device, name))
+        assert got.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(got, getattr(host, name))

@@ -21,6 +21,7 @@ class ConfigError(ValueError):
 LOSS_REDUCTIONS = ("sum", "mean")
 DTYPES = ("float64", "float32")
 BACKENDS = ("auto", "numpy", "cupy")
+ENGINES = ("auto", "array", "fused")
 MAX_SEED = 2**32  # np.random.seed accepts [0, 2**32); every init scheme uses the same range
 
 
@@ -82,6 +83,7 @@ class Config:
     dtype: str = "float64"  # float64 | float32
     backend: str = "auto"  # auto | numpy | cupy (auto: CuPy when a CUDA device exists)
     sample_every: int = 0  # record loss percentiles every k epochs (0: off)
+    engine: str = "auto"  # auto | array | fused (auto: fused where the backend has one)
 
     def __post_init__(self) -> None:
         _check_int("hidden", self.hidden, minimum=1)
@@ -96,6 +98,7 @@ class Config:
         _check_choice("loss_reduction", self.loss_reduction, LOSS_REDUCTIONS)
         _check_choice("dtype", self.dtype, DTYPES)
         _check_choice("backend", self.backend, BACKENDS)
+        _check_choice("engine", self.engine, ENGINES)
         self.init_scheme  # noqa: B018  (parse now so a bad value fails at construction)
         self.success
 

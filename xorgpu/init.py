@@ -30,20 +30,25 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _SALT = np.uint64(0x5851F42D4C957F2D)  # separates xorgpu's stream from other splitmix64 users
 
 
-def initial_params(scheme: InitScheme, seeds: np.ndarray, hidden: int, dtype: str) -> Params:
-    """Initial weights of the nets with the given seeds, as host arrays of `dtype`."""
-    seeds = np.asarray(seeds, dtype=np.int64)
+def initial_params(scheme: InitScheme, seeds: np.ndarray, hidden: int, dtype: str, xp=np) -> Params:
+    """Initial weights of the nets with the given seeds, as arrays of `dtype` on `xp`.
+
+    The counter schemes are integer arithmetic and exact conversions, so they give the
+    same bits computed by NumPy or, straight on the device, by CuPy.
+    """
     if scheme.kind == "notebook":
-        return _notebook_params(seeds, hidden).map(lambda a: a.astype(dtype))
+        host = _notebook_params(np.asarray(seeds, dtype=np.int64), hidden)
+        return host.map(lambda a: xp.asarray(a.astype(dtype)))
+    seeds = xp.asarray(seeds, dtype=np.int64)
     counts = {"w1": 2 * hidden, "b1": hidden, "w2": hidden, "b2": 1}
     first = {"w1": 0, "b1": 2 * hidden, "w2": 3 * hidden, "b2": 4 * hidden}
     draw_biases = scheme.kind == "uniform"
     arrays = {}
     for name, count in counts.items():
         if name in ("b1", "b2") and not draw_biases:
-            arrays[name] = np.zeros((count, seeds.size), dtype=dtype)
+            arrays[name] = xp.zeros((count, seeds.size), dtype=dtype)
             continue
-        u = counter_uniform(seeds, np.arange(first[name], first[name] + count), dtype)
+        u = counter_uniform(seeds, xp.arange(first[name], first[name] + count), dtype)
         arrays[name] = _scale(u, scheme.low, scheme.high)  # (count, n)
     return Params(
         w1=arrays["w1"].reshape(2, hidden, seeds.size),
@@ -59,7 +64,7 @@ def counter_uniform(seeds: np.ndarray, indices: np.ndarray, dtype: str) -> np.nd
     counter = (indices.astype(np.uint64) + np.uint64(1)) * _GOLDEN  # (P,)
     bits = _splitmix64(key[None, :] + counter[:, None])  # (P, n)
     mantissa = 53 if dtype == "float64" else 24
-    return (bits >> np.uint64(64 - mantissa)).astype(dtype) * np.asarray(2.0**-mantissa, dtype=dtype)
+    return (bits >> np.uint64(64 - mantissa)).astype(dtype) * np.dtype(dtype).type(2.0**-mantissa)
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
@@ -73,9 +78,12 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
 def _scale(u: np.ndarray, low: float, high: float) -> np.ndarray:
     if (low, high) == (0.0, 1.0):
         return u
-    values = u * u.dtype.type(high - low) + u.dtype.type(low)
+    real = u.dtype.type
+    values = u * real(high - low) + real(low)
     # Rounding can land exactly on `high`; keep the interval half-open.
-    return np.minimum(values, np.nextafter(u.dtype.type(high), u.dtype.type(low)))
+    below_high = np.nextafter(real(high), real(low))  # a host scalar
+    values[values > below_high] = below_high
+    return values
 
 
 def _notebook_params(seeds: np.ndarray, hidden: int) -> Params:
