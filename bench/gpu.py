@@ -21,13 +21,7 @@ from xorgpu.config import Config, SeedRange
 from xorgpu.experiment import train_seeds
 from xorgpu.init import initial_params
 
-ENGINES = ["array"]
-try:  # the fused engines, where this version has them
-    from xorgpu.fused import available_engines  # noqa: F401
-
-    ENGINES = ["array", "fused"]
-except ImportError:
-    pass
+ENGINES = ["array", "fused"]
 
 
 def timed(fn, repeat: int) -> tuple[float, float]:
@@ -43,6 +37,13 @@ def timed(fn, repeat: int) -> tuple[float, float]:
     return times[0], statistics.median(times[1:])
 
 
+def _save(path: str | None, lines: list[str]) -> None:
+    """Write what is measured so far, so a run cut short still leaves its numbers."""
+    if path:
+        with open(path, "w") as handle:
+            handle.write("\n".join(lines) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write")
@@ -56,13 +57,14 @@ def main() -> None:
               "|---|---|---|---:|---:|"]
     for engine in ENGINES:
         for dtype in ("float64", "float32"):
-            config = Config(epochs=4000, dtype=dtype, **({"engine": engine} if len(ENGINES) > 1 else {}))
+            config = Config(epochs=4000, dtype=dtype, engine=engine)
             cpu, _ = train_seeds(config, SeedRange(0, 3000), numpy_backend())
             dev, _ = train_seeds(config, SeedRange(0, 3000), gpu)
             diff = float(np.abs(cpu.outputs.astype(float) - dev.outputs.astype(float)).max())
             same = float((cpu.epochs_to_solve == dev.epochs_to_solve).mean())
             lines.append(f"| {engine} | {dtype} | 3000 x 4000 | {diff:.2e} | {100 * same:.2f}% |")
             print(lines[-1], flush=True)
+            _save(args.write, lines)
 
     lines += ["", "| engine | dtype | nets | epochs | first call s | median s | net-epochs/s |",
               "|---|---|---:|---:|---:|---:|---:|"]
@@ -70,17 +72,36 @@ def main() -> None:
         for dtype in ("float32", "float64"):
             for nets in (10_000, 100_000, 1_000_000):
                 epochs = 10_000 if engine != "array" else 1_000
-                config = Config(epochs=epochs, dtype=dtype, **({"engine": engine} if len(ENGINES) > 1 else {}))
+                config = Config(epochs=epochs, dtype=dtype, engine=engine)
                 first, median = timed(lambda: train_seeds(config, SeedRange(0, nets), gpu), args.repeat)
                 lines.append(f"| {engine} | {dtype} | {nets:,} | {epochs:,} | {first:.3f} | {median:.3f} | "
                              f"{nets * epochs / median / 1e9:.2f}G |")
                 print(lines[-1], flush=True)
+                _save(args.write, lines)
+
+    try:
+        from peers import torch_seconds  # noqa: PLC0415
+
+        for dtype in ("float32", "float64"):
+            for nets in (100_000, 1_000_000):
+                first, steady = torch_seconds(nets, 10_000, dtype, device="cuda")
+                lines.append(f"| torch.compile | {dtype} | {nets:,} | 10,000 | {first:.3f} | {steady:.3f} | "
+                             f"{nets * 1e4 / steady / 1e9:.2f}G |")
+                print(lines[-1], flush=True)
+                _save(args.write, lines)
+    except Exception as error:  # noqa: BLE001
+        lines.append(f"| torch.compile | (failed: {type(error).__name__}: {str(error)[:80]}) | | | | | |")
+    _save(args.write, lines)
 
     for dtype in ("float32", "float64"):
         seeds = np.arange(1_000_000)
         scheme = Config().init_scheme
-        first, median = timed(lambda: initial_params(scheme, seeds, 4, dtype).map(gpu.to_device), args.repeat)
-        lines.append(f"\nInit of 1,000,000 nets ({dtype}, host + copy to device): median {median:.3f} s")
+        first, median = timed(lambda: initial_params(scheme, seeds, 4, dtype, gpu.xp), args.repeat)
+        lines.append(f"\nInit of 1,000,000 nets ({dtype}, on the device): median {median:.4f} s")
+    end_to_end = Config(epochs=10_000, dtype="float32", engine="fused")
+    first, median = timed(lambda: train_seeds(end_to_end, SeedRange(0, 1_000_000), gpu), args.repeat)
+    lines.append(f"\n1e6 nets x 1e4 epochs float32, fused, init to statistics on the host: "
+                 f"first {first:.3f} s, median {median:.3f} s")
     table = "\n".join(lines)
     print(table)
     if args.write:
