@@ -1,7 +1,7 @@
 """Core benchmark: whole `xorgpu run` processes against the notebook's loop, same run.
 
-For N = 1e3 .. 1e6 nets in float64 and float32, times `xorgpu run --backend numpy` as a
-whole process (start-up, init, training, statistics) with epochs chosen so each run does
+For N = 1e3 .. 1e6 nets in float64 and float32 and each CPU engine (array: NumPy;
+fused: numba), times `xorgpu run --backend numpy --engine E` as a whole process (start-up, init, training, statistics) with epochs chosen so each run does
 about WORK net-epochs, and reports net-epochs per second, the ratio to the notebook's
 one-net-at-a-time loop timed in the same run, and the peak memory per net beyond a 1-net
 run. Medians of --repeat runs. Usage: python bench/core.py [--repeat 3] [--write docs/benchmarks.md]
@@ -56,19 +56,21 @@ def main() -> None:
     args = parser.parse_args()
 
     baseline = statistics.median(notebook_rate() for _ in range(args.repeat))
+    run_process(["run", "--nets", "1", "--epochs", "1", "--engine", "fused"])  # fill numba's cache
     _, base_rss = run_process(["run", "--nets", "1", "--epochs", "1", "--backend", "numpy"])
     rows = []
-    for dtype in ("float64", "float32"):
-        for nets in SIZES:
-            epochs = max(1, int(WORK / nets))
-            cmd = ["run", "--nets", str(nets), "--epochs", str(epochs), "--dtype", dtype,
-                   "--backend", "numpy", "--json"]
-            runs = [run_process(cmd) for _ in range(args.repeat)]
-            wall = statistics.median(r[0] for r in runs)
-            rate = nets * epochs / wall
-            per_net = (max(r[1] for r in runs) - base_rss) / nets
-            rows.append((dtype, nets, epochs, wall, rate, rate / baseline, per_net))
-            print(rows[-1], file=sys.stderr, flush=True)
+    for engine in ("array", "fused"):
+        for dtype in ("float64", "float32"):
+            for nets in SIZES:
+                epochs = max(1, int(WORK / nets))
+                cmd = ["run", "--nets", str(nets), "--epochs", str(epochs), "--dtype", dtype,
+                       "--backend", "numpy", "--engine", engine, "--json"]
+                runs = [run_process(cmd) for _ in range(args.repeat)]
+                wall = statistics.median(r[0] for r in runs)
+                rate = nets * epochs / wall
+                per_net = (max(r[1] for r in runs) - base_rss) / nets
+                rows.append((engine, dtype, nets, epochs, wall, rate, rate / baseline, per_net))
+                print(rows[-1], file=sys.stderr, flush=True)
 
     lines = [
         f"### Core: `xorgpu run` (NumPy array engine) vs the notebook loop",
@@ -78,12 +80,12 @@ def main() -> None:
         f"NumPy {np.__version__}; {time.strftime('%Y-%m-%d')}. Whole processes, median of {args.repeat}.",
         f"Notebook loop (one 2-4-1 net at a time, float64): {baseline:,.0f} net-epochs/s.",
         "",
-        "| dtype | nets | epochs | wall s | net-epochs/s | x notebook | peak bytes/net |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| engine | dtype | nets | epochs | wall s | net-epochs/s | x notebook | peak bytes/net |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [
-        f"| {d} | {n:,} | {e:,} | {w:.2f} | {r / 1e6:.2f}M | {x:.0f}x | {b:.0f} |"
-        for d, n, e, w, r, x, b in rows
+        f"| {g} | {d} | {n:,} | {e:,} | {w:.2f} | {r / 1e6:.2f}M | {x:.0f}x | {b:.0f} |"
+        for g, d, n, e, w, r, x, b in rows
     ]
     table = "\n".join(lines)
     print(table)

@@ -142,6 +142,9 @@ def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel:
     """Start a Celery worker that trains chunks (prefork pool; CUDA starts in its children)."""
     JobStore.from_url(redis_url)  # a clear error now rather than a retry loop
     os.environ["XORGPU_REDIS_URL"] = redis_url  # for the tasks' store in the pool processes
+    # Each pool process runs the fused CPU engine on numba threads: share the CPUs out.
+    processes = concurrency or os.cpu_count() or 1
+    os.environ.setdefault("NUMBA_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // processes)))
     from xorgpu.workers.app import make_app  # noqa: PLC0415
 
     argv = ["worker", f"--loglevel={loglevel}", "--pool=prefork", f"--queues={queues}"]

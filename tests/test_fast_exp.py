@@ -1,0 +1,25 @@
+import numpy as np
+import pytest
+
+from xorgpu.fast_exp import vexp_array
+
+
+@pytest.mark.parametrize("dtype, max_ulp", [("float64", 2.0), ("float32", 2.0)])
+def test_vectorisable_exp_is_within_2_ulp_of_numpy(dtype, max_ulp):
+    rng = np.random.default_rng(0)
+    low, high = (-708, 709) if dtype == "float64" else (-87, 88)
+    x = np.concatenate([np.linspace(low, high, 100_001), rng.uniform(-30, 30, 200_000)]).astype(dtype)
+    got = vexp_array(x)
+    expected = np.exp(x.astype(np.float64))
+    ulp = np.abs(got.astype(np.float64) - expected) / np.spacing(expected.astype(dtype)).astype(np.float64)
+    assert got.dtype == np.dtype(dtype)
+    assert ulp.max() <= max_ulp
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_vectorisable_exp_edges(dtype):
+    got = vexp_array(np.array([np.nan, -np.inf, -1e6, 0.0, 1e6], dtype=dtype))
+    assert np.isnan(got[0])
+    assert 0 <= got[1] < 1e-37 and 0 <= got[2] < 1e-37  # 1 / (1 + that) rounds to 1, as 1 / (1 + 0)
+    assert got[3] == 1.0
+    assert np.isfinite(got[4]) and got[4] > 1e38
