@@ -79,3 +79,18 @@ def test_auto_picks_fused_where_available_and_array_elsewhere(backend):
     else:
         assert select_engine(Config(), backend).name == "fused"
     assert select_engine(Config(engine="array"), backend).name == "array"
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_fused_cpu_is_bitwise_invariant_to_block_size(dtype):
+    # A net's lane within a SIMD tile must not change its bits (FMA contraction may differ
+    # between vector and scalar code, so the engine pads tiles to run every net as a lane).
+    from xorgpu.backend import numpy_backend  # noqa: PLC0415
+
+    config = Config(epochs=300, hidden=3, dtype=dtype, engine="fused", sample_every=100)
+    reference, whole = train_seeds(config, SeedRange(5, 1105), numpy_backend(), block_nets=1100)
+    for block_nets in (1, 7, 600, 513):
+        results, summary = train_seeds(config, SeedRange(5, 1105), numpy_backend(), block_nets=block_nets)
+        for name, expected in reference.arrays().items():
+            np.testing.assert_array_equal(getattr(results, name), expected, err_msg=name)
+        assert summary.to_state() == whole.to_state()

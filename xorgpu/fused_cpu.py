@@ -70,45 +70,51 @@ def _train_nets_py(w1, b1, w2, b2, y, epochs, step, momentum, use_momentum, thre
     quarter = one / (one + one + one + one)
     for tile in numba.prange((n + TILE - 1) // TILE):
         lo = tile * TILE
-        L = min(TILE, n - lo)
-        W1 = w1[:, :, lo:lo + L].copy()  # (2, H, L)
-        B1 = b1[:, lo:lo + L].copy()  # (H, L)
-        W2 = w2[:, lo:lo + L].copy()  # (H, L)
-        B2 = b2[lo:lo + L].copy()  # (L,)
+        L = min(TILE, n - lo)  # real nets in this tile; the rest are zero-weight padding
+        # Every tile is TILE lanes wide, a compile-time constant: all nets then go through
+        # the same SIMD code, so a net's bits do not depend on where in a tile it falls.
+        W1 = np.zeros((2, hidden, TILE), dtype=w2.dtype)
+        B1 = np.zeros((hidden, TILE), dtype=w2.dtype)
+        W2 = np.zeros((hidden, TILE), dtype=w2.dtype)
+        B2 = np.zeros(TILE, dtype=w2.dtype)
+        W1[:, :, :L] = w1[:, :, lo:lo + L]
+        B1[:, :L] = b1[:, lo:lo + L]
+        W2[:, :L] = w2[:, lo:lo + L]
+        B2[:L] = b2[lo:lo + L]
         V1 = np.zeros_like(W1)
         VB1 = np.zeros_like(B1)
         V2 = np.zeros_like(W2)
         VB2 = np.zeros_like(B2)
-        A1 = np.empty((4, hidden, L), dtype=w2.dtype)
-        A2 = np.empty((4, L), dtype=w2.dtype)
-        err = np.empty((4, L), dtype=w2.dtype)
-        d_z2 = np.empty((4, L), dtype=w2.dtype)
-        z2 = np.empty(L, dtype=w2.dtype)
-        sse = np.empty(L, dtype=w2.dtype)
-        ever_solved = np.zeros(L, dtype=np.uint8)
-        solved_now = np.zeros(L, dtype=np.uint8)
-        unsolved_epochs = np.zeros(L, dtype=np.int64)
+        A1 = np.empty((4, hidden, TILE), dtype=w2.dtype)
+        A2 = np.empty((4, TILE), dtype=w2.dtype)
+        err = np.empty((4, TILE), dtype=w2.dtype)
+        d_z2 = np.empty((4, TILE), dtype=w2.dtype)
+        z2 = np.empty(TILE, dtype=w2.dtype)
+        sse = np.empty(TILE, dtype=w2.dtype)
+        ever_solved = np.zeros(TILE, dtype=np.uint8)
+        solved_now = np.zeros(TILE, dtype=np.uint8)
+        unsolved_epochs = np.zeros(TILE, dtype=np.int64)
         epoch = 0
         while True:
             # forward: -z1 per pattern, a = 1 / (1 + exp(min(-z, clip)))
             for h in range(hidden):
-                for j in range(L):
+                for j in range(TILE):
                     minus_b1 = -B1[h, j]
                     A1[0, h, j] = _sigmoid_of_negated(minus_b1, clip, one)
                     A1[1, h, j] = _sigmoid_of_negated(minus_b1 - W1[1, h, j], clip, one)
                     A1[2, h, j] = _sigmoid_of_negated(minus_b1 - W1[0, h, j], clip, one)
                     A1[3, h, j] = _sigmoid_of_negated(minus_b1 - (W1[0, h, j] + W1[1, h, j]), clip, one)
             for p in range(4):
-                for j in range(L):
+                for j in range(TILE):
                     z2[j] = A1[p, 0, j] * W2[0, j]
                 for h in range(1, hidden):
-                    for j in range(L):
+                    for j in range(TILE):
                         z2[j] = z2[j] + A1[p, h, j] * W2[h, j]
-                for j in range(L):
+                for j in range(TILE):
                     A2[p, j] = _sigmoid_of_negated(-(z2[j] + B2[j]), clip, one)
                     err[p, j] = A2[p, j] - y[p]
             # judge
-            for j in range(L):
+            for j in range(TILE):
                 e0, e1, e2, e3 = err[0, j], err[1, j], err[2, j], err[3, j]
                 sse[j] = ((e0 * e0 + e1 * e1) + e2 * e2) + e3 * e3
                 if sse_criterion:
@@ -128,10 +134,10 @@ def _train_nets_py(w1, b1, w2, b2, y, epochs, step, momentum, use_momentum, thre
                 break
             # backward and update
             for p in range(4):
-                for j in range(L):
+                for j in range(TILE):
                     d_z2[p, j] = err[p, j] * ((one - A2[p, j]) * A2[p, j])
             for h in range(hidden):
-                for j in range(L):
+                for j in range(TILE):
                     a0, a1, a2, a3 = A1[0, h, j], A1[1, h, j], A1[2, h, j], A1[3, h, j]
                     g0, g1, g2, g3 = d_z2[0, j], d_z2[1, j], d_z2[2, j], d_z2[3, j]
                     w = W2[h, j]
@@ -157,7 +163,7 @@ def _train_nets_py(w1, b1, w2, b2, y, epochs, step, momentum, use_momentum, thre
                         W1[1, h, j] = W1[1, h, j] - d_w11 * step
                         B1[h, j] = B1[h, j] - d_b1 * step
                         W2[h, j] = W2[h, j] - d_w2 * step
-            for j in range(L):
+            for j in range(TILE):
                 d_b2 = ((d_z2[0, j] + d_z2[1, j]) + d_z2[2, j]) + d_z2[3, j]
                 if use_momentum:
                     VB2[j] = VB2[j] * momentum - d_b2 * step
@@ -178,10 +184,10 @@ def _train_nets_py(w1, b1, w2, b2, y, epochs, step, momentum, use_momentum, thre
             epochs_to_solve[k] = unsolved_epochs[j] if ever_solved[j] else -1
             solved_at_end[k] = solved_now[j] == 1
             diverged[k] = not finite
-        w1[:, :, lo:lo + L] = W1
-        b1[:, lo:lo + L] = B1
-        w2[:, lo:lo + L] = W2
-        b2[lo:lo + L] = B2
+        w1[:, :, lo:lo + L] = W1[:, :, :L]
+        b1[:, lo:lo + L] = B1[:, :L]
+        w2[:, lo:lo + L] = W2[:, :L]
+        b2[lo:lo + L] = B2[:L]
 
 
 if numba is not None:
