@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -56,8 +55,11 @@ def main() -> None:
     args = parser.parse_args()
 
     baseline = statistics.median(notebook_rate() for _ in range(args.repeat))
-    run_process(["run", "--nets", "1", "--epochs", "1", "--engine", "fused"])  # fill numba's cache
-    _, base_rss = run_process(["run", "--nets", "1", "--epochs", "1", "--backend", "numpy"])
+    base_rss = {  # a 1-net run of each engine: the interpreter, imports and compiled code
+        engine: max(run_process(["run", "--nets", "1", "--epochs", "1", "--backend", "numpy",
+                                 "--engine", engine])[1] for _ in range(2))
+        for engine in ("array", "fused")
+    }
     rows = []
     for engine in ("array", "fused"):
         for dtype in ("float64", "float32"):
@@ -68,12 +70,12 @@ def main() -> None:
                 runs = [run_process(cmd) for _ in range(args.repeat)]
                 wall = statistics.median(r[0] for r in runs)
                 rate = nets * epochs / wall
-                per_net = (max(r[1] for r in runs) - base_rss) / nets
+                per_net = (max(r[1] for r in runs) - base_rss[engine]) / nets
                 rows.append((engine, dtype, nets, epochs, wall, rate, rate / baseline, per_net))
                 print(rows[-1], file=sys.stderr, flush=True)
 
     lines = [
-        f"### Core: `xorgpu run` (NumPy array engine) vs the notebook loop",
+        "### Core: `xorgpu run` (NumPy array engine) vs the notebook loop",
         "",
         f"Machine: {platform.node()}, {platform.processor() or platform.machine()}, "
         f"{len(__import__('os').sched_getaffinity(0))} CPUs; Python {platform.python_version()}, "

@@ -13,15 +13,13 @@ import click
 
 from xorgpu.results import check_writable, save_npz
 from xorgpu.service import (
-    DEFAULT_QUEUE, DEFAULT_TTL, check_chunk_size, job_report, job_results, submit as submit_job,
+    DEFAULT_QUEUE, DEFAULT_TTL, job_report, job_results, submit as submit_job,
     wait_for,
 )
-from xorgpu.store import Job, JobStore, ServiceError
+from xorgpu.store import DEFAULT_REDIS_URL, Job, JobStore, ServiceError, check_chunk_size
 from xorgpu.text import format_report
 
 from .options import JobSpec, job_options
-
-DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 
 
 def redis_option(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -28,7 +28,7 @@ import os
 
 from celery import Celery
 
-DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+from xorgpu.store import DEFAULT_REDIS_URL
 DEFAULT_VISIBILITY_TIMEOUT = 3600
 
 

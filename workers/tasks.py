@@ -7,9 +7,9 @@ import os
 
 from xorgpu.config import SeedRange
 from xorgpu.service import run_chunk
-from xorgpu.store import JobStore
+from xorgpu.store import DEFAULT_REDIS_URL, JobStore
 
-from .app import DEFAULT_REDIS_URL, app
+from .app import app
 
 
 @functools.cache

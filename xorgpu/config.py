@@ -99,8 +99,8 @@ class Config:
         _check_choice("dtype", self.dtype, DTYPES)
         _check_choice("backend", self.backend, BACKENDS)
         _check_choice("engine", self.engine, ENGINES)
-        self.init_scheme  # noqa: B018  (parse now so a bad value fails at construction)
-        self.success
+        InitScheme.parse(self.init)  # parse now, so a bad value fails at construction
+        Criterion.parse(self.criterion)
 
     @property
     def init_scheme(self) -> InitScheme:

@@ -13,7 +13,7 @@ import time
 from typing import Any, Callable
 
 from .backend import resolve_backend
-from .config import Config, ConfigError, SeedRange
+from .config import Config, SeedRange
 from .experiment import train_range
 from .results import NetResults
 from .stats import Summary
@@ -112,8 +112,3 @@ def wait_for(store: JobStore, job_id: str, on_progress: Callable[[Job], None] | 
         if deadline is not None and time.monotonic() > deadline:
             raise ServiceError(f"job {job_id} still {job.state} after {timeout} s")
         time.sleep(poll)
-
-
-def check_chunk_size(chunk_size: int | None) -> None:
-    if chunk_size is not None and chunk_size < 1:
-        raise ConfigError(f"chunk size must be >= 1, got {chunk_size}")

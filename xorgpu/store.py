@@ -31,6 +31,7 @@ from .config import Config, ConfigError, SeedRange
 from .results import NetResults
 
 PREFIX = "xorgpu"
+DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 FINAL_STATES = ("done", "failed", "cancelled")
 
 _RECORD_CHUNK = """
@@ -44,7 +45,8 @@ if done == tonumber(redis.call('HGET', KEYS[1], 'chunks_total'))
    and state ~= 'cancelled' and state ~= 'failed' then
   redis.call('HSET', KEYS[1], 'state', 'done', 'finished', ARGV[5])
 end
-for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
+local ttl = redis.call('HGET', KEYS[1], 'ttl')
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ttl) end
 return 1
 """
 
@@ -118,8 +120,7 @@ class JobStore:
     # --- jobs ------------------------------------------------------------------------------
 
     def create_job(self, config: Config, seeds: SeedRange, chunk_size: int, queue: str, ttl: int) -> Job:
-        if chunk_size < 1:
-            raise ConfigError(f"chunk size must be >= 1, got {chunk_size}")
+        check_chunk_size(chunk_size)
         if ttl < 1:
             raise ConfigError(f"ttl must be >= 1 second, got {ttl}")
         chunks_total = len(seeds.split(chunk_size))
@@ -202,11 +203,10 @@ class JobStore:
 
     def record_chunk(self, job: Job, index: int, record: dict[str, Any], results: NetResults) -> bool:
         """Store a chunk's statistics and per-net results once; False if it was already in."""
-        ttl = int(self.client.hget(self._job_key(job.id), "ttl") or 1)
         key = self._job_key(job.id)
         outcome = self._record_chunk(
             keys=[key, key + ":chunks", key + ":results"],
-            args=[index, json.dumps(record), encode_results(results), len(results), time.time(), ttl],
+            args=[index, json.dumps(record), encode_results(results), len(results), time.time()],
         )
         if outcome == -1:
             raise ServiceError(f"unknown job {job.id!r} (expired while it ran)")
@@ -231,6 +231,11 @@ class JobStore:
     @staticmethod
     def _job_key(job_id: str) -> str:
         return f"{PREFIX}:job:{job_id}"
+
+
+def check_chunk_size(chunk_size: int | None) -> None:
+    if chunk_size is not None and chunk_size < 1:
+        raise ConfigError(f"chunk size must be >= 1, got {chunk_size}")
 
 
 def encode_results(results: NetResults) -> bytes:
