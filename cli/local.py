@@ -11,6 +11,7 @@ from xorgpu.backend import resolve_backend
 from xorgpu.config import Config
 from xorgpu.engines import select_engine
 from xorgpu.experiment import check_fits_in_memory, train_seeds
+from xorgpu.explain import explain
 from xorgpu.notebook import run_notebook
 from xorgpu.results import check_writable, save_npz
 from xorgpu.text import format_report
@@ -47,7 +48,12 @@ def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) ->
 @click.command()
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
               help="Seed of the notebook's np.random.seed.")
-def demo(seed: int) -> None:
+@click.option("--explain", "show_explanation", is_flag=True,
+              help="Show one epoch layer by layer, a gradient check and the decision boundary.")
+def demo(seed: int, show_explanation: bool) -> None:
     """Train the notebook's single 2-4-1 net and print what the notebook prints."""
     defaults = Config()
+    if show_explanation:
+        explain(seed, defaults.hidden, defaults.epochs, defaults.lr, print_fn=click.echo)
+        return
     run_notebook(seed, defaults.hidden, defaults.epochs, defaults.lr, print_fn=click.echo)

@@ -12,6 +12,7 @@ from xorgpu.store import ServiceError
 
 from .local import demo, run
 from .service import cancel, jobs, results, stats, status, submit, worker
+from .sweep import sweep
 
 
 class OneLineErrors(click.Group):
@@ -44,7 +45,7 @@ def cli() -> None:
     """How, and how often, does backpropagation solve XOR?"""
 
 
-for command in (run, demo, submit, status, stats, results, jobs, cancel, worker):
+for command in (run, demo, sweep, submit, status, stats, results, jobs, cancel, worker):
     cli.add_command(command)
 
 

@@ -234,3 +234,14 @@ def test_bad_service_input_is_one_line(redis_server):
     job_id = xorgpu("submit", "--nets", 10, url=url).stdout.strip()  # no worker runs it
     assert "queued" in one_line_error(xorgpu("results", job_id, "--out", "/tmp/x.npz", url=url))
     assert redis_server.client().keys("xorgpu:job:*")  # nothing lost
+
+
+def test_sweep_through_the_workers_equals_the_local_sweep(redis_server, start_worker, tmp_path):
+    start_worker("sweeper", concurrency=2)
+    args = ["sweep", "--nets", "300", "--hidden", "2,3", "--epochs", "500", "--format", "json",
+            "--backend", "numpy"]
+    remote = xorgpu(*args, "--submit", "--chunk-size", "70", "--out", tmp_path / "remote.jsonl",
+                    url=redis_server.url)
+    assert remote.exit_code == 0, remote.output
+    local = xorgpu(*args, "--out", tmp_path / "local.jsonl")
+    assert json.loads(remote.stdout) == json.loads(local.stdout)

@@ -1,0 +1,103 @@
+"""`xorgpu sweep`: a grid of configs over the same seeds, locally or through the workers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+
+from xorgpu import sweep as sweeps
+from xorgpu.backend import default_backend_name, resolve_backend
+from xorgpu.config import BACKENDS, ENGINES, Config, ConfigError, SeedRange
+from xorgpu.engines import select_engine
+from xorgpu.experiment import train_seeds
+from xorgpu.store import DEFAULT_REDIS_URL, ServiceError
+
+FIELD_TYPES = {f.name: f.type for f in fields(Config)}
+
+
+def _axis(name: str, text: str) -> list[Any]:
+    convert = {"int": int, "float": float}.get(FIELD_TYPES[name], str)
+    try:
+        return [convert(value) for value in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"--{name.replace('_', '-')}: {text!r} is not a list of {FIELD_TYPES[name]}s") from None
+
+
+def _axis_options(command: Any) -> Any:
+    for name in reversed(sweeps.SWEEPABLE):
+        command = click.option(f"--{name.replace('_', '-')}", name, default=None, metavar="V1,V2,...",
+                               help=f"Values of {name} (default {Config.__dataclass_fields__[name].default}).")(command)
+    return command
+
+
+@click.command()
+@click.option("--nets", type=int, help="Nets per cell (seeds 0:N unless --seeds is given).")
+@click.option("--seeds", metavar="A:B", help="Seed range of every cell.")
+@_axis_options
+@click.option("--backend", type=click.Choice(BACKENDS), default=None)
+@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("xorgpu-sweep.jsonl"),
+              show_default=True, help="Sweep file: one JSON line per finished cell; rerun to resume.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@click.option("--submit", is_flag=True, help="Train the cells as jobs on the Celery workers.")
+@click.option("--chunk-size", type=int, default=None, help="With --submit: nets per task.")
+@click.option("--redis-url", envvar="XORGPU_REDIS_URL", default=DEFAULT_REDIS_URL, show_default=True)
+def sweep(nets: int | None, seeds: str | None, backend: str | None, engine: str, out: Path,
+          output_format: str, submit: bool, chunk_size: int | None, redis_url: str, **axis_text: str | None) -> None:
+    """Train every combination of the given values, e.g. --hidden 2,3,4 --lr 0.5,1."""
+    seed_range = SeedRange.resolve(nets, seeds)
+    axes = {name: _axis(name, text) for name, text in axis_text.items() if text is not None}
+    base = Config(backend=backend or default_backend_name(), engine=engine)
+    configs = sweeps.cells(base, axes)
+    varying = [name for name, values in axes.items() if len(values) > 1]
+    train = _submitted(redis_url, chunk_size, seed_range) if submit else _local(seed_range)
+    rows = sweeps.run(configs, seed_range, out, train)
+    flat = sweeps.table_rows(rows, varying)
+    if output_format == "json":
+        click.echo(json.dumps(flat))
+    elif output_format == "csv":
+        click.echo(sweeps.to_csv(flat), nl=False)
+    else:
+        click.echo(sweeps.to_text(flat, varying))
+
+
+def _local(seeds: SeedRange):
+    def train(configs: list[Config]) -> Iterator[tuple[Config, dict[str, Any]]]:
+        backend = resolve_backend(configs[0].backend)
+        for config in configs:
+            select_engine(config, backend)
+        with click.progressbar(configs, label="cells", file=sys.stderr) as bar:
+            for config in bar:
+                _, summary = train_seeds(config, seeds, backend, processes=None)
+                yield config, summary.report(config)
+
+    return train
+
+
+def _submitted(redis_url: str, chunk_size: int | None, seeds: SeedRange):
+    def train(configs: list[Config]) -> Iterator[tuple[Config, dict[str, Any]]]:
+        from xorgpu.service import job_report, submit as submit_job, wait_for  # noqa: PLC0415
+        from xorgpu.store import JobStore  # noqa: PLC0415
+        from xorgpu.workers.app import enqueue_chunk, make_app  # noqa: PLC0415
+
+        store = JobStore.from_url(redis_url)
+        app = make_app(redis_url)
+
+        def enqueue(job_id: str, index: int, chunk: SeedRange, queue: str) -> None:
+            enqueue_chunk(app, job_id, index, chunk.start, chunk.stop, queue)
+
+        jobs = [(config, submit_job(store, config, seeds, enqueue, chunk_size)) for config in configs]
+        for config, job in jobs:
+            finished = wait_for(store, job.id)
+            if finished.state != "done":
+                raise ServiceError(f"job {job.id} of the sweep ended {finished.state}")
+            report = job_report(store, finished)
+            yield config, {k: v for k, v in report.items() if k not in ("job_id", "state")}
+
+    return train

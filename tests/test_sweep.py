@@ -1,0 +1,64 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from xorgpu import sweep as sweeps
+from xorgpu.backend import numpy_backend
+from xorgpu.cli.main import cli
+from xorgpu.config import Config, ConfigError, SeedRange
+from xorgpu.experiment import train_seeds
+
+
+def test_cells_are_the_cartesian_product_in_axis_order():
+    configs = sweeps.cells(Config(), {"hidden": [2, 3], "lr": [0.5, 1.0, 2.0]})
+    assert [(c.hidden, c.lr) for c in configs] == [(2, 0.5), (2, 1.0), (2, 2.0), (3, 0.5), (3, 1.0), (3, 2.0)]
+    with pytest.raises(ConfigError):
+        sweeps.cells(Config(), {"layers": [1]})
+    with pytest.raises(ConfigError):
+        sweeps.cells(Config(), {"hidden": [0]})
+
+
+def test_a_sweep_resumes_without_rerunning_finished_cells(tmp_path):
+    path = tmp_path / "sweep.jsonl"
+    seeds = SeedRange(0, 50)
+    configs = sweeps.cells(Config(epochs=300), {"hidden": [2, 3, 4]})
+    trained = []
+
+    def train(pending):
+        for config in pending:
+            trained.append(config.hidden)
+            _, summary = train_seeds(config, seeds, numpy_backend())
+            yield config, summary.report(config)
+            if config.hidden == 3:
+                return  # an interrupted sweep
+
+    first = sweeps.run(configs[:2], seeds, path, train)
+    assert trained == [2, 3] and len(first) == 2
+    rows = sweeps.run(configs, seeds, path, train)
+    assert trained == [2, 3, 4]  # only the missing cell ran
+    assert [r["config"]["hidden"] for r in rows] == [2, 3, 4]
+    _, expected = train_seeds(configs[1], seeds, numpy_backend())
+    assert rows[1]["report"] == json.loads(json.dumps(expected.report(configs[1])))
+
+
+def test_sweep_command_writes_table_json_and_csv(tmp_path):
+    out = tmp_path / "s.jsonl"
+    args = ["sweep", "--nets", "80", "--hidden", "2,4", "--lr", "1", "--epochs", "400", "--out", str(out)]
+    table = CliRunner().invoke(cli, args)
+    assert table.exit_code == 0, table.output
+    assert "hidden" in table.stdout and "95% CI" in table.stdout and "lr" not in table.stdout.split()[:2]
+    as_json = json.loads(CliRunner().invoke(cli, [*args, "--format", "json"]).stdout)
+    assert [row["hidden"] for row in as_json] == [2, 4] and all(row["nets"] == 80 for row in as_json)
+    as_csv = CliRunner().invoke(cli, [*args, "--format", "csv"]).stdout.splitlines()
+    assert as_csv[0].startswith("hidden,nets,solved,success_rate") and len(as_csv) == 3
+    assert len(out.read_text().splitlines()) == 2  # the reruns trained nothing new
+
+
+def test_bad_sweep_input_is_one_line(tmp_path):
+    for args in (["--hidden", "2,x"], ["--lr", "0.1,-1"], ["--init", "gauss"]):
+        result = CliRunner().invoke(cli, ["sweep", "--nets", "10", "--out", str(tmp_path / "x.jsonl"), *args])
+        assert result.exit_code != 0 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    (tmp_path / "broken.jsonl").write_text("not json\n")
+    result = CliRunner().invoke(cli, ["sweep", "--nets", "10", "--out", str(tmp_path / "broken.jsonl")])
+    assert result.exit_code != 0 and "not a sweep row" in result.stderr

@@ -1,0 +1,112 @@
+"""Sweeps: the same seeds trained under every combination of some config values.
+
+A sweep is a list of cells (configs); each finished cell is appended as one JSON line to
+the sweep's file, so an interrupted sweep resumes where it stopped: cells already in the
+file are not run again. The file is also what `xorgpu sweep` reads to print its table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .config import Config, ConfigError, SeedRange
+
+SWEEPABLE = [f.name for f in fields(Config) if f.name not in ("backend", "engine")]
+
+
+def cells(base: Config, axes: dict[str, list[Any]]) -> list[Config]:
+    """Every combination of the axes' values, applied to `base`, in axis order."""
+    unknown = sorted(set(axes) - set(SWEEPABLE))
+    if unknown:
+        raise ConfigError(f"cannot sweep over {', '.join(unknown)}")
+    names = list(axes)
+    return [base.replace(**dict(zip(names, values))) for values in itertools.product(*axes.values())]
+
+
+def cell_key(config: Config, seeds: SeedRange) -> str:
+    """What identifies a finished cell: its config (less the backend and engine) and seeds."""
+    data = config.to_dict()
+    data.pop("backend")
+    data.pop("engine")
+    return json.dumps({"config": data, "seeds": str(seeds)}, sort_keys=True)
+
+
+def load(path: Path) -> dict[str, dict[str, Any]]:
+    """Finished cells of a sweep file, by cell_key."""
+    if not path.exists():
+        return {}
+    done = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            done[cell_key(Config.from_dict(row["config"]), SeedRange.parse(row["seeds"]))] = row
+        except (ValueError, KeyError, TypeError) as error:
+            raise ConfigError(f"{path}:{number} is not a sweep row ({error})") from None
+    return done
+
+
+def run(
+    configs: Iterable[Config], seeds: SeedRange, path: Path,
+    train: Callable[[list[Config]], Iterable[tuple[Config, dict[str, Any]]]],
+) -> list[dict[str, Any]]:
+    """Run the cells not yet in `path`, appending each as it finishes; all rows in cell order.
+
+    train: given the pending configs, yields (config, statistics report) as each finishes,
+    in any order (locally one after another; through the service as the jobs complete).
+    """
+    configs = list(configs)
+    done = load(path)
+    pending = [c for c in configs if cell_key(c, seeds) not in done]
+    if pending:
+        with open(path, "a") as handle:
+            for config, report in train(pending):
+                row = {"config": config.to_dict(), "seeds": str(seeds), "report": report}
+                handle.write(json.dumps(row) + "\n")
+                handle.flush()
+                done[cell_key(config, seeds)] = row
+    return [done[cell_key(c, seeds)] for c in configs]
+
+
+def table_rows(rows: list[dict[str, Any]], axes: list[str]) -> list[dict[str, Any]]:
+    """One flat dict per cell: the swept values, then success rate with CI and epochs."""
+    flat = []
+    for row in rows:
+        report = row["report"]
+        low, high = report["success_ci95"]
+        ets = report["epochs_to_solve"]
+        flat.append({
+            **{axis: row["config"][axis] for axis in axes},
+            "nets": report["nets"], "solved": report["solved"],
+            "success_rate": report["success_rate"], "ci95_low": low, "ci95_high": high,
+            "median_epochs": ets["median"], "p90_epochs": ets["p90"],
+        })
+    return flat
+
+
+def to_csv(flat: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(flat[0]) if flat else [])
+    writer.writeheader()
+    writer.writerows(flat)
+    return buffer.getvalue()
+
+
+def to_text(flat: list[dict[str, Any]], axes: list[str]) -> str:
+    header = [*axes, "nets", "success", "95% CI", "median ep", "p90 ep"]
+    body = [
+        [*(str(r[a]) for a in axes), str(r["nets"]), f"{100 * r['success_rate']:.1f}%",
+         f"[{100 * r['ci95_low']:.1f}, {100 * r['ci95_high']:.1f}]",
+         "-" if r["median_epochs"] is None else f"{r['median_epochs']:.0f}",
+         "-" if r["p90_epochs"] is None else f"{r['p90_epochs']:.0f}"]
+        for r in flat
+    ]
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in [header, *body])
