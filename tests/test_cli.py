@@ -100,3 +100,16 @@ def test_out_that_is_a_directory_is_refused(tmp_path):
 def test_backend_cupy_without_gpu_is_an_error_or_works():
     result = invoke("run", "--nets", 10, "--epochs", 10, "--backend", "cupy")
     assert result.exit_code == 0 or "backend cupy is not available" in result.stderr
+
+
+def test_demo_explain_shows_one_epoch_a_gradient_check_and_the_boundary():
+    result = invoke("demo", "--seed", 0, "--explain")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    for heading in ("forward 2: a1 = sigmoid(z1)", "backward 2: hidden delta", "gradient dL/dW1",
+                    "update to W1", "gradient check", "decision boundary", "after 10000 epochs"):
+        assert heading in text
+    worst = float(text.split("largest relative difference: ")[1].split()[0])
+    assert worst < 1e-6  # backprop agrees with central finite differences
+    picture = text.split("after 10000 epochs")[1].splitlines()[1:14]
+    assert sum(line.count("X") for line in picture) == 4  # the four XOR patterns are marked
