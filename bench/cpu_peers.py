@@ -49,9 +49,11 @@ def measure(engine: str, dtype: str, nets: int) -> dict:
             times.append(time.perf_counter() - start)
         first, steady = times
     else:
-        from peers import jax_seconds, torch_seconds  # noqa: PLC0415
+        import peers  # noqa: PLC0415
 
-        first, steady = (torch_seconds if engine == "torch.compile" else jax_seconds)(nets, epochs, dtype)
+        measure_peer = {"torch.compile": peers.torch_seconds, "torch.func.vmap": peers.torch_vmap_seconds,
+                        "jax": peers.jax_seconds}[engine]
+        first, steady = measure_peer(nets, epochs, dtype)
     return {"rate": nets * epochs / steady, "first": first,
             "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
 
@@ -69,7 +71,8 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure(args.one[0], args.one[1], int(args.one[2]))))
         return
-    peers = [name for name, module in (("torch.compile", "torch"), ("jax", "jax")) if installed(module)]
+    peers = [name for name, module in (("torch.compile", "torch"), ("torch.func.vmap", "torch"), ("jax", "jax"))
+             if installed(module)]
 
     def run(engine: str, dtype: str, nets: int) -> dict:
         out = subprocess.run([sys.executable, __file__, "--one", engine, dtype, str(nets)],

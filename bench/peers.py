@@ -50,6 +50,36 @@ def torch_seconds(nets: int, epochs: int, dtype: str, device: str = "cpu") -> tu
     return times[0], times[1]
 
 
+def torch_vmap_seconds(nets: int, epochs: int, dtype: str, device: str = "cpu") -> tuple[float, float]:
+    """(first call, steady-state) seconds of torch.func.vmap over one net's gradient step."""
+    import torch  # noqa: PLC0415
+    from torch.func import grad, vmap  # noqa: PLC0415
+
+    torch_dtype = getattr(torch, dtype)
+    x = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=torch_dtype, device=device)
+    y = torch.tensor(TARGETS, dtype=torch_dtype, device=device)
+    step = Config().step
+
+    def loss(w1, b1, w2, b2):  # one net: w1 (2, H), b1 (H,), w2 (H,), b2 ()
+        a1 = torch.sigmoid(x @ w1 + b1)
+        a2 = torch.sigmoid(a1 @ w2 + b2)
+        return 0.5 * ((a2 - y) ** 2).sum()
+
+    gradients = vmap(grad(loss, argnums=(0, 1, 2, 3)))
+    host = initial_params(Config().init_scheme, np.arange(nets), 4, dtype)
+    times = []
+    for _ in range(2):
+        params = [torch.as_tensor(np.ascontiguousarray(np.moveaxis(a, -1, 0)), device=device)
+                  for a in host.arrays()]
+        start = time.perf_counter()
+        for _ in range(epochs):
+            params = [p - step * g for p, g in zip(params, gradients(*params))]
+        if device != "cpu":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return times[0], times[1]
+
+
 def jax_seconds(nets: int, epochs: int, dtype: str) -> tuple[float, float]:
     """(first call incl. compile, steady-state) seconds of jax.vmap + jit over one net's step."""
     import jax  # noqa: PLC0415
