@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from report import emit  # bench/report.py (scripts run from bench/ on sys.path)
 from xorgpu.notebook import X, NeuralNetwork, y
 
 WORK = 5e7  # net-epochs per timed run
@@ -90,10 +91,7 @@ def main() -> None:
         for g, d, n, e, w, r, x, b in rows
     ]
     table = "\n".join(lines)
-    print(table)
-    if args.write:
-        with open(args.write, "a") as handle:
-            handle.write(table + "\n\n")
+    emit(table, args.write)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from report import emit  # noqa: E402  (bench/ is on sys.path above)
+
 WORK = 2e7  # net-epochs per steady-state measurement
 
 
@@ -104,10 +106,7 @@ def main() -> None:
         "|---|---|---:|---:|---:|---:|---:|---:|",
         *rows,
     ])
-    print(table)
-    if args.write:
-        with open(args.write, "a") as handle:
-            handle.write(table + "\n\n")
+    emit(table, args.write)
 
 
 if __name__ == "__main__":

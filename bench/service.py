@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 
+from report import emit  # bench/report.py (scripts run from bench/ on sys.path)
 from xorgpu.store import JobStore
 
 SPEC = ["--nets", "100000", "--epochs", "2000", "--backend", "numpy"]
@@ -74,10 +75,7 @@ def main() -> None:
         "",
         f"Redis memory per net (job hash + chunk records + per-net results): {per_net:.1f} bytes.",
     ])
-    print(table)
-    if args.write:
-        with open(args.write, "a") as handle:
-            handle.write(table + "\n\n")
+    emit(table, args.write)
 
 
 if __name__ == "__main__":

@@ -101,16 +101,22 @@ def test_chunk_records_say_who_trained_them(redis_server, start_worker):
     assert_every_net_once(store, job_id, Config(epochs=300, backend="auto"), SeedRange(0, 16000))
 
 
-def test_sigkilled_worker_loses_nothing_and_counts_nothing_twice(redis_server, start_worker):
-    doomed = start_worker("doomed", visibility_timeout=5)
-    store = JobStore.from_url(redis_server.url)
-    config = Config(epochs=2000)
+def submit_and_wait_for_two_chunks(store: JobStore) -> str:
+    """Submit 12,000 nets x 2000 epochs in 8 chunks; return once 2 chunks are in."""
     job_id = json.loads(xorgpu("submit", "--nets", 12000, "--epochs", 2000, "--chunk-size", 1500,
-                               "--json", url=redis_server.url).stdout)["job_id"]
+                               "--json", url=store.url).stdout)["job_id"]
     deadline = time.monotonic() + 120
     while store.get_job(job_id).chunks_done < 2:
         assert time.monotonic() < deadline
         time.sleep(0.05)
+    return job_id
+
+
+def test_sigkilled_worker_loses_nothing_and_counts_nothing_twice(redis_server, start_worker):
+    doomed = start_worker("doomed", visibility_timeout=5)
+    store = JobStore.from_url(redis_server.url)
+    config = Config(epochs=2000)
+    job_id = submit_and_wait_for_two_chunks(store)
     time.sleep(0.4)  # mid-chunk
     doomed.kill()
     assert store.get_job(job_id).state == "running"
@@ -141,12 +147,7 @@ def test_job_survives_a_redis_restart_from_its_aof(redis_server, start_worker):
     start_worker("steady", visibility_timeout=5)
     store = JobStore.from_url(redis_server.url)
     config = Config(epochs=2000)
-    job_id = json.loads(xorgpu("submit", "--nets", 12000, "--epochs", 2000, "--chunk-size", 1500,
-                               "--json", url=redis_server.url).stdout)["job_id"]
-    deadline = time.monotonic() + 120
-    while store.get_job(job_id).chunks_done < 2:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    job_id = submit_and_wait_for_two_chunks(store)
     redis_server.stop()
     time.sleep(1)
     redis_server.start()
