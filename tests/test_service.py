@@ -93,18 +93,21 @@ def test_chunk_records_say_who_trained_them(redis_server, start_worker):
     start_worker("w2")
     store = JobStore.from_url(redis_server.url)
     job_id = json.loads(xorgpu("submit", "--nets", 16000, "--epochs", 300, "--chunk-size", 1000,
-                               "--json", url=redis_server.url).stdout)["job_id"]
+                               "--engine", "array", "--json", url=redis_server.url).stdout)["job_id"]
     wait_for(store, job_id, timeout=300)
     records = store.chunk_records(job_id).values()
     assert {r["worker"].split("@")[0] for r in records} == {"w1", "w2"}  # both shared the job
     assert all(r["backend"] == "numpy" and r["device"].startswith("cpu") and r["host"] for r in records)
-    assert_every_net_once(store, job_id, Config(epochs=300, backend="auto"), SeedRange(0, 16000))
+    assert_every_net_once(store, job_id, Config(epochs=300, engine="array"), SeedRange(0, 16000))
 
 
 def submit_and_wait_for_two_chunks(store: JobStore) -> str:
-    """Submit 12,000 nets x 2000 epochs in 8 chunks; return once 2 chunks are in."""
+    """Submit 12,000 nets x 2000 epochs in 8 chunks; return once 2 chunks are in.
+
+    The array engine keeps each chunk near a second here, so the job is surely mid-way.
+    """
     job_id = json.loads(xorgpu("submit", "--nets", 12000, "--epochs", 2000, "--chunk-size", 1500,
-                               "--json", url=store.url).stdout)["job_id"]
+                               "--engine", "array", "--json", url=store.url).stdout)["job_id"]
     deadline = time.monotonic() + 120
     while store.get_job(job_id).chunks_done < 2:
         assert time.monotonic() < deadline
@@ -115,7 +118,7 @@ def submit_and_wait_for_two_chunks(store: JobStore) -> str:
 def test_sigkilled_worker_loses_nothing_and_counts_nothing_twice(redis_server, start_worker):
     doomed = start_worker("doomed", visibility_timeout=5)
     store = JobStore.from_url(redis_server.url)
-    config = Config(epochs=2000)
+    config = Config(epochs=2000, engine="array")
     job_id = submit_and_wait_for_two_chunks(store)
     time.sleep(0.4)  # mid-chunk
     doomed.kill()
@@ -146,7 +149,7 @@ def test_a_chunk_delivered_twice_counts_once(redis_server):
 def test_job_survives_a_redis_restart_from_its_aof(redis_server, start_worker):
     start_worker("steady", visibility_timeout=5)
     store = JobStore.from_url(redis_server.url)
-    config = Config(epochs=2000)
+    config = Config(epochs=2000, engine="array")
     job_id = submit_and_wait_for_two_chunks(store)
     redis_server.stop()
     time.sleep(1)
@@ -158,7 +161,7 @@ def test_job_survives_a_redis_restart_from_its_aof(redis_server, start_worker):
 def test_cancel_stops_remaining_chunks(redis_server, start_worker):
     start_worker("w")
     store = JobStore.from_url(redis_server.url)
-    job_id = xorgpu("submit", "--nets", 40000, "--epochs", 1000, "--chunk-size", 1000,
+    job_id = xorgpu("submit", "--nets", 40000, "--epochs", 1000, "--chunk-size", 1000, "--engine", "array",
                     url=redis_server.url).stdout.strip()
     while store.get_job(job_id).chunks_done < 1:
         time.sleep(0.05)
