@@ -56,6 +56,9 @@ class DeviceArray:
     def astype(self, dtype: Any) -> DeviceArray:
         return DeviceArray(self._data.astype(dtype))
 
+    def view(self, dtype: Any) -> DeviceArray:
+        return DeviceArray(self._data.view(dtype))
+
     def __getitem__(self, key: Any) -> DeviceArray:
         return DeviceArray(self._data[_unwrap_key(key)])
 

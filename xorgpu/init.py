@@ -64,7 +64,8 @@ def counter_uniform(seeds: np.ndarray, indices: np.ndarray, dtype: str) -> np.nd
     counter = (indices.astype(np.uint64) + np.uint64(1)) * _GOLDEN  # (P,)
     bits = _splitmix64(key[None, :] + counter[:, None])  # (P, n)
     mantissa = 53 if dtype == "float64" else 24
-    return (bits >> np.uint64(64 - mantissa)).astype(dtype) * np.dtype(dtype).type(2.0**-mantissa)
+    top = (bits >> np.uint64(64 - mantissa)).view(np.int64)  # < 2**53: the same value; int64
+    return top.astype(dtype) * np.dtype(dtype).type(2.0**-mantissa)  # converts 3x faster than uint64
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
