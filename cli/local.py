@@ -23,7 +23,7 @@ from .options import JobSpec, job_options
 @job_options
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as one JSON object.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write per-net results to FILE.npz.")
-@click.option("--processes", type=int, default=None,
+@click.option("--processes", type=click.IntRange(1), default=None,
               help="Blocks trained at once in processes  [default: the usable CPUs for the "
                    "array engine on NumPy; the fused engine uses threads itself].")
 def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) -> None:
@@ -31,8 +31,6 @@ def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) ->
     if out:
         check_writable(out)
     check_fits_in_memory(len(spec.seeds))
-    if processes is not None and processes < 1:
-        raise click.BadParameter("must be >= 1", param_hint="--processes")
     backend = resolve_backend(spec.config.backend)
     select_engine(spec.config, backend)  # an unavailable engine is an error before any work
     with click.progressbar(length=len(spec.seeds), label="training", file=sys.stderr) as bar:

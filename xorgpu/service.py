@@ -12,7 +12,7 @@ import socket
 import time
 from typing import Any, Callable
 
-from .backend import resolve_backend
+from .backend import default_backend_name, resolve_backend
 from .config import Config, SeedRange
 from .experiment import train_range
 from .results import NetResults
@@ -56,7 +56,10 @@ def run_chunk(
     if job.state in FINAL_STATES or store.has_chunk(job_id, index):
         return {"job": job_id, "chunk": index, "skipped": job.state if job.state in FINAL_STATES else "duplicate"}
     store.mark_running(job_id)
-    backend = resolve_backend(job.config.backend)  # here, in the worker's child process
+    # Resolved here, in the worker's pool process (never before the fork). A job's "auto"
+    # leaves the choice to the worker: its XORGPU_BACKEND, else CuPy if it has a GPU.
+    wanted = job.config.backend if job.config.backend != "auto" else default_backend_name()
+    backend = resolve_backend(wanted)
     started = time.time()
     try:
         results, summary = train_range(job.config, seeds, backend)
