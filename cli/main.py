@@ -10,6 +10,7 @@ import click
 from xorgpu.config import ConfigError
 from xorgpu.store import ServiceError
 
+from .inspect_net import inspect
 from .local import demo, run
 from .service import cancel, jobs, results, stats, status, submit, worker
 from .sweep import sweep
@@ -45,7 +46,7 @@ def cli() -> None:
     """How, and how often, does backpropagation solve XOR?"""
 
 
-for command in (run, demo, sweep, submit, status, stats, results, jobs, cancel, worker):
+for command in (run, demo, sweep, inspect, submit, status, stats, results, jobs, cancel, worker):
     cli.add_command(command)
 
 

@@ -32,7 +32,7 @@ PATTERNS = ((0, 0), (0, 1), (1, 0), (1, 1))  # the XOR inputs, in this order eve
 TARGETS = (0, 1, 1, 0)
 # exp(-z) is clipped here so it never overflows: s(z) is then off by < 1e-300 (float64)
 # or < 1e-38 (float32) from the exact value, which the notebook's own code rounds to 0 anyway.
-_EXP_ARG_MAX = {"float64": 708.0, "float32": 88.0}
+EXP_ARG_MAX = {"float64": 708.0, "float32": 88.0}
 
 
 @dataclass
@@ -65,7 +65,7 @@ def train_block(params: Params, config: Config, backend: Backend) -> BlockRecord
     xp = backend.xp
     hidden, n = params.hidden, params.nets
     dtype = params.b2.dtype
-    buf = _Buffers.allocate(xp, hidden, n, dtype, momentum=config.momentum > 0)
+    buf = Buffers.allocate(xp, hidden, n, dtype, momentum=config.momentum > 0)
     criterion = config.success
     samples = sample_epochs(config)
     sample_row = {epoch: row for row, epoch in enumerate(samples)}
@@ -74,11 +74,11 @@ def train_block(params: Params, config: Config, backend: Backend) -> BlockRecord
     epoch_before_end = config.epochs - plateau_window(config.epochs)
     ever_solved = xp.zeros(n, dtype=bool)  # (n,)
     epochs_unsolved = xp.zeros(n, dtype=np.int64)  # (n,) epochs before the first success
-    clip = _EXP_ARG_MAX[config.dtype]
+    clip = EXP_ARG_MAX[config.dtype]
 
     with backend.quiet():
         for epoch in range(config.epochs + 1):
-            _forward(xp, params, buf, clip)
+            forward(xp, params, buf, clip)
             xp.subtract(buf.a2, buf.y, out=buf.err)  # (4, n)
             solved_now = _meets(xp, criterion, buf)  # (n,) bool
             xp.logical_or(ever_solved, solved_now, out=ever_solved)
@@ -89,8 +89,8 @@ def train_block(params: Params, config: Config, backend: Backend) -> BlockRecord
                 _loss(xp, buf, out=loss_before_end)
             if epoch == config.epochs:
                 break
-            _backward(xp, params, buf)
-            _update(xp, params, buf, config.step, config.momentum)
+            backward(xp, params, buf)
+            update(xp, params, buf, config.step, config.momentum)
 
     final_loss = xp.empty(n, dtype=dtype)
     _loss(xp, buf, out=final_loss)
@@ -116,16 +116,16 @@ def gradients(params: Params, backend: Backend) -> Params:
     The same code as one step of training; tests check it against finite differences.
     """
     xp = backend.xp
-    buf = _Buffers.allocate(xp, params.hidden, params.nets, params.b2.dtype, momentum=False)
+    buf = Buffers.allocate(xp, params.hidden, params.nets, params.b2.dtype, momentum=False)
     with backend.quiet():
-        _forward(xp, params, buf, _EXP_ARG_MAX[params.b2.dtype.name])
+        forward(xp, params, buf, EXP_ARG_MAX[params.b2.dtype.name])
         xp.subtract(buf.a2, buf.y, out=buf.err)
-        _backward(xp, params, buf)
+        backward(xp, params, buf)
     return Params(buf.d_w1, buf.d_b1, buf.d_w2, buf.d_b2).map(backend.to_host)
 
 
 @dataclass
-class _Buffers:
+class Buffers:
     """Preallocated work arrays for one block; names follow the module docstring."""
 
     y: Any  # (4, 1) targets
@@ -145,7 +145,7 @@ class _Buffers:
     velocity: Params | None  # momentum buffers, shaped like the weights
 
     @classmethod
-    def allocate(cls, xp: Any, hidden: int, n: int, dtype: Any, momentum: bool) -> _Buffers:
+    def allocate(cls, xp: Any, hidden: int, n: int, dtype: Any, momentum: bool) -> Buffers:
         def empty(*shape: int) -> Any:
             return xp.empty(shape, dtype=dtype)
 
@@ -173,7 +173,7 @@ def _sigmoid_of_negated_inplace(xp: Any, minus_z: Any, clip: float) -> None:
     xp.divide(1, minus_z, out=minus_z)
 
 
-def _forward(xp: Any, p: Params, buf: _Buffers, clip: float) -> None:
+def forward(xp: Any, p: Params, buf: Buffers, clip: float) -> None:
     a1, a2 = buf.a1, buf.a2
     # -z1 = -(x W1 + b1) for x in PATTERNS. Negation is exact, and so are the products by
     # 0 and 1, so these equal the negated np.dot(X, W1) + b1 of the notebook bit for bit.
@@ -192,7 +192,7 @@ def _forward(xp: Any, p: Params, buf: _Buffers, clip: float) -> None:
     _sigmoid_of_negated_inplace(xp, a2, clip)  # (4, n)
 
 
-def _meets(xp: Any, criterion: Any, buf: _Buffers) -> Any:
+def _meets(xp: Any, criterion: Any, buf: Buffers) -> Any:
     """(n,) bool: do a net's current outputs meet the success criterion?"""
     if criterion.kind == "within":
         xp.abs(buf.err, out=buf.scratch4)  # (4, n)
@@ -202,14 +202,14 @@ def _meets(xp: Any, criterion: Any, buf: _Buffers) -> Any:
     return xp.less(xp.sum(buf.scratch4, axis=0), criterion.threshold, out=buf.ok)
 
 
-def _loss(xp: Any, buf: _Buffers, out: Any) -> None:
+def _loss(xp: Any, buf: Buffers, out: Any) -> None:
     """The notebook's printed loss, mean over patterns of (y - a2)^2, per net, into out (n,)."""
     xp.multiply(buf.err, buf.err, out=buf.scratch4)  # (4, n)
     xp.sum(buf.scratch4, axis=0, out=out)  # (4, n) -> (n,)
     xp.multiply(out, 0.25, out=out)
 
 
-def _backward(xp: Any, p: Params, buf: _Buffers) -> None:
+def backward(xp: Any, p: Params, buf: Buffers) -> None:
     a1, a2 = buf.a1, buf.a2
     # output layer: d_z2 = err * a2 (1 - a2)
     xp.subtract(1, a2, out=buf.d_z2)  # (4, n)
@@ -237,7 +237,7 @@ def _sum_patterns(xp: Any, values: Any, out: Any) -> None:
     xp.add(out, values[3], out=out)
 
 
-def _update(xp: Any, p: Params, buf: _Buffers, step: float, momentum: float) -> None:
+def update(xp: Any, p: Params, buf: Buffers, step: float, momentum: float) -> None:
     gradients = (buf.d_w1, buf.d_b1, buf.d_w2, buf.d_b2)
     if buf.velocity is None:  # w <- w - step * d_w, as the notebook's w += (a1 . delta) * lr
         for weight, grad in zip(p.arrays(), gradients):

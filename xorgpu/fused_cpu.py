@@ -17,7 +17,7 @@ import numpy as np
 
 from .backend import Backend
 from .config import Config
-from .engine import _EXP_ARG_MAX, TARGETS, BlockRecord, plateau_window, sample_epochs
+from .engine import EXP_ARG_MAX, TARGETS, BlockRecord, plateau_window, sample_epochs
 from .params import Params
 
 try:
@@ -50,7 +50,7 @@ def train_block_fused_cpu(params: Params, config: Config, backend: Backend) -> B
     _train_nets(
         params.w1, params.b1, params.w2, params.b2, np.array(TARGETS, dtype=dtype),
         config.epochs, real(config.step), real(config.momentum), config.momentum > 0,
-        real(criterion.threshold), criterion.kind == "sse", real(_EXP_ARG_MAX[dtype]),
+        real(criterion.threshold), criterion.kind == "sse", real(EXP_ARG_MAX[dtype]),
         config.sample_every, config.epochs - plateau_window(config.epochs),
         outputs, final_loss, epochs_to_solve, solved_at_end, diverged, loss_before_end, loss_samples,
     )

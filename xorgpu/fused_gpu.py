@@ -18,7 +18,7 @@ import numpy as np
 
 from .backend import Backend
 from .config import Config
-from .engine import _EXP_ARG_MAX, BlockRecord, plateau_window, sample_epochs
+from .engine import EXP_ARG_MAX, BlockRecord, plateau_window, sample_epochs
 from .params import Params
 
 _SOURCE = r"""
@@ -58,7 +58,7 @@ extern "C" __global__ void xor_train(
     long long unsolved_epochs = 0;
 
     for (int epoch = 0; ; ++epoch) {
-        // forward: -z1 for patterns (0,0), (0,1), (1,0), (1,1), as xorgpu.engine._forward
+        // forward: -z1 for patterns (0,0), (0,1), (1,0), (1,1), as xorgpu.engine.forward
         #pragma unroll
         for (int h = 0; h < H; ++h) {
             const real minus_b1 = -B1[h];
@@ -90,7 +90,7 @@ extern "C" __global__ void xor_train(
         if (epoch == epoch_before_end) loss_before_end[k] = sse * (real)0.25;
         if (epoch == epochs) break;
 
-        // backward, as xorgpu.engine._backward
+        // backward, as xorgpu.engine.backward
         real d_z2[4], d_z1[4][H];
         #pragma unroll
         for (int p = 0; p < 4; ++p) d_z2[p] = err[p] * (((real)1 - A2[p]) * A2[p]);
@@ -178,7 +178,7 @@ def train_block_fused_gpu(params: Params, config: Config, backend: Backend) -> B
         ((n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK,), (THREADS_PER_BLOCK,),
         (params.w1, params.b1, params.w2, params.b2, np.int64(n), np.int32(config.epochs),
          real(config.step), real(config.momentum), real(criterion.threshold),
-         real(_EXP_ARG_MAX[dtype]), np.int32(config.sample_every),
+         real(EXP_ARG_MAX[dtype]), np.int32(config.sample_every),
          np.int32(config.epochs - plateau_window(config.epochs)),
          outputs, final_loss, epochs_to_solve, solved_at_end, diverged, loss_before_end, loss_samples),
     )

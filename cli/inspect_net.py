@@ -1,0 +1,45 @@
+"""`xorgpu inspect SOURCE --seed S`: re-train one net of a job or results file and show its path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+
+from xorgpu.config import ConfigError
+from xorgpu.results import load_npz
+from xorgpu.store import DEFAULT_REDIS_URL, JobStore
+from xorgpu.trajectory import trajectory
+
+
+@click.command()
+@click.argument("source")
+@click.option("--seed", type=click.IntRange(0), required=True, help="The net to re-train.")
+@click.option("--every", type=click.IntRange(1), default=None, help="Epochs between rows [default: epochs/20].")
+@click.option("--redis-url", envvar="XORGPU_REDIS_URL", default=DEFAULT_REDIS_URL, show_default=True)
+def inspect(source: str, seed: int, every: int | None, redis_url: str) -> None:
+    """Re-train net SEED of a job (JOB id) or a results file (FILE.npz) and show its trajectory."""
+    if source.endswith(".npz") or Path(source).is_file():
+        try:
+            results, config = load_npz(source)
+        except (OSError, ValueError, KeyError) as error:
+            raise ConfigError(f"cannot read {source}: {error}") from None
+        seeds = results.seeds
+        stored = np.flatnonzero(seeds == seed)
+        recorded = (int(results.epochs_to_solve[stored[0]]), float(results.final_loss[stored[0]])) if stored.size else None
+    else:
+        job = JobStore.from_url(redis_url).get_job(source)
+        config, seeds = job.config, np.arange(job.seeds.start, job.seeds.stop)
+        recorded = None
+    if not (seeds.size and seeds.min() <= seed <= seeds.max()):
+        raise ConfigError(f"seed {seed} is not in {source} (seeds {seeds.min()}..{seeds.max()})")
+    every = every or max(1, config.epochs // 20)
+    click.echo(f"net {seed}: 2-{config.hidden}-1, lr {config.lr}, momentum {config.momentum}, "
+               f"init {config.init}, {config.dtype}; array engine on NumPy")
+    click.echo(f"{'epoch':>8}  {'loss':>10}  {'o(0,0)':>7} {'o(0,1)':>7} {'o(1,0)':>7} {'o(1,1)':>7}  {'|grad|':>9}")
+    for snap in trajectory(config, seed, every):
+        outputs = " ".join(f"{o:7.4f}" for o in snap.outputs)
+        click.echo(f"{snap.epoch:>8}  {snap.loss:10.3e}  {outputs}  {snap.gradient_norm:9.2e}")
+    if recorded is not None:
+        click.echo(f"recorded in {source}: epochs_to_solve {recorded[0]}, final loss {recorded[1]:.3e}")
