@@ -249,3 +249,16 @@ def test_sweep_through_the_workers_equals_the_local_sweep(redis_server, start_wo
     assert remote.exit_code == 0, remote.output
     local = xorgpu(*args, "--out", tmp_path / "local.jsonl")
     assert json.loads(remote.stdout) == json.loads(local.stdout)
+
+
+def test_plot_a_job_with_its_loss_bands(redis_server, tmp_path):
+    store = JobStore.from_url(redis_server.url)
+    config = Config(epochs=1000, sample_every=100)
+    job = submit(store, config, SeedRange(0, 400), enqueue=lambda *args: None, chunk_size=200)
+    for index, chunk in enumerate(job.chunks()):  # the task's library call, in this process
+        run_chunk(store, job.id, index, chunk)
+    result = xorgpu("plot", job.id, "--out", tmp_path / "figures", url=redis_server.url)
+    assert result.exit_code == 0, result.output
+    names = {line.rsplit("/", 1)[1] for line in result.stdout.splitlines()}
+    assert names == {f"{n}.{ext}" for n in ("epochs_to_solve_ecdf", "final_loss_histogram", "loss_bands")
+                     for ext in ("png", "svg")}

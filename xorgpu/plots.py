@@ -1,0 +1,100 @@
+"""Figures of a job, a results file or a sweep, with matplotlib (PNG and SVG).
+
+- epochs-to-solve ECDF: the fraction of nets solved by each epoch (unsolved nets keep the
+  curve below 1, so the final height is the success rate);
+- final-loss histogram on log-spaced bins;
+- loss percentile bands over epochs (p10-p90 around the median), from statistics with a
+  sampled loss curve (`--sample-every`);
+- success-rate heatmap of a sweep with two varying axes.
+matplotlib is imported inside the functions, with the non-interactive Agg backend, so the
+rest of xorgpu never pays for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .results import NetResults
+
+FORMATS = ("png", "svg")
+
+
+def _pyplot() -> Any:
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    return plt
+
+
+def _save(figure: Any, folder: Path, name: str) -> list[Path]:
+    paths = []
+    for fmt in FORMATS:
+        path = folder / f"{name}.{fmt}"
+        figure.savefig(path, dpi=120, bbox_inches="tight")
+        paths.append(path)
+    _pyplot().close(figure)
+    return paths
+
+
+def epochs_to_solve_ecdf(results: NetResults, epochs: int, folder: Path, title: str) -> list[Path]:
+    plt = _pyplot()
+    solved = np.sort(results.epochs_to_solve[results.epochs_to_solve >= 0])
+    figure, axes = plt.subplots(figsize=(6, 4))
+    fraction = np.arange(1, solved.size + 1) / len(results)
+    axes.step(np.concatenate([[0], solved, [epochs]]),
+              np.concatenate([[0], fraction, [fraction[-1] if solved.size else 0]]), where="post")
+    axes.set(xlabel="epochs", ylabel="fraction of nets solved", ylim=(0, 1.02), xlim=(0, epochs),
+             title=f"{title}: epochs to solve (ECDF, {len(results)} nets)")
+    axes.grid(alpha=0.3)
+    return _save(figure, folder, "epochs_to_solve_ecdf")
+
+
+def final_loss_histogram(results: NetResults, folder: Path, title: str) -> list[Path]:
+    plt = _pyplot()
+    losses = results.final_loss[np.isfinite(results.final_loss)].astype(np.float64)
+    figure, axes = plt.subplots(figsize=(6, 4))
+    floor = 1e-20
+    axes.hist(np.log10(np.maximum(losses, floor)), bins=80, color="tab:orange")
+    axes.set(xlabel="log10 final loss (MSE)", ylabel="nets", title=f"{title}: final loss")
+    axes.grid(alpha=0.3)
+    return _save(figure, folder, "final_loss_histogram")
+
+
+def loss_bands(report: dict[str, Any], folder: Path, title: str) -> list[Path]:
+    plt = _pyplot()
+    curve = report["loss_curve"]
+    epochs = [row["epoch"] for row in curve]
+    figure, axes = plt.subplots(figsize=(6, 4))
+    axes.fill_between(epochs, [row["p10"] for row in curve], [row["p90"] for row in curve],
+                      alpha=0.3, label="p10-p90")
+    axes.plot(epochs, [row["median"] for row in curve], label="median")
+    axes.set(yscale="log", xlabel="epoch", ylabel="loss (MSE)", title=f"{title}: loss across nets")
+    axes.legend()
+    axes.grid(alpha=0.3)
+    return _save(figure, folder, "loss_bands")
+
+
+def sweep_heatmap(flat: list[dict[str, Any]], axes_names: list[str], folder: Path) -> list[Path]:
+    plt = _pyplot()
+    rows_axis, cols_axis = axes_names
+    row_values = sorted({r[rows_axis] for r in flat})
+    col_values = sorted({r[cols_axis] for r in flat})
+    grid = np.full((len(row_values), len(col_values)), np.nan)
+    for r in flat:
+        grid[row_values.index(r[rows_axis]), col_values.index(r[cols_axis])] = r["success_rate"]
+    figure, axes = plt.subplots(figsize=(1.2 * len(col_values) + 2, 0.8 * len(row_values) + 1.5))
+    image = axes.imshow(grid, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    axes.set_xticks(range(len(col_values)), [str(v) for v in col_values])
+    axes.set_yticks(range(len(row_values)), [str(v) for v in row_values])
+    axes.set(xlabel=cols_axis, ylabel=rows_axis, title="success rate")
+    for (i, j), value in np.ndenumerate(grid):
+        if np.isfinite(value):
+            axes.text(j, i, f"{100 * value:.0f}%", ha="center", va="center",
+                      color="white" if value < 0.6 else "black")
+    figure.colorbar(image, ax=axes)
+    return _save(figure, folder, "success_heatmap")
