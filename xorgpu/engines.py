@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import fused_cpu
-from .backend import CPU_BLOCK_NETS, GPU_BLOCK_NETS, Backend
+from .backend import GPU_BLOCK_NETS, Backend
 from .config import Config, ConfigError
 from .engine import BlockRecord, train_block
 from .params import Params
@@ -47,6 +47,3 @@ def _fused_engine(backend: Backend) -> Engine | None:
     if backend.name == "numpy" and fused_cpu.available():
         return Engine("fused", fused_cpu.train_block_fused_cpu, FUSED_CPU_BLOCK_NETS, 1)
     return None
-
-
-__all__ = ["CPU_BLOCK_NETS", "Engine", "select_engine"]
