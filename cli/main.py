@@ -13,6 +13,7 @@ from xorgpu.store import ServiceError
 from .inspect_net import inspect
 from .local import demo, run
 from .plot import plot
+from .report import report
 from .service import cancel, jobs, results, stats, status, submit, worker
 from .sweep import sweep
 
@@ -47,7 +48,7 @@ def cli() -> None:
     """How, and how often, does backpropagation solve XOR?"""
 
 
-for command in (run, demo, sweep, inspect, plot, submit, status, stats, results, jobs, cancel, worker):
+for command in (run, demo, sweep, inspect, plot, report, submit, status, stats, results, jobs, cancel, worker):
     cli.add_command(command)
 
 

@@ -262,3 +262,19 @@ def test_plot_a_job_with_its_loss_bands(redis_server, tmp_path):
     names = {line.rsplit("/", 1)[1] for line in result.stdout.splitlines()}
     assert names == {f"{n}.{ext}" for n in ("epochs_to_solve_ecdf", "final_loss_histogram", "loss_bands")
                      for ext in ("png", "svg")}
+
+
+def test_job_report_renders_in_a_browser_with_its_figures(redis_server, tmp_path):
+    from .browser import console_errors, figures_loaded, render  # noqa: PLC0415
+
+    store = JobStore.from_url(redis_server.url)
+    job = submit(store, Config(epochs=800, sample_every=100), SeedRange(0, 300), enqueue=lambda *a: None,
+                 chunk_size=150)
+    for index, chunk in enumerate(job.chunks()):
+        run_chunk(store, job.id, index, chunk)
+    page = tmp_path / "job.html"
+    result = xorgpu("report", job.id, "-o", page, url=redis_server.url)
+    assert result.exit_code == 0, result.output
+    dom, log = render(page, tmp_path / "profile")
+    assert figures_loaded(dom) == 3 == dom.count("<img")  # ECDF, loss histogram, loss bands
+    assert "Statistics" in dom and "Unsolved nets" in dom and console_errors(log) == []
