@@ -37,6 +37,7 @@ def plot(source: str, folder: Path, redis_url: str) -> None:
             raise ConfigError(f"cannot read {source}: {error}") from None
         written = plots.epochs_to_solve_ecdf(results, config.epochs, folder, Path(source).stem)
         written += plots.final_loss_histogram(results, folder, Path(source).stem)
+        written += plots.decision_boundaries(results, config, folder, Path(source).stem)
     else:
         from xorgpu.service import job_report, job_results  # noqa: PLC0415
 
@@ -45,6 +46,7 @@ def plot(source: str, folder: Path, redis_url: str) -> None:
         results = job_results(store, job)
         written = plots.epochs_to_solve_ecdf(results, job.config.epochs, folder, f"job {job.id}")
         written += plots.final_loss_histogram(results, folder, f"job {job.id}")
+        written += plots.decision_boundaries(results, job.config, folder, f"job {job.id}")
         report = job_report(store, job)
         if report["loss_curve"]:
             written += plots.loss_bands(report, folder, f"job {job.id}")

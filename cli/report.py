@@ -44,6 +44,7 @@ def report(source: str, out: Path, redis_url: str) -> None:
             stats = job_report(store, job)
             figures = plots.epochs_to_solve_ecdf(results, job.config.epochs, folder, f"job {job.id}")
             figures += plots.final_loss_histogram(results, folder, f"job {job.id}")
+            figures += plots.decision_boundaries(results, job.config, folder, f"job {job.id}")
             if stats["loss_curve"]:
                 figures += plots.loss_bands(stats, folder, f"job {job.id}")
             page = report_html.job_page(f"xorgpu job {job.id}", stats, figures)

@@ -19,8 +19,8 @@ def test_plots_of_a_results_file(tmp_path):
     assert invoke("run", "--seeds", "0:300", "--epochs", 3000, "--out", out).exit_code == 0
     result = invoke("plot", out, "--out", tmp_path / "figures")
     assert result.exit_code == 0, result.output
-    assert_figures(tmp_path / "figures", ["epochs_to_solve_ecdf", "final_loss_histogram"])
-    assert len(result.stdout.splitlines()) == 4
+    assert_figures(tmp_path / "figures", ["epochs_to_solve_ecdf", "final_loss_histogram", "decision_boundaries"])
+    assert len(result.stdout.splitlines()) == 6
 
 
 def test_heatmap_of_a_two_axis_sweep(tmp_path):

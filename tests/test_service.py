@@ -260,8 +260,8 @@ def test_plot_a_job_with_its_loss_bands(redis_server, tmp_path):
     result = xorgpu("plot", job.id, "--out", tmp_path / "figures", url=redis_server.url)
     assert result.exit_code == 0, result.output
     names = {line.rsplit("/", 1)[1] for line in result.stdout.splitlines()}
-    assert names == {f"{n}.{ext}" for n in ("epochs_to_solve_ecdf", "final_loss_histogram", "loss_bands")
-                     for ext in ("png", "svg")}
+    assert names == {f"{n}.{ext}" for n in ("epochs_to_solve_ecdf", "final_loss_histogram", "loss_bands",
+                                            "decision_boundaries") for ext in ("png", "svg")}
 
 
 def test_job_report_renders_in_a_browser_with_its_figures(redis_server, tmp_path):
@@ -276,5 +276,5 @@ def test_job_report_renders_in_a_browser_with_its_figures(redis_server, tmp_path
     result = xorgpu("report", job.id, "-o", page, url=redis_server.url)
     assert result.exit_code == 0, result.output
     dom, log = render(page, tmp_path / "profile")
-    assert figures_loaded(dom) == 3 == dom.count("<img")  # ECDF, loss histogram, loss bands
+    assert figures_loaded(dom) == 4 == dom.count("<img")  # ECDF, loss histogram, boundaries, loss bands
     assert "Statistics" in dom and "Unsolved nets" in dom and console_errors(log) == []

@@ -5,7 +5,8 @@
 - final-loss histogram on log-spaced bins;
 - loss percentile bands over epochs (p10-p90 around the median), from statistics with a
   sampled loss curve (`--sample-every`);
-- success-rate heatmap of a sweep with two varying axes.
+- success-rate heatmap of a sweep with two varying axes;
+- decision boundaries of a few solved and unsolved nets, re-trained from their seeds.
 matplotlib is imported inside the functions, with the non-interactive Agg backend, so the
 rest of xorgpu never pays for it.
 """
@@ -98,3 +99,31 @@ def sweep_heatmap(flat: list[dict[str, Any]], axes_names: list[str], folder: Pat
                       color="white" if value < 0.6 else "black")
     figure.colorbar(image, ax=axes)
     return _save(figure, folder, "success_heatmap")
+
+
+def decision_boundaries(results: NetResults, config: Any, folder: Path, title: str, per_kind: int = 3) -> list[Path]:
+    """The output over the input plane of a few solved and a few unsolved nets, re-trained."""
+    from .backend import numpy_backend  # noqa: PLC0415
+    from .engine import train_block  # noqa: PLC0415
+    from .init import initial_params  # noqa: PLC0415
+
+    plt = _pyplot()
+    solved = results.seeds[results.epochs_to_solve >= 0][:per_kind]
+    unsolved = results.seeds[results.epochs_to_solve < 0][:per_kind]
+    chosen = [(int(s), "solved") for s in solved] + [(int(s), "unsolved") for s in unsolved]
+    grid = np.linspace(-0.5, 1.5, 101)
+    x0, x1 = np.meshgrid(grid, grid)
+    figure, axes = plt.subplots(1, max(1, len(chosen)), figsize=(3 * max(1, len(chosen)), 3.2), squeeze=False)
+    for ax, (seed, kind) in zip(axes[0], chosen):
+        params = initial_params(config.init_scheme, np.array([seed]), config.hidden, config.dtype)
+        train_block(params, config.replace(sample_every=0), numpy_backend())  # updates params in place
+        hidden = 1 / (1 + np.exp(-(x0[..., None] * params.w1[0, :, 0] + x1[..., None] * params.w1[1, :, 0]
+                                   + params.b1[:, 0])))  # (101, 101, H)
+        output = 1 / (1 + np.exp(-(hidden @ params.w2[:, 0] + params.b2[0])))  # (101, 101)
+        ax.contourf(x0, x1, output, levels=np.linspace(0, 1, 11), cmap="coolwarm", vmin=0, vmax=1)
+        ax.contour(x0, x1, output, levels=[0.5], colors="black", linewidths=1)
+        ax.scatter([0, 1], [0, 1], c="blue", edgecolors="white", s=60)  # target 0
+        ax.scatter([0, 1], [1, 0], c="red", edgecolors="white", s=60)  # target 1
+        ax.set(title=f"seed {seed} ({kind})", xticks=[0, 1], yticks=[0, 1])
+    figure.suptitle(f"{title}: decision boundaries after {config.epochs} epochs (black: output 0.5)", y=1.05)
+    return _save(figure, folder, "decision_boundaries")
