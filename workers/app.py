@@ -28,7 +28,9 @@ import os
 
 from celery import Celery
 
+from xorgpu.service import DEFAULT_QUEUE
 from xorgpu.store import DEFAULT_REDIS_URL
+
 DEFAULT_VISIBILITY_TIMEOUT = 3600
 
 
@@ -53,7 +55,7 @@ def make_app(redis_url: str | None = None) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_ignore_result=True,  # results live in the job store (xorgpu.store)
-        task_default_queue="xorgpu",
+        task_default_queue=DEFAULT_QUEUE,
         broker_transport_options=transport,
         result_backend_transport_options={"visibility_timeout": visibility},
         broker_connection_retry_on_startup=True,
