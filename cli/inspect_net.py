@@ -9,15 +9,17 @@ import numpy as np
 
 from xorgpu.config import ConfigError
 from xorgpu.results import load_npz
-from xorgpu.store import DEFAULT_REDIS_URL, JobStore
+from xorgpu.store import JobStore
 from xorgpu.trajectory import trajectory
+
+from .options import redis_option
 
 
 @click.command()
 @click.argument("source")
 @click.option("--seed", type=click.IntRange(0), required=True, help="The net to re-train.")
 @click.option("--every", type=click.IntRange(1), default=None, help="Epochs between rows [default: epochs/20].")
-@click.option("--redis-url", envvar="XORGPU_REDIS_URL", default=DEFAULT_REDIS_URL, show_default=True)
+@redis_option
 def inspect(source: str, seed: int, every: int | None, redis_url: str) -> None:
     """Re-train net SEED of a job (JOB id) or a results file (FILE.npz) and show its trajectory."""
     if source.endswith(".npz") or Path(source).is_file():

@@ -10,6 +10,7 @@ import click
 
 from xorgpu.backend import default_backend_name
 from xorgpu.config import BACKENDS, DTYPES, ENGINES, LOSS_REDUCTIONS, Config, SeedRange
+from xorgpu.store import DEFAULT_REDIS_URL
 
 DEFAULTS = Config.__dataclass_fields__
 
@@ -24,6 +25,14 @@ class JobSpec:
 
 def _default(name: str) -> Any:
     return DEFAULTS[name].default
+
+
+def redis_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--redis-url, for every command that talks to the service's Redis."""
+    return click.option(
+        "--redis-url", envvar="XORGPU_REDIS_URL", default=DEFAULT_REDIS_URL, show_default=True,
+        help="Broker and store; a password goes in the URL (env XORGPU_REDIS_URL).",
+    )(command)
 
 
 def job_options(command: Callable[..., Any]) -> Callable[..., Any]:

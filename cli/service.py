@@ -7,7 +7,7 @@ import json
 import os
 import sys
 import time
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -16,17 +16,10 @@ from xorgpu.service import (
     DEFAULT_QUEUE, DEFAULT_TTL, job_report, job_results, submit as submit_job,
     wait_for,
 )
-from xorgpu.store import DEFAULT_REDIS_URL, Job, JobStore, ServiceError, check_chunk_size
+from xorgpu.store import Job, JobStore, ServiceError, check_chunk_size
 from xorgpu.text import format_report
 
-from .options import JobSpec, job_options
-
-
-def redis_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--redis-url", envvar="XORGPU_REDIS_URL", default=DEFAULT_REDIS_URL, show_default=True,
-        help="Broker and store; a password goes in the URL (env XORGPU_REDIS_URL).",
-    )(command)
+from .options import JobSpec, job_options, redis_option
 
 
 @click.command()
@@ -42,16 +35,11 @@ def redis_option(command: Callable[..., Any]) -> Callable[..., Any]:
 def submit(spec: JobSpec, chunk_size: int | None, queue: str, ttl: int, wait: bool,
            as_json: bool, redis_url: str) -> None:
     """Submit a job to the Celery workers; print its id (or, with --wait, its statistics)."""
-    from xorgpu.workers.app import enqueue_chunk, make_app  # noqa: PLC0415 (Celery loads slowly)
+    from xorgpu.workers.app import chunk_sender  # noqa: PLC0415 (Celery loads slowly)
 
     check_chunk_size(chunk_size)
     store = JobStore.from_url(redis_url)
-    app = make_app(redis_url)
-
-    def enqueue(job_id: str, index: int, seeds: Any, queue_name: str) -> None:
-        enqueue_chunk(app, job_id, index, seeds.start, seeds.stop, queue_name)
-
-    job = submit_job(store, spec.config, spec.seeds, enqueue, chunk_size, queue, ttl)
+    job = submit_job(store, spec.config, spec.seeds, chunk_sender(redis_url), chunk_size, queue, ttl)
     if not wait:
         click.echo(json.dumps({"job_id": job.id}) if as_json else job.id)
         return

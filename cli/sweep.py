@@ -15,7 +15,9 @@ from xorgpu.backend import default_backend_name, resolve_backend
 from xorgpu.config import BACKENDS, ENGINES, Config, ConfigError, SeedRange
 from xorgpu.engines import select_engine
 from xorgpu.experiment import train_seeds
-from xorgpu.store import DEFAULT_REDIS_URL, ServiceError
+from xorgpu.store import ServiceError
+
+from .options import redis_option
 
 FIELD_TYPES = {f.name: f.type for f in fields(Config)}
 
@@ -47,7 +49,7 @@ def _axis_options(command: Any) -> Any:
               show_default=True)
 @click.option("--submit", is_flag=True, help="Train the cells as jobs on the Celery workers.")
 @click.option("--chunk-size", type=int, default=None, help="With --submit: nets per task.")
-@click.option("--redis-url", envvar="XORGPU_REDIS_URL", default=DEFAULT_REDIS_URL, show_default=True)
+@redis_option
 def sweep(nets: int | None, seeds: str | None, backend: str | None, engine: str, out: Path,
           output_format: str, submit: bool, chunk_size: int | None, redis_url: str, **axis_text: str | None) -> None:
     """Train every combination of the given values, e.g. --hidden 2,3,4 --lr 0.5,1."""
@@ -84,14 +86,10 @@ def _submitted(redis_url: str, chunk_size: int | None, seeds: SeedRange):
     def train(configs: list[Config]) -> Iterator[tuple[Config, dict[str, Any]]]:
         from xorgpu.service import job_report, submit as submit_job, wait_for  # noqa: PLC0415
         from xorgpu.store import JobStore  # noqa: PLC0415
-        from xorgpu.workers.app import enqueue_chunk, make_app  # noqa: PLC0415
+        from xorgpu.workers.app import chunk_sender  # noqa: PLC0415
 
         store = JobStore.from_url(redis_url)
-        app = make_app(redis_url)
-
-        def enqueue(job_id: str, index: int, chunk: SeedRange, queue: str) -> None:
-            enqueue_chunk(app, job_id, index, chunk.start, chunk.stop, queue)
-
+        enqueue = chunk_sender(redis_url)
         jobs = [(config, submit_job(store, config, seeds, enqueue, chunk_size)) for config in configs]
         for config, job in jobs:
             finished = wait_for(store, job.id)

@@ -25,9 +25,11 @@ before it forks. Run one GPU worker process per GPU (`--concurrency 1`).
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 from celery import Celery
 
+from xorgpu.config import SeedRange
 from xorgpu.service import DEFAULT_QUEUE
 from xorgpu.store import DEFAULT_REDIS_URL
 
@@ -68,7 +70,13 @@ def make_app(redis_url: str | None = None) -> Celery:
 app = make_app()
 
 
-def enqueue_chunk(app: Celery, job_id: str, index: int, start: int, stop: int, queue: str) -> None:
-    """Send one chunk's task by name, so senders need not import the task code."""
-    app.send_task("xorgpu.train_chunk", args=[job_id, index, start, stop], queue=queue,
-                  task_id=f"{job_id}-{index}")
+def chunk_sender(redis_url: str) -> Callable[[str, int, SeedRange, str], None]:
+    """The `enqueue` of xorgpu.service.submit: sends a chunk's task by name, through
+    Celery on `redis_url`, so senders need not import the task code."""
+    sender = make_app(redis_url)
+
+    def enqueue(job_id: str, index: int, seeds: SeedRange, queue: str) -> None:
+        sender.send_task("xorgpu.train_chunk", args=[job_id, index, seeds.start, seeds.stop],
+                         queue=queue, task_id=f"{job_id}-{index}")
+
+    return enqueue

@@ -80,6 +80,17 @@ def loss_bands(report: dict[str, Any], folder: Path, title: str) -> list[Path]:
     return _save(figure, folder, "loss_bands")
 
 
+def job_figures(results: NetResults, config: Any, report: dict[str, Any], folder: Path,
+                title: str) -> list[Path]:
+    """Every figure of a job or results file: ECDF, loss histogram, boundaries, loss bands."""
+    written = epochs_to_solve_ecdf(results, config.epochs, folder, title)
+    written += final_loss_histogram(results, folder, title)
+    written += decision_boundaries(results, config, folder, title)
+    if report.get("loss_curve"):
+        written += loss_bands(report, folder, title)
+    return written
+
+
 def sweep_heatmap(flat: list[dict[str, Any]], axes_names: list[str], folder: Path) -> list[Path]:
     plt = _pyplot()
     rows_axis, cols_axis = axes_names

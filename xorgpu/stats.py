@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .config import Config
-from .engine import BlockRecord, sample_epochs
+from .engine import TARGETS, BlockRecord, sample_epochs
 
 Z95 = 1.959963984540054  # standard normal quantile for a two-sided 95% interval
 QUANTILES = {"p10": 0.10, "median": 0.50, "p90": 0.90}
@@ -50,7 +50,7 @@ class Summary:
         solved = record.epochs_to_solve >= 0
         unsolved_finite = ~solved & ~record.diverged
         still_falling = record.final_loss < record.loss_before_end * (1 - PLATEAU_RELATIVE_DROP)
-        wrong = (np.abs(record.outputs - np.array([0, 1, 1, 0])) >= 0.5).sum(axis=1)
+        wrong = (np.abs(record.outputs - np.array(TARGETS)) >= 0.5).sum(axis=1)
         return cls(
             nets=int(solved.size),
             solved=int(solved.sum()),

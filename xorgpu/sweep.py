@@ -53,6 +53,19 @@ def load(path: Path) -> dict[str, dict[str, Any]]:
     return done
 
 
+def finished_rows(path: Path) -> list[dict[str, Any]]:
+    """The finished cells of a sweep file, in file order; an error if there are none."""
+    rows = list(load(path).values())
+    if not rows:
+        raise ConfigError(f"{path} has no finished sweep cells")
+    return rows
+
+
+def varying_axes(rows: list[dict[str, Any]]) -> list[str]:
+    """The config fields whose values differ between the rows."""
+    return [name for name in SWEEPABLE if len({str(r["config"][name]) for r in rows}) > 1]
+
+
 def run(
     configs: Iterable[Config], seeds: SeedRange, path: Path,
     train: Callable[[list[Config]], Iterable[tuple[Config, dict[str, Any]]]],
