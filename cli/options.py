@@ -9,7 +9,7 @@ from typing import Any, Callable
 import click
 
 from xorgpu.backend import default_backend_name
-from xorgpu.config import BACKENDS, DTYPES, ENGINES, LOSS_REDUCTIONS, Config, SeedRange
+from xorgpu.config import BACKENDS, DTYPES, ENGINES, LOSS_REDUCTIONS, UPDATES, Config, SeedRange
 from xorgpu.store import DEFAULT_REDIS_URL
 
 DEFAULTS = Config.__dataclass_fields__
@@ -46,7 +46,9 @@ def job_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--momentum", type=float, default=_default("momentum"), show_default=True,
                      help="Classical momentum mu in [0, 1)."),
         click.option("--epochs", type=int, default=_default("epochs"), show_default=True,
-                     help="Full-batch epochs (one update each)."),
+                     help="Epochs: sweeps through the 4 patterns."),
+        click.option("--update", type=click.Choice(UPDATES), default=_default("update"), show_default=True,
+                     help="batch: one step per epoch (the notebook); online: one step per pattern."),
         click.option("--loss-reduction", type=click.Choice(LOSS_REDUCTIONS),
                      default=_default("loss_reduction"), show_default=True,
                      help="sum: the notebook's 1/2 sum of squared errors; mean: a 4x smaller step."),

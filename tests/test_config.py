@@ -8,7 +8,7 @@ from xorgpu.config import Config, ConfigError, Criterion, InitScheme, SeedRange
 def test_defaults_are_the_notebooks():
     config = Config()
     assert (config.hidden, config.lr, config.epochs, config.momentum) == (4, 0.1, 10000, 0.0)
-    assert config.loss_reduction == "sum" and config.criterion == "round"
+    assert config.loss_reduction == "sum" and config.criterion == "round" and config.update == "batch"
 
 
 def test_json_round_trip():
@@ -27,11 +27,18 @@ def test_mean_reduction_is_a_quarter_step():
     {"lr": math.nan}, {"lr": math.inf}, {"momentum": 1.0}, {"momentum": -0.1},
     {"loss_reduction": "max"}, {"init": "gauss"}, {"init": "uniform:1:0"}, {"init": "uniform:a:1"},
     {"criterion": "close"}, {"criterion": "within:0"}, {"criterion": "sse:-1"},
-    {"dtype": "float16"}, {"backend": "tpu"}, {"sample_every": -1},
+    {"dtype": "float16"}, {"backend": "tpu"}, {"sample_every": -1}, {"update": "minibatch"},
+    {"update": "online", "loss_reduction": "mean"},
 ])
 def test_invalid_values_are_refused(changes):
     with pytest.raises(ConfigError):
         Config(**changes)
+
+
+def test_a_stored_config_from_before_the_update_field_reads_as_batch():
+    stored = Config().to_dict()
+    del stored["update"]
+    assert Config.from_dict(stored) == Config()
 
 
 def test_unknown_field_in_json_is_refused():

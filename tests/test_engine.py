@@ -194,3 +194,44 @@ def test_loss_curve_is_sampled():
     assert [row["epoch"] for row in curve] == [0, 250, 500, 750, 1000]
     assert curve[-1]["median"] <= curve[0]["median"]
     assert Summary.from_state(summary.to_state()).to_state() == summary.to_state()
+
+
+def reference_online_net(w1, b1, w2, b2, lr, mu, epochs):
+    """An independent single-net online learner: one momentum step per pattern, in order."""
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    params = [w1.copy(), b1.copy(), w2.copy(), b2.copy()]
+    velocity = [np.zeros_like(p) for p in params]
+    for _ in range(epochs):
+        for x, target in zip(X, y[:, 0]):
+            w1, b1, w2, b2 = params
+            h = sig(x @ w1 + b1)
+            o = sig(h @ w2 + b2)
+            d_o = (o - target) * o * (1 - o)
+            d_h = d_o * w2 * h * (1 - h)
+            for i, g in enumerate([np.outer(x, d_h), d_h, h * d_o, d_o]):
+                velocity[i] = mu * velocity[i] - lr * g
+                params[i] = params[i] + velocity[i]
+    w1, b1, w2, b2 = params
+    return sig(sig(X @ w1 + b1) @ w2 + b2)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_online_updates_match_a_reference(backend, momentum):
+    config = Config(update="online", momentum=momentum, lr=0.5, epochs=1500, init="uniform:-1:1", hidden=3)
+    results, _ = train_seeds(config, SeedRange(20, 26), backend)
+    p = initial_params(config.init_scheme, np.arange(20, 26), 3, "float64")
+    for k in range(6):
+        expected = reference_online_net(p.w1[..., k], p.b1[:, k], p.w2[:, k], p.b2[k], 0.5, momentum, 1500)
+        np.testing.assert_allclose(results.outputs[k], expected, rtol=0, atol=1e-10)
+
+
+def test_online_updates_differ_from_batch_and_are_independent_of_blocks():
+    config = Config(update="online", epochs=300, init="uniform:-2:2", momentum=0.5)
+    seeds = SeedRange(0, 50)
+    reference, summary = train_seeds(config, seeds, numpy_backend(), block_nets=50)
+    for block_nets, processes in [(1, 1), (7, 2)]:
+        results, other = train_seeds(config, seeds, numpy_backend(), block_nets=block_nets, processes=processes)
+        np.testing.assert_array_equal(results.outputs, reference.outputs)
+        assert other.to_state() == summary.to_state()
+    batch, _ = train_seeds(config.replace(update="batch"), seeds, numpy_backend())
+    assert np.abs(batch.outputs - reference.outputs).max() > 1e-3

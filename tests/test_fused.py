@@ -79,6 +79,9 @@ def test_auto_picks_fused_where_available_and_array_elsewhere(backend):
     else:
         assert select_engine(Config(), backend).name == "fused"
     assert select_engine(Config(engine="array"), backend).name == "array"
+    assert select_engine(Config(update="online"), backend).name == "array"  # fused is full-batch only
+    with pytest.raises(ConfigError, match="full-batch only"):
+        select_engine(Config(update="online", engine="fused"), backend)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -19,6 +19,7 @@ class ConfigError(ValueError):
 
 
 LOSS_REDUCTIONS = ("sum", "mean")
+UPDATES = ("batch", "online")
 DTYPES = ("float64", "float32")
 BACKENDS = ("auto", "numpy", "cupy")
 ENGINES = ("auto", "array", "fused")
@@ -76,7 +77,8 @@ class Config:
     hidden: int = 4  # hidden units H of the 2-H-1 sigmoid net (the notebook: 4)
     lr: float = 0.1  # learning rate (the notebook: 0.1)
     momentum: float = 0.0  # classical momentum mu: v <- mu*v - lr*grad; w <- w + v
-    epochs: int = 10000  # full-batch epochs, one update each (the notebook: 10000)
+    epochs: int = 10000  # epochs: sweeps through the 4 patterns (the notebook: 10000)
+    update: str = "batch"  # batch: one step per epoch on all 4 patterns (the notebook); online: one per pattern
     loss_reduction: str = "sum"  # gradient of 1/2 * sum (sum: the notebook) or mean of squared errors
     init: str = "counter"  # initial weights: counter | notebook | uniform:LOW:HIGH
     criterion: str = "round"  # success: round | within:TOL | sse:T
@@ -95,7 +97,10 @@ class Config:
         _check_real("momentum", self.momentum)
         if not 0 <= self.momentum < 1:
             raise ConfigError(f"momentum must be in [0, 1), got {self.momentum!r}")
+        _check_choice("update", self.update, UPDATES)
         _check_choice("loss_reduction", self.loss_reduction, LOSS_REDUCTIONS)
+        if self.update == "online" and self.loss_reduction == "mean":
+            raise ConfigError("loss_reduction mean applies to batch updates: an online step sees one pattern")
         _check_choice("dtype", self.dtype, DTYPES)
         _check_choice("backend", self.backend, BACKENDS)
         _check_choice("engine", self.engine, ENGINES)
@@ -112,7 +117,7 @@ class Config:
 
     @property
     def step(self) -> float:
-        """The multiplier of the summed gradient: lr, or lr/4 for the mean over 4 patterns."""
+        """The multiplier of the gradient: lr, or lr/4 for the mean over 4 patterns (batch only)."""
         return self.lr if self.loss_reduction == "sum" else self.lr / 4
 
     def to_dict(self) -> dict[str, Any]:

@@ -15,6 +15,10 @@ Per epoch e = 0..E, with a1 the hidden activations and a2 the outputs after e up
     update     w <- w - step * d_w               (momentum: v <- mu v - step d_w; w <- w + v)
 Operation order follows the notebook's NumPy code, so float64 results agree with it to
 rounding (tests/test_engine.py).
+
+With `update="online"` the judge is the same, but the epoch's learning is four steps, one
+per pattern in PATTERNS order, each on that pattern's loss 1/2 (a2_p - y_p)^2 with the
+weights as the previous step left them (`online_epoch`).
 """
 
 from __future__ import annotations
@@ -89,8 +93,7 @@ def train_block(params: Params, config: Config, backend: Backend) -> BlockRecord
                 _loss(xp, buf, out=loss_before_end)
             if epoch == config.epochs:
                 break
-            backward(xp, params, buf)
-            update(xp, params, buf, config.step, config.momentum)
+            learn(xp, params, buf, config, clip)
 
     final_loss = xp.empty(n, dtype=dtype)
     _loss(xp, buf, out=final_loss)
@@ -108,6 +111,15 @@ def train_block(params: Params, config: Config, backend: Backend) -> BlockRecord
         loss_before_end=to_host(loss_before_end),
         loss_samples=to_host(loss_samples),
     )
+
+
+def learn(xp: Any, params: Params, buf: Buffers, config: Config, clip: float) -> None:
+    """One epoch's learning, after `forward` and the judge have filled buf.a1, a2 and err."""
+    if config.update == "online":
+        online_epoch(xp, params, buf, config.step, config.momentum, clip)
+        return
+    backward(xp, params, buf)
+    update(xp, params, buf, config.step, config.momentum)
 
 
 def gradients(params: Params, backend: Backend) -> Params:
@@ -249,3 +261,53 @@ def update(xp: Any, p: Params, buf: Buffers, step: float, momentum: float) -> No
         xp.multiply(grad, step, out=grad)
         xp.subtract(velocity, grad, out=velocity)
         xp.add(weight, velocity, out=weight)  # w <- w + v
+
+
+def online_epoch(xp: Any, p: Params, buf: Buffers, step: float, momentum: float, clip: float) -> None:
+    """Four steps, one per pattern k, each on 1/2 (a2_k - y_k)^2 at the current weights.
+
+    Pattern 0 comes first, so its forward pass is the judge's (rows k of buf.a1, a2, err);
+    the others are recomputed after each step. Inputs of 0 give exact zero gradients, so
+    only momentum moves those weights in that step.
+    """
+    for k, (x0, x1) in enumerate(PATTERNS):
+        a1, a2, err, d_z2, d_z1 = buf.a1[k], buf.a2[k], buf.err[k], buf.d_z2[k], buf.d_z1[k]
+        if k > 0:
+            _forward_pattern(xp, p, buf, k, clip)
+            xp.subtract(a2, buf.y[k], out=err)  # (n,)
+        xp.subtract(1, a2, out=d_z2)  # d_z2 = err * a2 (1 - a2), as in `backward`
+        xp.multiply(d_z2, a2, out=d_z2)
+        xp.multiply(err, d_z2, out=d_z2)  # (n,)
+        slope = buf.slope1[k]  # (H, n)
+        xp.multiply(d_z2, p.w2, out=d_z1)  # (n,) * (H, n) -> (H, n)
+        xp.subtract(1, a1, out=slope)
+        xp.multiply(slope, a1, out=slope)
+        xp.multiply(d_z1, slope, out=d_z1)  # (H, n)
+        xp.multiply(a1, d_z2, out=buf.d_w2)  # (H, n)
+        buf.d_b2[...] = d_z2
+        buf.d_b1[...] = d_z1
+        for i, x in enumerate((x0, x1)):
+            if x:
+                buf.d_w1[i] = d_z1
+            else:
+                buf.d_w1[i] = 0
+        update(xp, p, buf, step, momentum)
+
+
+def _forward_pattern(xp: Any, p: Params, buf: Buffers, k: int, clip: float) -> None:
+    """Rows k of buf.a1 and buf.a2 from the current weights: `forward` for pattern k alone."""
+    x0, x1 = PATTERNS[k]
+    a1 = buf.a1[k]  # (H, n): -z1 until the sigmoid
+    xp.negative(p.b1, out=a1)
+    if x0 and x1:
+        xp.add(p.w1[0], p.w1[1], out=buf.d_b1)  # scratch: the gradients are not yet computed
+        xp.subtract(a1, buf.d_b1, out=a1)
+    elif x0 or x1:
+        xp.subtract(a1, p.w1[0 if x0 else 1], out=a1)
+    _sigmoid_of_negated_inplace(xp, a1, clip)
+    xp.multiply(a1, p.w2, out=buf.d_z1[k])  # (H, n)
+    a2 = buf.a2[k]  # (n,)
+    xp.sum(buf.d_z1[k], axis=0, out=a2)  # z2 - b2
+    xp.add(a2, p.b2, out=a2)
+    xp.negative(a2, out=a2)
+    _sigmoid_of_negated_inplace(xp, a2, clip)

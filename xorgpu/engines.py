@@ -3,7 +3,8 @@
 `array` (xorgpu.engine) is the reference on any array module. `fused` runs the whole
 epoch loop in one compiled kernel: numba on the CPU (xorgpu.fused_cpu), a CUDA kernel on
 CuPy (xorgpu.fused_gpu). `auto` picks fused when the backend has one. All engines give
-the same per-net results, to rounding of exp (tests/test_fused.py).
+the same per-net results, to rounding of exp (tests/test_fused.py). The fused kernels
+train full-batch only: online (per-pattern) updates run on the array engine.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ class Engine:
 
 
 def select_engine(config: Config, backend: Backend) -> Engine:
+    if config.update == "online":
+        if config.engine == "fused":
+            raise ConfigError("engine fused trains full-batch only: use --engine array or auto for online updates")
+        return Engine("array", train_block, backend.block_nets, backend.processes)
     fused = _fused_engine(backend)
     if config.engine == "fused" and fused is None:
         raise ConfigError(f"engine fused is not available on backend {backend.name}"

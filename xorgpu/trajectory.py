@@ -1,8 +1,8 @@
 """One net's training, epoch by epoch: what `xorgpu inspect` shows.
 
-Runs the array engine's own forward, backward and update steps (xorgpu.engine) on a
+Runs the array engine's own forward, backward and learning steps (xorgpu.engine) on a
 block of one net, on NumPy, and keeps a snapshot every `every` epochs: the loss, the
-four outputs and the gradient norm. A plateau shows as a loss that stays flat while the
+four outputs and the norm of the full-batch gradient (whatever the update rule). A plateau shows as a loss that stays flat while the
 gradient norm is small: the net sits near a saddle or a flat region.
 """
 
@@ -47,5 +47,5 @@ def trajectory(config: Config, seed: int, every: int) -> list[Snapshot]:
                 ))
             if last:
                 return snapshots
-            engine.update(xp, params, buf, config.step, config.momentum)
+            engine.learn(xp, params, buf, config, clip)
     return snapshots
