@@ -37,9 +37,9 @@ def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) ->
         results, summary = train_seeds(
             spec.config, spec.seeds, backend, progress=bar.update, processes=processes
         )
-    if out:
-        save_npz(out, results, spec.config)
     report = summary.report(spec.config)
+    if out:
+        save_npz(out, results, spec.config, report)
     click.echo(json.dumps(report) if as_json else format_report(report))
 
 

@@ -9,7 +9,7 @@ import click
 
 from xorgpu import sweep as sweeps
 from xorgpu.config import ConfigError
-from xorgpu.results import check_writable
+from xorgpu.results import check_writable, load_npz, load_npz_statistics
 from xorgpu.store import JobStore
 
 from .options import redis_option
@@ -21,7 +21,7 @@ from .options import redis_option
               show_default=True)
 @redis_option
 def report(source: str, out: Path, redis_url: str) -> None:
-    """Write an HTML report of a job (JOB id) or a sweep (FILE.jsonl), figures embedded."""
+    """Write an HTML report of a job (JOB id), a results file (FILE.npz) or a sweep (FILE.jsonl)."""
     from xorgpu import plots, report_html  # noqa: PLC0415  (matplotlib loads slowly)
 
     check_writable(out)
@@ -34,7 +34,17 @@ def report(source: str, out: Path, redis_url: str) -> None:
             figures = plots.sweep_heatmap(flat, varying, folder) if len(varying) == 2 else []
             page = report_html.sweep_page(f"xorgpu sweep {Path(source).name}", flat, figures)
         elif source.endswith(".npz"):
-            raise ConfigError("report takes a job id or a sweep file; for a results file use xorgpu plot")
+            try:
+                results, config = load_npz(source)
+                stats = load_npz_statistics(source)
+            except (OSError, ValueError, KeyError) as error:
+                raise ConfigError(f"cannot read {source}: {error}") from None
+            if stats is None:
+                raise ConfigError(f"{source} holds no statistics (written by an older xorgpu): "
+                                  "write it again with `xorgpu run --out` or `xorgpu results`")
+            name = Path(source).name
+            figures = plots.job_figures(results, config, stats, folder, name)
+            page = report_html.job_page(f"xorgpu results {name}", stats, figures)
         else:
             from xorgpu.service import job_report, job_results  # noqa: PLC0415
 

@@ -89,7 +89,7 @@ def results(job_id: str, out: str, redis_url: str) -> None:
     check_writable(out)
     store = JobStore.from_url(redis_url)
     job = store.get_job(job_id)
-    save_npz(out, job_results(store, job), job.config)
+    save_npz(out, job_results(store, job), job.config, job_report(store, job))
     click.echo(f"wrote {job.nets_total} nets to {out}")
 
 

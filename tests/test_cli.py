@@ -1,4 +1,5 @@
 import json
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -42,7 +43,9 @@ def test_run_out_writes_the_documented_npz(tmp_path):
         assert data["outputs"].shape == (20, 4)
         assert data["epochs_to_solve"].shape == data["final_loss"].shape == (20,)
         config = Config.from_json(str(data["config"]))
+        statistics = json.loads(str(data["statistics"]))
     assert config.hidden == 3
+    assert statistics["nets"] == 20 and statistics["config"] == config.to_dict()
     expected, _ = train_seeds(config, SeedRange(5, 25), numpy_backend())
     with np.load(out, allow_pickle=False) as data:
         np.testing.assert_array_equal(data["outputs"], expected.outputs)

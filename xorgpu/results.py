@@ -1,15 +1,19 @@
 """Per-net results of a job, and their `.npz` file format.
 
 The file holds `seeds` (N,), `outputs` (N, 4) in the pattern order [0,0], [0,1], [1,0],
-[1,1], `epochs_to_solve` (N,), `final_loss` (N,), `diverged` (N,) and `config`, the
-experiment's config as a JSON string; it loads with `np.load(path, allow_pickle=False)`.
+[1,1], `epochs_to_solve` (N,), `final_loss` (N,), `diverged` (N,), `config`, the
+experiment's config as a JSON string, and `statistics`, the job's statistics (the JSON of
+`xorgpu run --json`; files from before it was added lack it). It loads with
+`np.load(path, allow_pickle=False)`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,15 +46,22 @@ class NetResults:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def save_npz(path: str | os.PathLike, results: NetResults, config: Config) -> None:
+def save_npz(path: str | os.PathLike, results: NetResults, config: Config, statistics: dict[str, Any]) -> None:
     with open(path, "wb") as handle:  # np.savez would append ".npz" to a path without it
-        np.savez(handle, **results.arrays(), config=np.array(config.to_json()))
+        np.savez(handle, **results.arrays(), config=np.array(config.to_json()),
+                 statistics=np.array(json.dumps(statistics)))
 
 
 def load_npz(path: str | os.PathLike) -> tuple[NetResults, Config]:
     with np.load(path, allow_pickle=False) as data:
         results = NetResults(**{f.name: data[f.name] for f in fields(NetResults)})
         return results, Config.from_json(str(data["config"]))
+
+
+def load_npz_statistics(path: str | os.PathLike) -> dict[str, Any] | None:
+    """The statistics stored with the results; None in files that predate them."""
+    with np.load(path, allow_pickle=False) as data:
+        return json.loads(str(data["statistics"])) if "statistics" in data else None
 
 
 def check_writable(path: str | os.PathLike) -> None:
