@@ -15,7 +15,7 @@ from .local import demo, run
 from .plot import plot
 from .report import report
 from .service import cancel, jobs, results, stats, status, submit, worker
-from .sweep import sweep
+from .sweep import presets, sweep
 
 
 class OneLineErrors(click.Group):
@@ -48,7 +48,7 @@ def cli() -> None:
     """How, and how often, does backpropagation solve XOR?"""
 
 
-for command in (run, demo, sweep, inspect, plot, report, submit, status, stats, results, jobs, cancel, worker):
+for command in (run, demo, sweep, presets, inspect, plot, report, submit, status, stats, results, jobs, cancel, worker):
     cli.add_command(command)
 
 

@@ -10,6 +10,7 @@ from typing import Any, Iterator
 
 import click
 
+from xorgpu import presets as literature
 from xorgpu import sweep as sweeps
 from xorgpu.backend import default_backend_name, resolve_backend
 from xorgpu.config import BACKENDS, ENGINES, Config, ConfigError, SeedRange
@@ -38,35 +39,64 @@ def _axis_options(command: Any) -> Any:
 
 
 @click.command()
+@click.option("--preset", metavar="NAME", help="A published experiment (see `xorgpu presets`): its axes, "
+                                               "and the source's numbers beside ours.")
 @click.option("--nets", type=int, help="Nets per cell (seeds 0:N unless --seeds is given).")
 @click.option("--seeds", metavar="A:B", help="Seed range of every cell.")
 @_axis_options
 @click.option("--backend", type=click.Choice(BACKENDS), default=None)
 @click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("xorgpu-sweep.jsonl"),
-              show_default=True, help="Sweep file: one JSON line per finished cell; rerun to resume.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Sweep file: one JSON line per finished cell; rerun to resume  "
+                   "[default: xorgpu-sweep.jsonl, or xorgpu-NAME.jsonl for a preset].")
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True)
 @click.option("--submit", is_flag=True, help="Train the cells as jobs on the Celery workers.")
 @click.option("--chunk-size", type=int, default=None, help="With --submit: nets per task.")
 @redis_option
-def sweep(nets: int | None, seeds: str | None, backend: str | None, engine: str, out: Path,
-          output_format: str, submit: bool, chunk_size: int | None, redis_url: str, **axis_text: str | None) -> None:
+def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str | None, engine: str,
+          out: Path | None, output_format: str, submit: bool, chunk_size: int | None, redis_url: str,
+          **axis_text: str | None) -> None:
     """Train every combination of the given values, e.g. --hidden 2,3,4 --lr 0.5,1."""
-    seed_range = SeedRange.resolve(nets, seeds)
     axes = {name: _axis(name, text) for name, text in axis_text.items() if text is not None}
     base = Config(backend=backend or default_backend_name(), engine=engine)
+    published = literature.get(preset) if preset else None
+    if published:
+        if axes:
+            flags = ", ".join(f"--{name.replace('_', '-')}" for name in axes)
+            raise ConfigError(f"--preset {preset} sets every config value: drop {flags}")
+        axes = published.axes
+        base = published.base.replace(backend=base.backend, engine=engine)
+        if nets is None and seeds is None:
+            nets = published.nets
+    out = out or Path(f"xorgpu-{preset}.jsonl" if preset else "xorgpu-sweep.jsonl")
+    seed_range = SeedRange.resolve(nets, seeds)
     configs = sweeps.cells(base, axes)
     varying = [name for name, values in axes.items() if len(values) > 1]
     train = _submitted(redis_url, chunk_size, seed_range) if submit else _local(seed_range)
     rows = sweeps.run(configs, seed_range, out, train)
     flat = sweeps.table_rows(rows, varying)
+    lines = literature.comparison(published, rows) if published else []
     if output_format == "json":
-        click.echo(json.dumps(flat))
+        click.echo(json.dumps(flat if not published else {
+            "preset": published.name, "source": published.source, "assumptions": list(published.assumptions),
+            "cells": flat, "comparison": lines,
+        }))
     elif output_format == "csv":
         click.echo(sweeps.to_csv(flat), nl=False)
     else:
         click.echo(sweeps.to_text(flat, varying))
+        if published:
+            click.echo("\n" + literature.describe(published, lines))
+
+
+@click.command()
+def presets() -> None:
+    """List the published experiments that `xorgpu sweep --preset NAME` reproduces."""
+    for preset in literature.PRESETS.values():
+        cells = len(sweeps.cells(preset.base, preset.axes))
+        click.echo(f"{preset.name}\n    {preset.title}\n    {cells} cell(s) of {preset.nets:,} nets; "
+                   f"source: {preset.source}")
 
 
 def _local(seeds: SeedRange):

@@ -14,7 +14,8 @@ def format_report(report: dict[str, Any]) -> str:
     rate = report["success_rate"]
     lines = [
         "xorgpu: 2-{hidden}-1 sigmoid nets on XOR, lr {lr}, momentum {momentum}, {epochs} epochs, "
-        "{loss_reduction} loss, init {init}, criterion {criterion}, {dtype}".format(**config),
+        "{update} updates, {loss_reduction} loss, init {init}, criterion {criterion}, {dtype}".format(
+            **{"update": "batch", **config}),  # reports stored before `update` existed were batch
         "",
         f"  nets                {report['nets']}",
         f"  solved              {report['solved']}",
