@@ -4,8 +4,9 @@ Each measurement runs in its own process (so its peak memory is its own): the no
 loop, xorgpu's array engine (NumPy) and fused engine (numba), and, when installed,
 torch.compile on a nets-last layout and JAX vmap + jit (bench/peers.py). Reports steady
 net-epochs/s, first-call seconds (compilation included), the ratio to the notebook loop
-and to the best peer, and peak RSS.
-Usage: python bench/cpu_peers.py [--sizes 10000,100000,1000000] [--write FILE]
+and to the best peer, and peak RSS: medians over --repeats rounds, the engines taken in
+turn within each round so that a noisy machine slows them alike.
+Usage: python bench/cpu_peers.py [--sizes 10000,100000,1000000] [--repeats 3] [--write FILE]
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import json
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -67,6 +69,7 @@ def installed(module: str) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--write")
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -87,7 +90,10 @@ def main() -> None:
     rows = []
     for dtype in ("float32", "float64"):
         for nets in map(int, args.sizes.split(",")):
-            results = {engine: run(engine, dtype, nets) for engine in ["array", "fused", *peers]}
+            engines = ["array", "fused", *peers]
+            rounds = [{engine: run(engine, dtype, nets) for engine in engines} for _ in range(args.repeats)]
+            results = {engine: {key: statistics.median(r[engine][key] for r in rounds)
+                                for key in ("rate", "first", "rss")} for engine in engines}
             best_peer = max((results[p]["rate"] for p in peers), default=float("nan"))
             for engine, r in results.items():
                 rows.append(f"| {engine} | {dtype} | {nets:,} | {r['rate'] / 1e6:.1f}M | "
@@ -95,7 +101,7 @@ def main() -> None:
                             f"{r['first']:.2f} | {r['rss'] / 2**20:.0f} |")
                 print(rows[-1], file=sys.stderr, flush=True)
     table = "\n".join([
-        "### CPU engines vs peers (in-process, steady state)",
+        f"### CPU engines vs peers (in-process, steady state, medians of {args.repeats})",
         "",
         f"Machine: {platform.node()}, {platform.machine()}, 2 CPUs; {time.strftime('%Y-%m-%d')}. "
         f"Notebook loop: {notebook:,.0f} net-epochs/s. Peers installed: {', '.join(peers) or 'none'}.",
