@@ -27,9 +27,9 @@ def plot(source: str, folder: Path, redis_url: str) -> None:
     if source.endswith(".jsonl"):
         rows = sweeps.finished_rows(Path(source))
         varying = sweeps.varying_axes(rows)
-        if len(varying) != 2:
-            raise ConfigError(f"a heatmap needs a sweep over exactly two axes; {source} varies {varying}")
-        written = plots.sweep_heatmap(sweeps.table_rows(rows, varying), varying, folder)
+        if not varying:
+            raise ConfigError(f"{source} holds one cell: nothing varies to plot (plot a job or FILE.npz instead)")
+        written = plots.sweep_figures(sweeps.table_rows(rows, varying), varying, folder)
     elif source.endswith(".npz"):
         try:
             results, config = load_npz(source)

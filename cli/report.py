@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from xorgpu import presets
 from xorgpu import sweep as sweeps
 from xorgpu.config import ConfigError
 from xorgpu.results import check_writable, load_npz, load_npz_statistics
@@ -31,8 +32,10 @@ def report(source: str, out: Path, redis_url: str) -> None:
             rows = sweeps.finished_rows(Path(source))
             varying = sweeps.varying_axes(rows)
             flat = sweeps.table_rows(rows, varying)
-            figures = plots.sweep_heatmap(flat, varying, folder) if len(varying) == 2 else []
-            page = report_html.sweep_page(f"xorgpu sweep {Path(source).name}", flat, figures)
+            figures = plots.sweep_figures(flat, varying, folder)
+            preset = presets.of_rows(rows)
+            comparison = presets.comparison(preset, rows) if preset else None
+            page = report_html.sweep_page(f"xorgpu sweep {Path(source).name}", flat, figures, preset, comparison)
         elif source.endswith(".npz"):
             try:
                 results, config = load_npz(source)

@@ -74,7 +74,7 @@ def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str 
     configs = sweeps.cells(base, axes)
     varying = [name for name, values in axes.items() if len(values) > 1]
     train = _submitted(redis_url, chunk_size, seed_range) if submit else _local(seed_range)
-    rows = sweeps.run(configs, seed_range, out, train)
+    rows = sweeps.run(configs, seed_range, out, train, preset=preset)
     flat = sweeps.table_rows(rows, varying)
     lines = literature.comparison(published, rows) if published else []
     if output_format == "json":

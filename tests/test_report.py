@@ -42,3 +42,16 @@ def test_report_refuses_what_it_cannot_report(tmp_path):
     result = CliRunner().invoke(cli, ["report", str(old), "-o", str(tmp_path / "r.html")])
     assert result.exit_code == 2 and "holds no statistics" in result.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_preset_sweep_report_shows_the_sources_numbers_beside_ours(tmp_path):
+    sweep_file, page = tmp_path / "nb.jsonl", tmp_path / "report.html"
+    runner = CliRunner()
+    trained = runner.invoke(cli, ["sweep", "--preset", "notebook", "--nets", "30", "--out", str(sweep_file)])
+    assert trained.exit_code == 0, trained.output
+    result = runner.invoke(cli, ["report", str(sweep_file), "-o", str(page)])
+    assert result.exit_code == 0, result.output
+    dom, log = render(page, tmp_path / "profile")
+    assert "Beside the source" in dom and "the seed notebook" in dom
+    assert all(f"loss at epoch {e}<" in dom for e in (0, 4000, 8000)) and "0.0401" in dom
+    assert console_errors(log) == []

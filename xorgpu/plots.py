@@ -5,8 +5,9 @@
 - final-loss histogram on log-spaced bins;
 - loss percentile bands over epochs (p10-p90 around the median), from statistics with a
   sampled loss curve (`--sample-every`);
-- success-rate heatmap of a sweep with two varying axes;
-- decision boundaries of a few solved and unsolved nets, re-trained from their seeds.
+- decision boundaries of a few solved and unsolved nets, re-trained from their seeds;
+- for a sweep: success rate along one axis, as a heatmap over two, or as heatmaps over
+  the last two axes for each combination of the others.
 matplotlib is imported inside the functions, with the non-interactive Agg backend, so the
 rest of xorgpu never pays for it.
 """
@@ -91,25 +92,67 @@ def job_figures(results: NetResults, config: Any, report: dict[str, Any], folder
     return written
 
 
-def sweep_heatmap(flat: list[dict[str, Any]], axes_names: list[str], folder: Path) -> list[Path]:
-    plt = _pyplot()
-    rows_axis, cols_axis = axes_names
-    row_values = sorted({r[rows_axis] for r in flat})
-    col_values = sorted({r[cols_axis] for r in flat})
-    grid = np.full((len(row_values), len(col_values)), np.nan)
+def sweep_figures(flat: list[dict[str, Any]], axes_names: list[str], folder: Path) -> list[Path]:
+    """A sweep's success rates: a line over one axis, a heatmap over two, small multiples
+    of heatmaps over the last two axes for each combination of the others."""
+    if not axes_names:
+        return []
+    if len(axes_names) == 1:
+        return sweep_lines(flat, axes_names[0], folder)
+    *outer, rows_axis, cols_axis = axes_names
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for r in flat:
-        grid[row_values.index(r[rows_axis]), col_values.index(r[cols_axis])] = r["success_rate"]
-    figure, axes = plt.subplots(figsize=(1.2 * len(col_values) + 2, 0.8 * len(row_values) + 1.5))
-    image = axes.imshow(grid, vmin=0, vmax=1, cmap="viridis", aspect="auto")
-    axes.set_xticks(range(len(col_values)), [str(v) for v in col_values])
-    axes.set_yticks(range(len(row_values)), [str(v) for v in row_values])
-    axes.set(xlabel=cols_axis, ylabel=rows_axis, title="success rate")
-    for (i, j), value in np.ndenumerate(grid):
-        if np.isfinite(value):
-            axes.text(j, i, f"{100 * value:.0f}%", ha="center", va="center",
-                      color="white" if value < 0.6 else "black")
-    figure.colorbar(image, ax=axes)
+        groups.setdefault(tuple(r[a] for a in outer), []).append(r)
+    plt = _pyplot()
+    row_values = _ordered(r[rows_axis] for r in flat)
+    col_values = _ordered(r[cols_axis] for r in flat)
+    columns = min(3, len(groups))
+    lines = -(-len(groups) // columns)
+    figure, panels = plt.subplots(lines, columns, squeeze=False, layout="constrained", figsize=(
+        columns * (1.1 * len(col_values) + 1.6) + 1, lines * (0.7 * len(row_values) + 1.4)))
+    for panel, (key, cells) in zip(panels.flat, groups.items()):
+        grid = np.full((len(row_values), len(col_values)), np.nan)
+        for r in cells:
+            grid[row_values.index(r[rows_axis]), col_values.index(r[cols_axis])] = r["success_rate"]
+        image = panel.imshow(grid, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        panel.set_xticks(range(len(col_values)), [str(v) for v in col_values])
+        panel.set_yticks(range(len(row_values)), [str(v) for v in row_values])
+        panel.set(xlabel=cols_axis, ylabel=rows_axis,
+                  title=", ".join(f"{a}={v}" for a, v in zip(outer, key)) or "success rate")
+        for (i, j), value in np.ndenumerate(grid):
+            if np.isfinite(value):
+                panel.text(j, i, f"{100 * value:.0f}%", ha="center", va="center",
+                           color="white" if value < 0.6 else "black")
+    for panel in list(panels.flat)[len(groups):]:
+        panel.set_axis_off()
+    figure.colorbar(image, ax=panels.ravel().tolist(), label="success rate")
     return _save(figure, folder, "success_heatmap")
+
+
+def sweep_lines(flat: list[dict[str, Any]], axis: str, folder: Path) -> list[Path]:
+    """Success rate (with its 95% CI) and median / p90 epochs to solve along one axis."""
+    plt = _pyplot()
+    labels = [str(r[axis]) for r in flat]
+    x = np.arange(len(flat))
+    rate = np.array([r["success_rate"] for r in flat])
+    low = np.maximum(rate - np.array([r["ci95_low"] for r in flat]), 0)  # >= 0 despite rounding at 0% / 100%
+    high = np.maximum(np.array([r["ci95_high"] for r in flat]) - rate, 0)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    left.errorbar(x, 100 * rate, yerr=100 * np.vstack([low, high]), fmt="o-", capsize=3)
+    left.set(xlabel=axis, ylabel="solved, % (95% CI)", title="success rate", ylim=(0, 102))
+    for name, style in (("median_epochs", "o-"), ("p90_epochs", "s--")):
+        values = [np.nan if r[name] is None else r[name] for r in flat]
+        right.plot(x, values, style, label=name.replace("_", " "))
+    right.set(xlabel=axis, ylabel="epochs", title="epochs to solve (solved nets)")
+    right.legend()
+    for panel in (left, right):
+        panel.set_xticks(x, labels)
+    return _save(figure, folder, "success_by_" + axis)
+
+
+def _ordered(values: Any) -> list[Any]:
+    """Distinct values in first-seen order (a sweep's own axis order)."""
+    return list(dict.fromkeys(values))
 
 
 def decision_boundaries(results: NetResults, config: Any, folder: Path, title: str, per_kind: int = 3) -> list[Path]:

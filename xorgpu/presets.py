@@ -205,6 +205,14 @@ def comparison(preset: Preset, rows: list[dict[str, Any]]) -> list[dict[str, str
     return lines + (preset.trend(rows) if preset.trend else [])
 
 
+def of_rows(rows: list[dict[str, Any]]) -> Preset | None:
+    """The preset a sweep file's rows all came from, if they did (see xorgpu.sweep.run)."""
+    names = {row.get("preset") for row in rows}
+    if len(names) == 1 and None not in names and next(iter(names)) in PRESETS:
+        return PRESETS[names.pop()]
+    return None
+
+
 def describe(preset: Preset, lines: list[dict[str, str]]) -> str:
     """The comparison as text: source, assumptions, then source and ours per number."""
     out = [f"{preset.name}: {preset.title}", f"source: {preset.source}"]

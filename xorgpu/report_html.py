@@ -18,6 +18,7 @@ h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.5em 0; }
 td, th { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th { background: #f3f3f3; } td.key { text-align: left; font-family: monospace; }
+table.prose td { text-align: left; }
 figure { display: inline-block; margin: 0.5em; } img { max-width: 460px; }
 """
 
@@ -30,14 +31,14 @@ window.addEventListener("load", function () {
 """
 
 
-def _table(rows: list[list[Any]], header: list[str] | None = None) -> str:
+def _table(rows: list[list[Any]], header: list[str] | None = None, prose: bool = False) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header) if header else ""
     body = "".join(
         "<tr>" + "".join(f'<td{" class=key" if i == 0 else ""}>{html.escape(_fmt(c))}</td>'
                          for i, c in enumerate(row)) + "</tr>"
         for row in rows
     )
-    return f"<table>{'<tr>' + head + '</tr>' if head else ''}{body}</table>"
+    return f"<table{' class=prose' if prose else ''}>{'<tr>' + head + '</tr>' if head else ''}{body}</table>"
 
 
 def _fmt(value: Any) -> str:
@@ -81,9 +82,18 @@ def job_page(title: str, report: dict[str, Any], figures: list[Path]) -> str:
     ])
 
 
-def sweep_page(title: str, flat: list[dict[str, Any]], figures: list[Path]) -> str:
+def sweep_page(title: str, flat: list[dict[str, Any]], figures: list[Path],
+               preset: Any = None, comparison: list[dict[str, str]] | None = None) -> str:
+    """preset (xorgpu.presets.Preset) and comparison: the source's numbers beside ours."""
     header = list(flat[0]) if flat else []
-    return _page(title, [
-        "<h2>Cells</h2>", _table([[row[k] for k in header] for row in flat], header),
-        "<h2>Figures</h2>", _figures(figures),
-    ])
+    sections = ["<h2>Cells</h2>", _table([[row[k] for k in header] for row in flat], header),
+                "<h2>Figures</h2>", _figures(figures)]
+    if preset is not None:
+        sections += [
+            f"<h2>Beside the source: {html.escape(preset.title)}</h2>",
+            f"<p>Source: {html.escape(preset.source)}.</p>",
+            "<ul>" + "".join(f"<li>assumed: {html.escape(a)}</li>" for a in preset.assumptions) + "</ul>",
+            _table([[line["cell"], line["quantity"], line["source"], line["ours"]] for line in comparison or []],
+                   ["cell", "quantity", "source", "ours"], prose=True),
+        ]
+    return _page(title, sections)

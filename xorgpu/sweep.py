@@ -68,12 +68,13 @@ def varying_axes(rows: list[dict[str, Any]]) -> list[str]:
 
 def run(
     configs: Iterable[Config], seeds: SeedRange, path: Path,
-    train: Callable[[list[Config]], Iterable[tuple[Config, dict[str, Any]]]],
+    train: Callable[[list[Config]], Iterable[tuple[Config, dict[str, Any]]]], preset: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run the cells not yet in `path`, appending each as it finishes; all rows in cell order.
 
     train: given the pending configs, yields (config, statistics report) as each finishes,
     in any order (locally one after another; through the service as the jobs complete).
+    preset: the name of the literature preset the cells come from, kept in each new row.
     """
     configs = list(configs)
     done = load(path)
@@ -82,6 +83,8 @@ def run(
         with open(path, "a") as handle:
             for config, report in train(pending):
                 row = {"config": config.to_dict(), "seeds": str(seeds), "report": report}
+                if preset:
+                    row["preset"] = preset
                 handle.write(json.dumps(row) + "\n")
                 handle.flush()
                 done[cell_key(config, seeds)] = row
