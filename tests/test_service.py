@@ -242,8 +242,8 @@ def test_bad_service_input_is_one_line(redis_server):
 
 def test_sweep_through_the_workers_equals_the_local_sweep(redis_server, start_worker, tmp_path):
     start_worker("sweeper", concurrency=2)
-    args = ["sweep", "--nets", "300", "--hidden", "2,3", "--epochs", "500", "--format", "json",
-            "--backend", "numpy"]
+    args = ["sweep", "--nets", "300", "--hidden", "2,3", "--update", "batch,online", "--epochs", "500",
+            "--format", "json", "--backend", "numpy"]
     remote = xorgpu(*args, "--submit", "--chunk-size", "70", "--out", tmp_path / "remote.jsonl",
                     url=redis_server.url)
     assert remote.exit_code == 0, remote.output
