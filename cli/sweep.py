@@ -62,11 +62,7 @@ def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str 
     base = Config(backend=backend or default_backend_name(), engine=engine)
     published = literature.get(preset) if preset else None
     if published:
-        if axes:
-            flags = ", ".join(f"--{name.replace('_', '-')}" for name in axes)
-            raise ConfigError(f"--preset {preset} sets every config value: drop {flags}")
-        axes = published.axes
-        base = published.base.replace(backend=base.backend, engine=engine)
+        base, axes = literature.sweep_of(published, axes, base.backend, engine)
         if nets is None and seeds is None:
             nets = published.nets
     out = out or Path(f"xorgpu-{preset}.jsonl" if preset else "xorgpu-sweep.jsonl")
@@ -78,10 +74,7 @@ def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str 
     flat = sweeps.table_rows(rows, varying)
     lines = literature.comparison(published, rows) if published else []
     if output_format == "json":
-        click.echo(json.dumps(flat if not published else {
-            "preset": published.name, "source": published.source, "assumptions": list(published.assumptions),
-            "cells": flat, "comparison": lines,
-        }))
+        click.echo(json.dumps(literature.to_json(published, flat, lines) if published else flat))
     elif output_format == "csv":
         click.echo(sweeps.to_csv(flat), nl=False)
     else:

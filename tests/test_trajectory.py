@@ -9,8 +9,10 @@ from xorgpu.experiment import train_seeds
 from xorgpu.trajectory import trajectory
 
 
-@pytest.mark.parametrize("config", [Config(epochs=1500), Config(epochs=800, momentum=0.9, lr=0.3,
-                                                                init="uniform:-1:1")])
+@pytest.mark.parametrize("config", [
+    Config(epochs=1500), Config(epochs=800, momentum=0.9, lr=0.3, init="uniform:-1:1"),
+    Config(epochs=800, momentum=0.5, lr=0.5, init="uniform:-1:1", update="online"),
+])
 def test_trajectory_ends_where_the_engine_ends(config):
     snapshots = trajectory(config, seed=11, every=400)
     assert [s.epoch for s in snapshots] == sorted({*range(0, config.epochs + 1, 400), config.epochs})

@@ -56,7 +56,7 @@ def epochs_to_solve(report: Report) -> str:
     if ets["median"] is None:
         return "no net solved"
     epochs = f"median {ets['median']:.0f} epochs (mean {ets['mean']:.0f}, p10-p90 {ets['p10']:.0f}-{ets['p90']:.0f})"
-    if report["config"]["update"] == "online":  # one presentation = one pattern, one step
+    if report["config"].get("update") == "online":  # one presentation = one pattern, one step
         return f"{epochs} = {4 * ets['median']:.0f} pattern presentations"
     return epochs
 
@@ -188,6 +188,14 @@ def get(name: str) -> Preset:
     return PRESETS[name]
 
 
+def sweep_of(preset: Preset, axes: dict[str, list[Any]], backend: str, engine: str) -> tuple[Config, dict[str, list[Any]]]:
+    """The preset's base config (on this backend and engine) and axes; its values are fixed."""
+    if axes:
+        flags = ", ".join(f"--{name.replace('_', '-')}" for name in axes)
+        raise ConfigError(f"--preset {preset.name} sets every config value: drop {flags}")
+    return preset.base.replace(backend=backend, engine=engine), preset.axes
+
+
 def comparison(preset: Preset, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
     """For each reported number and each sweep row it speaks of: the source's and ours."""
     lines = []
@@ -211,6 +219,11 @@ def of_rows(rows: list[dict[str, Any]]) -> Preset | None:
     if len(names) == 1 and None not in names and next(iter(names)) in PRESETS:
         return PRESETS[names.pop()]
     return None
+
+
+def to_json(preset: Preset, cells: list[dict[str, Any]], lines: list[dict[str, str]]) -> dict[str, Any]:
+    return {"preset": preset.name, "source": preset.source, "assumptions": list(preset.assumptions),
+            "cells": cells, "comparison": lines}
 
 
 def describe(preset: Preset, lines: list[dict[str, str]]) -> str:

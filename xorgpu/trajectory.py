@@ -2,8 +2,9 @@
 
 Runs the array engine's own forward, backward and learning steps (xorgpu.engine) on a
 block of one net, on NumPy, and keeps a snapshot every `every` epochs: the loss, the
-four outputs and the norm of the full-batch gradient (whatever the update rule). A plateau shows as a loss that stays flat while the
-gradient norm is small: the net sits near a saddle or a flat region.
+four outputs and the norm of the full-batch gradient (whatever the update rule). A
+plateau shows as a loss that stays flat while the gradient norm is small: the net sits
+near a saddle or a flat region.
 """
 
 from __future__ import annotations
