@@ -32,7 +32,8 @@ def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) ->
         check_writable(out)
     check_fits_in_memory(len(spec.seeds))
     backend = resolve_backend(spec.config.backend)
-    select_engine(spec.config, backend)  # an unavailable engine is an error before any work
+    engine = select_engine(spec.config, backend)  # an unavailable engine is an error before any work
+    engine.prepare(spec.config, lambda message: click.echo(f"xorgpu: {message}", err=True))
     with click.progressbar(length=len(spec.seeds), label="training", file=sys.stderr) as bar:
         results, summary = train_seeds(
             spec.config, spec.seeds, backend, progress=bar.update, processes=processes

@@ -96,7 +96,7 @@ def _local(seeds: SeedRange):
     def train(configs: list[Config]) -> Iterator[tuple[Config, dict[str, Any]]]:
         backend = resolve_backend(configs[0].backend)
         for config in configs:
-            select_engine(config, backend)
+            select_engine(config, backend).prepare(config, lambda message: click.echo(f"xorgpu: {message}", err=True))
         with click.progressbar(configs, label="cells", file=sys.stderr) as bar:
             for config in bar:
                 _, summary = train_seeds(config, seeds, backend, processes=None)

@@ -1,5 +1,8 @@
 """The fused engines against the array engine, net by net."""
 
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -97,3 +100,14 @@ def test_fused_cpu_is_bitwise_invariant_to_block_size(dtype):
         for name, expected in reference.arrays().items():
             np.testing.assert_array_equal(getattr(results, name), expected, err_msg=name)
         assert summary.to_state() == whole.to_state()
+
+
+def test_a_run_says_when_it_compiles_the_fused_kernel_and_only_then(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}  # a machine's first run
+    command = [sys.executable, "-m", "xorgpu.cli.main", "run", "--nets", "20", "--epochs", "30", "--dtype", "float32"]
+    first = subprocess.run(command, env=env, capture_output=True, text=True)
+    again = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert first.returncode == again.returncode == 0, first.stderr
+    notice = "xorgpu: compiling the fused CPU kernel for float32: once on this machine, numba caches it"
+    assert notice in first.stderr.splitlines() and "compiling" not in again.stderr
+    assert first.stdout == again.stdout

@@ -28,6 +28,8 @@ class Engine:
     train_block: TrainBlock
     block_nets: int  # nets per block
     processes: int  # blocks trained at once, in worker processes
+    # compile (or load) what train_block needs now; the callback hears of a slow compile first
+    prepare: Callable[[Config, Callable[[str], None]], None] = lambda config, on_compile: None
 
 
 def select_engine(config: Config, backend: Backend) -> Engine:
@@ -50,5 +52,5 @@ def _fused_engine(backend: Backend) -> Engine | None:
 
         return Engine("fused", train_block_fused_gpu, GPU_BLOCK_NETS, 1)
     if backend.name == "numpy" and fused_cpu.available():
-        return Engine("fused", fused_cpu.train_block_fused_cpu, FUSED_CPU_BLOCK_NETS, 1)
+        return Engine("fused", fused_cpu.train_block_fused_cpu, FUSED_CPU_BLOCK_NETS, 1, fused_cpu.prepare)
     return None

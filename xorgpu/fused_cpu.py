@@ -13,6 +13,8 @@ Compiled on first use and cached on disk (`cache=True`): only a user's first run
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from .backend import Backend
@@ -22,6 +24,7 @@ from .params import Params
 
 try:
     import numba
+    from numba.core import event as numba_events
 
     from .fast_exp import vexp
 except ImportError:  # numba is a dependency; this keeps the array engine usable without it
@@ -56,6 +59,27 @@ def train_block_fused_cpu(params: Params, config: Config, backend: Backend) -> B
     )
     return BlockRecord(outputs, final_loss, epochs_to_solve, solved_at_end, diverged,
                        loss_before_end, loss_samples)
+
+
+def prepare(config: Config, on_compile: Callable[[str], None]) -> None:
+    """Load the kernel for config's dtype from numba's cache, or compile it, now.
+
+    Compiling takes seconds, once per machine and dtype, so on_compile(message) is called
+    first when it must happen; a run can then say why its first call is slow.
+    """
+
+    class Announce(numba_events.Listener):
+        def on_start(self, event: numba_events.Event) -> None:
+            if event.data["dispatcher"] is _train_nets:
+                on_compile(f"compiling the fused CPU kernel for {config.dtype}: once on this machine, "
+                           "numba caches it")
+
+        def on_end(self, event: numba_events.Event) -> None:
+            pass
+
+    one_net = Params(*(np.zeros(shape, dtype=config.dtype) for shape in ((2, 1, 1), (1, 1), (1, 1), (1,))))
+    with numba_events.install_listener("numba:compile", Announce()):
+        train_block_fused_cpu(one_net, config.replace(epochs=1, sample_every=0), None)
 
 
 def _sigmoid_of_negated(m, clip, one):  # pragma: no cover  (compiled)
