@@ -26,10 +26,9 @@ def plot(source: str, folder: Path, redis_url: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     if source.endswith(".jsonl"):
         rows = sweeps.finished_rows(Path(source))
-        varying = sweeps.varying_axes(rows)
-        if not varying:
+        if not sweeps.varying_axes(rows):
             raise ConfigError(f"{source} holds one cell: nothing varies to plot (plot a job or FILE.npz instead)")
-        written = plots.sweep_figures(sweeps.table_rows(rows, varying), varying, folder)
+        written = plots.sweep_figures(rows, folder)
     elif source.endswith(".npz"):
         try:
             results, config = load_npz(source)

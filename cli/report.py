@@ -32,7 +32,7 @@ def report(source: str, out: Path, redis_url: str) -> None:
             rows = sweeps.finished_rows(Path(source))
             varying = sweeps.varying_axes(rows)
             flat = sweeps.table_rows(rows, varying)
-            figures = plots.sweep_figures(flat, varying, folder)
+            figures = plots.sweep_figures(rows, folder)
             preset = presets.of_rows(rows)
             comparison = presets.comparison(preset, rows) if preset else None
             page = report_html.sweep_page(f"xorgpu sweep {Path(source).name}", flat, figures, preset, comparison)

@@ -43,3 +43,12 @@ def test_sweep_figures_for_one_two_and_three_axes(tmp_path):
     assert invoke("sweep", "--nets", 20, "--epochs", 50, "--out", one_cell).exit_code == 0
     refused = invoke("plot", one_cell, "--out", tmp_path / "figures")
     assert refused.exit_code == 2 and "holds one cell" in refused.stderr
+
+
+def test_a_preset_with_a_law_is_drawn_beside_it(tmp_path):
+    sweep_file = tmp_path / "chauvin.jsonl"
+    trained = invoke("sweep", "--preset", "chauvin-hidden-units", "--nets", 8, "--out", sweep_file)
+    assert trained.exit_code == 0, trained.output
+    result = invoke("plot", sweep_file, "--out", tmp_path / "figures")
+    assert result.exit_code == 0, result.output
+    assert_figures(tmp_path / "figures", ["success_heatmap", "beside_the_source"])

@@ -7,7 +7,8 @@
   sampled loss curve (`--sample-every`);
 - decision boundaries of a few solved and unsolved nets, re-trained from their seeds;
 - for a sweep: success rate along one axis, as a heatmap over two, or as heatmaps over
-  the last two axes for each combination of the others.
+  the last two axes for each combination of the others; for a literature preset whose
+  source gives a law (Chauvin's P = 280 - 33 log2 H), our epochs to solve beside it.
 matplotlib is imported inside the functions, with the non-interactive Agg backend, so the
 rest of xorgpu never pays for it.
 """
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from . import presets, sweep
 from .results import NetResults
 
 FORMATS = ("png", "svg")
@@ -92,9 +94,20 @@ def job_figures(results: NetResults, config: Any, report: dict[str, Any], folder
     return written
 
 
-def sweep_figures(flat: list[dict[str, Any]], axes_names: list[str], folder: Path) -> list[Path]:
-    """A sweep's success rates: a line over one axis, a heatmap over two, small multiples
-    of heatmaps over the last two axes for each combination of the others."""
+def sweep_figures(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
+    """Every figure of a sweep file's rows: success rates, and for a literature preset with
+    a law of its own, our epochs beside the source's."""
+    varying = sweep.varying_axes(rows)
+    written = success_figure(sweep.table_rows(rows, varying), varying, folder)
+    preset = presets.of_rows(rows)
+    if preset is not None and preset.curve is not None:
+        written += preset_figure(rows, preset.curve, folder)
+    return written
+
+
+def success_figure(flat: list[dict[str, Any]], axes_names: list[str], folder: Path) -> list[Path]:
+    """Success rates: a line over one axis, a heatmap over two, small multiples of heatmaps
+    over the last two axes for each combination of the others."""
     if not axes_names:
         return []
     if len(axes_names) == 1:
@@ -148,6 +161,33 @@ def sweep_lines(flat: list[dict[str, Any]], axis: str, folder: Path) -> list[Pat
     for panel in (left, right):
         panel.set_xticks(x, labels)
     return _save(figure, folder, "success_by_" + axis)
+
+
+def preset_figure(rows: list[dict[str, Any]], curve: Any, folder: Path) -> list[Path]:
+    """Our median epochs to solve (p10-p90 bars) along curve.axis, one line per value of the
+    other varying axes, beside the source's law (a xorgpu.presets.SourceCurve)."""
+    plt = _pyplot()
+    others = [a for a in sweep.varying_axes(rows) if a != curve.axis]
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row["config"][a] for a in others), []).append(row)
+    figure, axes = plt.subplots(figsize=(6.5, 4.2))
+    for key, cells in groups.items():
+        cells = [c for c in cells if c["report"]["epochs_to_solve"]["median"] is not None]
+        x = np.array([c["config"][curve.axis] for c in cells], dtype=float)
+        ets = [c["report"]["epochs_to_solve"] for c in cells]
+        median = np.array([e["median"] for e in ets])
+        bars = np.array([[m - e["p10"] for m, e in zip(median, ets)], [e["p90"] - m for m, e in zip(median, ets)]])
+        label = ", ".join(f"{a}={v}" for a, v in zip(others, key)) or "ours"
+        axes.errorbar(x, median, yerr=bars, fmt="o-", capsize=3, label=f"ours ({label}): median, p10-p90")
+    values = sorted({float(row["config"][curve.axis]) for row in rows})
+    dense = np.geomspace(values[0], values[-1], 100) if values[0] > 0 else np.linspace(values[0], values[-1], 100)
+    axes.plot(dense, [curve.law(v) for v in dense], "k--", label=curve.label)
+    axes.set_xscale("log", base=2)
+    axes.set_xticks(values, [f"{v:g}" for v in values])
+    axes.set(xlabel=curve.axis, ylabel="epochs to solve", title="ours beside the source")
+    axes.legend(fontsize="small")
+    return _save(figure, folder, "beside_the_source")
 
 
 def _ordered(values: Any) -> list[Any]:

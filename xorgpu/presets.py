@@ -36,6 +36,15 @@ class Reported:
 
 
 @dataclass(frozen=True)
+class SourceCurve:
+    """A source's law for epochs to solve along one axis (drawn by xorgpu.plots.preset_figure)."""
+
+    axis: str  # the config field it runs along
+    label: str
+    law: Callable[[float], float]
+
+
+@dataclass(frozen=True)
 class Preset:
     name: str
     title: str
@@ -46,6 +55,7 @@ class Preset:
     reported: tuple[Reported, ...]
     assumptions: tuple[str, ...] = field(default=())
     trend: Callable[[list[dict[str, Any]]], list[dict[str, str]]] | None = None  # over all cells
+    curve: SourceCurve | None = None  # a law the source gives, to draw beside our epochs
 
 
 # How our statistics answer a source's question -------------------------------------------
@@ -177,6 +187,7 @@ PRESETS = {
                 "online rows also give pattern presentations (4 per epoch)",
             ),
             trend=chauvin_fit,
+            curve=SourceCurve("hidden", "Chauvin: P = 280 - 33 log2 H", lambda h: 280 - 33 * math.log2(h)),
         ),
     )
 }
