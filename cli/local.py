@@ -16,7 +16,7 @@ from xorgpu.notebook import run_notebook
 from xorgpu.results import check_writable, save_npz
 from xorgpu.text import format_report
 
-from .options import JobSpec, job_options
+from .options import JobSpec, job_options, notice
 
 
 @click.command()
@@ -33,7 +33,7 @@ def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) ->
     check_fits_in_memory(len(spec.seeds))
     backend = resolve_backend(spec.config.backend)
     engine = select_engine(spec.config, backend)  # an unavailable engine is an error before any work
-    engine.prepare(spec.config, lambda message: click.echo(f"xorgpu: {message}", err=True))
+    engine.prepare(spec.config, notice)
     with click.progressbar(length=len(spec.seeds), label="training", file=sys.stderr) as bar:
         results, summary = train_seeds(
             spec.config, spec.seeds, backend, progress=bar.update, processes=processes

@@ -23,6 +23,11 @@ class JobSpec:
     seeds: SeedRange
 
 
+def notice(message: str) -> None:
+    """A one-line note on stderr (stdout keeps the results)."""
+    click.echo(f"xorgpu: {message}", err=True)
+
+
 def _default(name: str) -> Any:
     return DEFAULTS[name].default
 

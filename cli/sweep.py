@@ -18,7 +18,7 @@ from xorgpu.engines import select_engine
 from xorgpu.experiment import train_seeds
 from xorgpu.store import ServiceError
 
-from .options import redis_option
+from .options import notice, redis_option
 
 FIELD_TYPES = {f.name: f.type for f in fields(Config)}
 
@@ -96,7 +96,7 @@ def _local(seeds: SeedRange):
     def train(configs: list[Config]) -> Iterator[tuple[Config, dict[str, Any]]]:
         backend = resolve_backend(configs[0].backend)
         for config in configs:
-            select_engine(config, backend).prepare(config, lambda message: click.echo(f"xorgpu: {message}", err=True))
+            select_engine(config, backend).prepare(config, notice)
         with click.progressbar(configs, label="cells", file=sys.stderr) as bar:
             for config in bar:
                 _, summary = train_seeds(config, seeds, backend, processes=None)

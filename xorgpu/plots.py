@@ -163,9 +163,9 @@ def sweep_lines(flat: list[dict[str, Any]], axis: str, folder: Path) -> list[Pat
     return _save(figure, folder, "success_by_" + axis)
 
 
-def preset_figure(rows: list[dict[str, Any]], curve: Any, folder: Path) -> list[Path]:
+def preset_figure(rows: list[dict[str, Any]], curve: presets.SourceCurve, folder: Path) -> list[Path]:
     """Our median epochs to solve (p10-p90 bars) along curve.axis, one line per value of the
-    other varying axes, beside the source's law (a xorgpu.presets.SourceCurve)."""
+    other varying axes, beside the source's law."""
     plt = _pyplot()
     others = [a for a in sweep.varying_axes(rows) if a != curve.axis]
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
@@ -181,9 +181,11 @@ def preset_figure(rows: list[dict[str, Any]], curve: Any, folder: Path) -> list[
         label = ", ".join(f"{a}={v}" for a, v in zip(others, key)) or "ours"
         axes.errorbar(x, median, yerr=bars, fmt="o-", capsize=3, label=f"ours ({label}): median, p10-p90")
     values = sorted({float(row["config"][curve.axis]) for row in rows})
-    dense = np.geomspace(values[0], values[-1], 100) if values[0] > 0 else np.linspace(values[0], values[-1], 100)
+    positive = values[0] > 0  # then a log axis: doublings evenly spaced, as Chauvin's log2 H
+    dense = np.geomspace(values[0], values[-1], 100) if positive else np.linspace(values[0], values[-1], 100)
     axes.plot(dense, [curve.law(v) for v in dense], "k--", label=curve.label)
-    axes.set_xscale("log", base=2)
+    if positive:
+        axes.set_xscale("log", base=2)
     axes.set_xticks(values, [f"{v:g}" for v in values])
     axes.set(xlabel=curve.axis, ylabel="epochs to solve", title="ours beside the source")
     axes.legend(fontsize="small")
