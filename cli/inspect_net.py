@@ -23,10 +23,7 @@ from .options import redis_option
 def inspect(source: str, seed: int, every: int | None, redis_url: str) -> None:
     """Re-train net SEED of a job (JOB id) or a results file (FILE.npz) and show its trajectory."""
     if source.endswith(".npz") or Path(source).is_file():
-        try:
-            results, config = load_npz(source)
-        except (OSError, ValueError, KeyError) as error:
-            raise ConfigError(f"cannot read {source}: {error}") from None
+        results, config, _ = load_npz(source)
         seeds = results.seeds
         stored = np.flatnonzero(seeds == seed)
         recorded = (int(results.epochs_to_solve[stored[0]]), float(results.final_loss[stored[0]])) if stored.size else None

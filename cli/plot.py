@@ -8,7 +8,7 @@ import click
 
 from xorgpu import sweep as sweeps
 from xorgpu.config import ConfigError
-from xorgpu.results import load_npz, load_npz_statistics
+from xorgpu.results import load_npz
 from xorgpu.store import JobStore
 
 from .options import redis_option
@@ -30,12 +30,8 @@ def plot(source: str, folder: Path, redis_url: str) -> None:
             raise ConfigError(f"{source} holds one cell: nothing varies to plot (plot a job or FILE.npz instead)")
         written = plots.sweep_figures(rows, folder)
     elif source.endswith(".npz"):
-        try:
-            results, config = load_npz(source)
-            stats = load_npz_statistics(source) or {}  # older files: no loss bands
-        except (OSError, ValueError, KeyError) as error:
-            raise ConfigError(f"cannot read {source}: {error}") from None
-        written = plots.job_figures(results, config, stats, folder, Path(source).stem)
+        results, config, stats = load_npz(source)  # stats None in older files: no loss bands
+        written = plots.job_figures(results, config, stats or {}, folder, Path(source).stem)
     else:
         from xorgpu.service import job_report, job_results  # noqa: PLC0415
 

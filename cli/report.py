@@ -10,7 +10,7 @@ import click
 from xorgpu import presets
 from xorgpu import sweep as sweeps
 from xorgpu.config import ConfigError
-from xorgpu.results import check_writable, load_npz, load_npz_statistics
+from xorgpu.results import check_writable, load_npz
 from xorgpu.store import JobStore
 
 from .options import redis_option
@@ -37,11 +37,7 @@ def report(source: str, out: Path, redis_url: str) -> None:
             comparison = presets.comparison(preset, rows) if preset else None
             page = report_html.sweep_page(f"xorgpu sweep {Path(source).name}", flat, figures, preset, comparison)
         elif source.endswith(".npz"):
-            try:
-                results, config = load_npz(source)
-                stats = load_npz_statistics(source)
-            except (OSError, ValueError, KeyError) as error:
-                raise ConfigError(f"cannot read {source}: {error}") from None
+            results, config, stats = load_npz(source)
             if stats is None:
                 raise ConfigError(f"{source} holds no statistics (written by an older xorgpu): "
                                   "write it again with `xorgpu run --out` or `xorgpu results`")

@@ -52,16 +52,16 @@ def save_npz(path: str | os.PathLike, results: NetResults, config: Config, stati
                  statistics=np.array(json.dumps(statistics)))
 
 
-def load_npz(path: str | os.PathLike) -> tuple[NetResults, Config]:
-    with np.load(path, allow_pickle=False) as data:
-        results = NetResults(**{f.name: data[f.name] for f in fields(NetResults)})
-        return results, Config.from_json(str(data["config"]))
-
-
-def load_npz_statistics(path: str | os.PathLike) -> dict[str, Any] | None:
-    """The statistics stored with the results; None in files that predate them."""
-    with np.load(path, allow_pickle=False) as data:
-        return json.loads(str(data["statistics"])) if "statistics" in data else None
+def load_npz(path: str | os.PathLike) -> tuple[NetResults, Config, dict[str, Any] | None]:
+    """The nets, their config and their statistics (None in files that predate them);
+    a one-line ConfigError for a file that is missing or not in this format."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            results = NetResults(**{f.name: data[f.name] for f in fields(NetResults)})
+            statistics = json.loads(str(data["statistics"])) if "statistics" in data else None
+            return results, Config.from_json(str(data["config"])), statistics
+    except (OSError, ValueError, KeyError) as error:
+        raise ConfigError(f"cannot read {path}: {error}") from None
 
 
 def check_writable(path: str | os.PathLike) -> None:
