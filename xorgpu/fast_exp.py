@@ -61,6 +61,15 @@ def _float32_from_bits(typingctx, bits):  # noqa: ARG001
     return types.float32(types.int32), codegen
 
 
+@numba.njit  # not inline="always": numba warns about inlined loops; LLVM inlines it anyway
+def _horner(coefficients, r):  # pragma: no cover  (compiled)
+    """sum_i coefficients[i] r^i in Horner form, from the highest degree down."""
+    p = coefficients[-1]
+    for i in range(len(coefficients) - 2, -1, -1):
+        p = p * r + coefficients[i]
+    return p
+
+
 def vexp(x):  # pragma: no cover  (replaced by the overload below inside numba code)
     return np.exp(x)
 
@@ -74,19 +83,7 @@ def _vexp_overload(x):
             xc = np.maximum(np.minimum(x, 709.0), -708.0)  # NaN passes through both
             k = np.floor(xc * LOG2E + 0.5)
             r = (xc - k * LN2_HI) - k * LN2_LO
-            p = c[11]
-            p = p * r + c[10]
-            p = p * r + c[9]
-            p = p * r + c[8]
-            p = p * r + c[7]
-            p = p * r + c[6]
-            p = p * r + c[5]
-            p = p * r + c[4]
-            p = p * r + c[3]
-            p = p * r + c[2]
-            p = p * r + c[1]
-            p = p * r + c[0]
-            return p * _float64_from_bits((np.int64(k) + 1023) << 52)
+            return _horner(c, r) * _float64_from_bits((np.int64(k) + 1023) << 52)
 
         return exp64
     if x == types.float32:
@@ -98,14 +95,7 @@ def _vexp_overload(x):
             xc = np.maximum(np.minimum(x, top), bottom)  # NaN passes through both
             k = np.floor(xc * log2e + half)
             r = (xc - k * hi) - k * lo
-            p = c[6]
-            p = p * r + c[5]
-            p = p * r + c[4]
-            p = p * r + c[3]
-            p = p * r + c[2]
-            p = p * r + c[1]
-            p = p * r + c[0]
-            return p * _float32_from_bits((np.int32(k) + np.int32(127)) << np.int32(23))
+            return _horner(c, r) * _float32_from_bits((np.int32(k) + np.int32(127)) << np.int32(23))
 
         return exp32
     return None
