@@ -2,36 +2,27 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
-import numpy as np
-
-from xorgpu.config import ConfigError
-from xorgpu.results import load_npz
-from xorgpu.store import JobStore
-from xorgpu.trajectory import trajectory
 
 from .options import redis_option
 
 
 @click.command()
 @click.argument("source")
-@click.option("--seed", type=click.IntRange(0), required=True, help="The net to re-train.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), required=True, help="The net to re-train.")
 @click.option("--every", type=click.IntRange(1), default=None, help="Epochs between rows [default: epochs/20].")
 @redis_option
 def inspect(source: str, seed: int, every: int | None, redis_url: str) -> None:
     """Re-train net SEED of a job (JOB id) or a results file (FILE.npz) and show its trajectory."""
-    if source.endswith(".npz") or Path(source).is_file():
-        results, config, _ = load_npz(source)
-        seeds = results.seeds
-        stored = np.flatnonzero(seeds == seed)
-        recorded = (int(results.epochs_to_solve[stored[0]]), float(results.final_loss[stored[0]])) if stored.size else None
-    else:
-        job = JobStore.from_url(redis_url).get_job(source)
-        config, seeds = job.config, np.arange(job.seeds.start, job.seeds.stop)
-        recorded = None
-    if not (seeds.size and seeds.min() <= seed <= seeds.max()):
+    from xorgpu.config import ConfigError  # noqa: PLC0415
+    from xorgpu.sources import open_source  # noqa: PLC0415
+    from xorgpu.trajectory import trajectory  # noqa: PLC0415
+
+    opened = open_source(source, redis_url)
+    if opened.kind == "sweep":
+        raise ConfigError(f"{source} is a sweep file: inspect a job or a results file (FILE.npz)")
+    config, seeds = opened.config, opened.seeds
+    if not (seeds.min() <= seed <= seeds.max()) or seed not in seeds:
         raise ConfigError(f"seed {seed} is not in {source} (seeds {seeds.min()}..{seeds.max()})")
     every = every or max(1, config.epochs // 20)
     click.echo(f"net {seed}: 2-{config.hidden}-1, lr {config.lr}, momentum {config.momentum}, "
@@ -40,5 +31,6 @@ def inspect(source: str, seed: int, every: int | None, redis_url: str) -> None:
     for snap in trajectory(config, seed, every):
         outputs = " ".join(f"{o:7.4f}" for o in snap.outputs)
         click.echo(f"{snap.epoch:>8}  {snap.loss:10.3e}  {outputs}  {snap.gradient_norm:9.2e}")
+    recorded = opened.recorded(seed)
     if recorded is not None:
         click.echo(f"recorded in {source}: epochs_to_solve {recorded[0]}, final loss {recorded[1]:.3e}")

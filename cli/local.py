@@ -7,15 +7,6 @@ import sys
 
 import click
 
-from xorgpu.backend import resolve_backend
-from xorgpu.config import Config
-from xorgpu.engines import select_engine
-from xorgpu.experiment import check_fits_in_memory, train_seeds
-from xorgpu.explain import explain
-from xorgpu.notebook import run_notebook
-from xorgpu.results import check_writable, save_npz
-from xorgpu.text import format_report
-
 from .options import JobSpec, job_options, notice
 
 
@@ -23,22 +14,23 @@ from .options import JobSpec, job_options, notice
 @job_options
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as one JSON object.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write per-net results to FILE.npz.")
-@click.option("--processes", type=click.IntRange(1), default=None,
+@click.option("--processes", type=click.IntRange(1, 1024), default=None,
               help="Blocks trained at once in processes  [default: the usable CPUs for the "
                    "array engine on NumPy; the fused engine uses threads itself].")
 def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) -> None:
     """Train the nets in this process and print their convergence statistics."""
+    from xorgpu.experiment import check_fits_in_memory, prepare  # noqa: PLC0415
+    from xorgpu.files import check_writable  # noqa: PLC0415
+    from xorgpu.results import save_npz  # noqa: PLC0415
+    from xorgpu.text import format_report  # noqa: PLC0415
+
     if out:
         check_writable(out)
     check_fits_in_memory(len(spec.seeds))
-    backend = resolve_backend(spec.config.backend)
-    engine = select_engine(spec.config, backend)  # an unavailable engine is an error before any work
-    engine.prepare(spec.config, notice)
+    plan = prepare(spec.config, spec.options.replace(processes=processes), on_compile=notice)
     with click.progressbar(length=len(spec.seeds), label="training", file=sys.stderr) as bar:
-        results, summary = train_seeds(
-            spec.config, spec.seeds, backend, progress=bar.update, processes=processes
-        )
-    report = summary.report(spec.config)
+        results, summary = plan.train(spec.seeds, progress=bar.update)
+    report = {**summary.report(spec.config), "ran": [plan.ran()]}
     if out:
         save_npz(out, results, spec.config, report)
     click.echo(json.dumps(report) if as_json else format_report(report))
@@ -51,8 +43,14 @@ def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) ->
               help="Show one epoch layer by layer, a gradient check and the decision boundary.")
 def demo(seed: int, show_explanation: bool) -> None:
     """Train the notebook's single 2-4-1 net and print what the notebook prints."""
+    from xorgpu.config import Config  # noqa: PLC0415
+
     defaults = Config()
     if show_explanation:
+        from xorgpu.explain import explain  # noqa: PLC0415
+
         explain(seed, defaults.hidden, defaults.epochs, defaults.lr, print_fn=click.echo)
         return
+    from xorgpu.notebook import run_notebook  # noqa: PLC0415
+
     run_notebook(seed, defaults.hidden, defaults.epochs, defaults.lr, print_fn=click.echo)

@@ -1,25 +1,42 @@
-"""The `xorgpu` command: a thin layer that parses flags and calls the library."""
+"""The `xorgpu` command: a thin layer that parses flags and calls the library.
+
+Each command's module is imported only when that command runs (or `--help` lists them),
+and imports what it trains with only inside the command: `xorgpu status --help` costs
+about as much as importing click.
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
 import sys
 from typing import Any
 
 import click
 
-from xorgpu.config import ConfigError
-from xorgpu.store import ServiceError
+from xorgpu.errors import ConfigError, ServiceError, UserError
 
-from .inspect_net import inspect
-from .local import demo, run
-from .plot import plot
-from .report import report
-from .service import cancel, jobs, results, stats, status, submit, worker
-from .sweep import presets, sweep
+# name -> module:attribute, in the order `xorgpu --help` lists them
+COMMANDS = {
+    "run": "local:run", "demo": "local:demo", "sweep": "sweep:sweep", "presets": "sweep:presets",
+    "inspect": "inspect_net:inspect", "plot": "plot:plot", "report": "report:report",
+    "submit": "service:submit", "status": "service:status", "stats": "service:stats", "results": "service:results",
+    "jobs": "service:jobs", "cancel": "service:cancel", "worker": "service:worker",
+}
+DEBUG_ENV = "XORGPU_DEBUG"  # set to 1 to see the traceback of an unexpected error
 
 
 class OneLineErrors(click.Group):
-    """Every user error is one line on stderr and a non-zero exit, never a traceback."""
+    """Every error is one line on stderr and a non-zero exit, never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
@@ -27,29 +44,45 @@ class OneLineErrors(click.Group):
             return super().main(*args, **kwargs)
         except click.exceptions.Exit as exit_:
             sys.exit(exit_.exit_code)
+        except click.exceptions.NoArgsIsHelpError as error:  # bare `xorgpu`: its help, not an error
+            click.echo(error.ctx.get_help())
+            sys.exit(0)
         except click.ClickException as error:
             _fail(error.format_message(), error.exit_code)
+        except click.exceptions.Abort as error:  # click turns Ctrl-C and EOFError into Abort
+            if isinstance(error.__context__, EOFError):
+                _unexpected(error.__context__)
+            _fail("interrupted", 130)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
         except ConfigError as error:
             _fail(str(error), 2)
-        except ServiceError as error:
-            _fail(str(error), 1)
-        except (click.exceptions.Abort, KeyboardInterrupt):
-            _fail("interrupted", 130)
+        except (ServiceError, UserError) as error:
+            _fail(str(error), getattr(error, "exit_code", 1))
+        except MemoryError:
+            _fail("out of memory: ask for fewer nets at once (a smaller --seeds range)", 1)
+        except Exception as error:  # noqa: BLE001  (a bug: still one line, and where to look)
+            _unexpected(error)
+
+
+def _unexpected(error: BaseException) -> None:
+    if os.environ.get(DEBUG_ENV) == "1":
+        raise error
+    _fail(f"unexpected {type(error).__name__}: {error} (a bug in xorgpu; {DEBUG_ENV}=1 shows where)", 70)
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"xorgpu: error: {' '.join(message.split())}", err=True)
+    from xorgpu.redis_url import redact  # noqa: PLC0415
+
+    text = " ".join(redact(message).split())
+    click.echo(f"xorgpu: error: {text[:2000]}", err=True)
     sys.exit(code)
 
 
-@click.group(cls=OneLineErrors)
+@click.group(cls=OneLineErrors, no_args_is_help=True)
 @click.version_option(package_name="xorgpu")
 def cli() -> None:
     """How, and how often, does backpropagation solve XOR?"""
-
-
-for command in (run, demo, sweep, presets, inspect, plot, report, submit, status, stats, results, jobs, cancel, worker):
-    cli.add_command(command)
 
 
 def main() -> None:

@@ -1,4 +1,9 @@
-"""The flags shared by `run`, `submit` and `sweep`: one per field of xorgpu.config.Config."""
+"""The flags shared by `run`, `submit` and `sweep`: one per field of Config and RunOptions.
+
+Command modules import only click and xorgpu's light modules (config, settings) at their
+top; what a command needs to train or to reach Redis is imported when it runs, so
+`xorgpu --help` and the commands that train nothing start at once.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +13,22 @@ from typing import Any, Callable
 
 import click
 
-from xorgpu.backend import default_backend_name
-from xorgpu.config import BACKENDS, DTYPES, ENGINES, LOSS_REDUCTIONS, UPDATES, Config, SeedRange
-from xorgpu.store import DEFAULT_REDIS_URL
+from xorgpu.config import (
+    BACKENDS, DTYPES, ENGINES, LOSS_REDUCTIONS, MAX_EPOCHS, MAX_HIDDEN, MAX_SEED, UPDATES, Config, RunOptions,
+    SeedRange,
+)
+from xorgpu.settings import DEFAULT_REDIS_URL, REDIS_URL_ENV, default_backend_name
 
 DEFAULTS = Config.__dataclass_fields__
 
 
 @dataclass(frozen=True)
 class JobSpec:
-    """What to train: a config and the seeds of its nets."""
+    """What to train (a config and the seeds of its nets) and how (run options)."""
 
     config: Config
     seeds: SeedRange
+    options: RunOptions
 
 
 def notice(message: str) -> None:
@@ -35,23 +43,34 @@ def _default(name: str) -> Any:
 def redis_option(command: Callable[..., Any]) -> Callable[..., Any]:
     """--redis-url, for every command that talks to the service's Redis."""
     return click.option(
-        "--redis-url", envvar="XORGPU_REDIS_URL", default=DEFAULT_REDIS_URL, show_default=True,
-        help="Broker and store; a password goes in the URL (env XORGPU_REDIS_URL).",
+        "--redis-url", envvar=REDIS_URL_ENV, default=DEFAULT_REDIS_URL, show_default=True,
+        help="Broker and store (env XORGPU_REDIS_URL); the password goes in the URL or in XORGPU_REDIS_PASSWORD.",
     )(command)
 
 
+def backend_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--backend", type=click.Choice(BACKENDS), default=None,
+                        help="auto | numpy | cupy  [default: $XORGPU_BACKEND or auto]")(command)
+
+
+def engine_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
+                        help="array: the readable reference; fused: one compiled kernel (numba / CUDA).")(command)
+
+
 def job_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add the config flags to a command, which then receives one `spec: JobSpec`."""
+    """Add the config and run flags to a command, which then receives one `spec: JobSpec`."""
     options = [
-        click.option("--nets", type=int, help="Number of nets (seeds 0:N unless --seeds is given)."),
-        click.option("--seeds", metavar="A:B", help="Half-open seed range; net i has seed A+i."),
-        click.option("--hidden", type=int, default=_default("hidden"), show_default=True,
-                     help="Hidden units H of the 2-H-1 net."),
+        click.option("--nets", type=click.IntRange(1, MAX_SEED),
+                     help="Number of nets (seeds 0:N unless --seeds is given)."),
+        click.option("--seeds", metavar="A:B", help="Half-open seed range, 0 <= A < B <= 2**32; net i has seed A+i."),
+        click.option("--hidden", type=click.IntRange(1, MAX_HIDDEN), default=_default("hidden"), show_default=True,
+                     help=f"Hidden units H of the 2-H-1 net (at most {MAX_HIDDEN:,})."),
         click.option("--lr", type=float, default=_default("lr"), show_default=True, help="Learning rate."),
         click.option("--momentum", type=float, default=_default("momentum"), show_default=True,
                      help="Classical momentum mu in [0, 1)."),
-        click.option("--epochs", type=int, default=_default("epochs"), show_default=True,
-                     help="Epochs: sweeps through the 4 patterns."),
+        click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=_default("epochs"), show_default=True,
+                     help=f"Epochs: sweeps through the 4 patterns (at most {MAX_EPOCHS:,})."),
         click.option("--update", type=click.Choice(UPDATES), default=_default("update"), show_default=True,
                      help="batch: one step per epoch (the notebook); online: one step per pattern."),
         click.option("--loss-reduction", type=click.Choice(LOSS_REDUCTIONS),
@@ -62,19 +81,18 @@ def job_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--criterion", default=_default("criterion"), show_default=True,
                      help="round | within:TOL | sse:T."),
         click.option("--dtype", type=click.Choice(DTYPES), default=_default("dtype"), show_default=True),
-        click.option("--backend", type=click.Choice(BACKENDS), default=None,
-                     help="auto | numpy | cupy  [default: $XORGPU_BACKEND or auto]"),
-        click.option("--engine", type=click.Choice(ENGINES), default=_default("engine"), show_default=True,
-                     help="array: the readable reference; fused: one compiled kernel (numba / CUDA)."),
-        click.option("--sample-every", type=int, default=_default("sample_every"), show_default=True,
-                     help="Record loss percentiles every k epochs (0: off)."),
+        backend_option,
+        engine_option,
+        click.option("--sample-every", type=click.IntRange(0, MAX_EPOCHS), default=_default("sample_every"),
+                     show_default=True, help="Record loss percentiles every k epochs (0: off; at most 10,001 samples)."),
     ]
 
     @functools.wraps(command)
-    def wrapper(nets, seeds, backend, **kwargs):  # type: ignore[no-untyped-def]
+    def wrapper(nets, seeds, backend, engine, **kwargs):  # type: ignore[no-untyped-def]
         config_fields = {name: kwargs.pop(name) for name in list(kwargs) if name in DEFAULTS}
-        config = Config(backend=backend or default_backend_name(), **config_fields)
-        return command(spec=JobSpec(config, SeedRange.resolve(nets, seeds)), **kwargs)
+        spec = JobSpec(Config(**config_fields), SeedRange.resolve(nets, seeds),
+                       RunOptions(backend=backend or default_backend_name(), engine=engine))
+        return command(spec=spec, **kwargs)
 
     for option in reversed(options):
         wrapper = option(wrapper)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import click
-
-from xorgpu import sweep as sweeps
-from xorgpu.config import ConfigError
-from xorgpu.results import load_npz
-from xorgpu.store import JobStore
 
 from .options import redis_option
 
@@ -17,27 +13,25 @@ from .options import redis_option
 @click.command()
 @click.argument("source")
 @click.option("--out", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("xorgpu-plots"),
-              show_default=True, help="Folder for the PNG and SVG files.")
+              show_default=True, help="Folder for the PNG and SVG files (made if missing).")
 @redis_option
 def plot(source: str, folder: Path, redis_url: str) -> None:
     """Plot a job (JOB id), a results file (FILE.npz) or a sweep (FILE.jsonl)."""
     from xorgpu import plots  # noqa: PLC0415  (matplotlib loads slowly)
+    from xorgpu import sweep as sweeps  # noqa: PLC0415
+    from xorgpu.config import ConfigError  # noqa: PLC0415
+    from xorgpu.files import check_folder, move_into  # noqa: PLC0415
+    from xorgpu.sources import open_source  # noqa: PLC0415
 
-    folder.mkdir(parents=True, exist_ok=True)
-    if source.endswith(".jsonl"):
-        rows = sweeps.finished_rows(Path(source))
-        if not sweeps.varying_axes(rows):
-            raise ConfigError(f"{source} holds one cell: nothing varies to plot (plot a job or FILE.npz instead)")
-        written = plots.sweep_figures(rows, folder)
-    elif source.endswith(".npz"):
-        results, config, stats = load_npz(source)  # stats None in older files: no loss bands
-        written = plots.job_figures(results, config, stats or {}, folder, Path(source).stem)
-    else:
-        from xorgpu.service import job_report, job_results  # noqa: PLC0415
-
-        store = JobStore.from_url(redis_url)
-        job = store.get_job(source)
-        written = plots.job_figures(job_results(store, job), job.config, job_report(store, job), folder,
-                                    f"job {job.id}")
-    for path in written:
-        click.echo(str(path))
+    check_folder(folder)
+    opened = open_source(source, redis_url)
+    with tempfile.TemporaryDirectory() as scratch:  # figures move into `folder` only once all are drawn
+        if opened.kind == "sweep":
+            if not sweeps.varying_axes(opened.rows):
+                raise ConfigError(f"{source} holds one cell: nothing varies to plot (plot a job or FILE.npz instead)")
+            written = plots.sweep_figures(opened.rows, Path(scratch))
+        else:
+            written = plots.job_figures(opened.results(), opened.config, opened.statistics or {}, Path(scratch),
+                                        opened.name)
+        for path in move_into(written, folder):
+            click.echo(str(path))

@@ -7,12 +7,6 @@ from pathlib import Path
 
 import click
 
-from xorgpu import presets
-from xorgpu import sweep as sweeps
-from xorgpu.config import ConfigError
-from xorgpu.results import check_writable, load_npz
-from xorgpu.store import JobStore
-
 from .options import redis_option
 
 
@@ -23,34 +17,30 @@ from .options import redis_option
 @redis_option
 def report(source: str, out: Path, redis_url: str) -> None:
     """Write an HTML report of a job (JOB id), a results file (FILE.npz) or a sweep (FILE.jsonl)."""
-    from xorgpu import plots, report_html  # noqa: PLC0415  (matplotlib loads slowly)
+    from xorgpu import plots, presets, report_html  # noqa: PLC0415  (matplotlib loads slowly)
+    from xorgpu import sweep as sweeps  # noqa: PLC0415
+    from xorgpu.config import ConfigError  # noqa: PLC0415
+    from xorgpu.files import check_writable, written_atomically  # noqa: PLC0415
+    from xorgpu.sources import open_source  # noqa: PLC0415
 
     check_writable(out)
+    opened = open_source(source, redis_url)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        if source.endswith(".jsonl"):
-            rows = sweeps.finished_rows(Path(source))
+        if opened.kind == "sweep":
+            rows = opened.rows
             varying = sweeps.varying_axes(rows)
             flat = sweeps.table_rows(rows, varying)
             figures = plots.sweep_figures(rows, folder)
             preset = presets.of_rows(rows)
             comparison = presets.comparison(preset, rows) if preset else None
-            page = report_html.sweep_page(f"xorgpu sweep {Path(source).name}", flat, figures, preset, comparison)
-        elif source.endswith(".npz"):
-            results, config, stats = load_npz(source)
-            if stats is None:
+            page = report_html.sweep_page(f"xorgpu {opened.name}", flat, figures, preset, comparison)
+        else:
+            if opened.statistics is None:
                 raise ConfigError(f"{source} holds no statistics (written by an older xorgpu): "
                                   "write it again with `xorgpu run --out` or `xorgpu results`")
-            name = Path(source).name
-            figures = plots.job_figures(results, config, stats, folder, name)
-            page = report_html.job_page(f"xorgpu results {name}", stats, figures)
-        else:
-            from xorgpu.service import job_report, job_results  # noqa: PLC0415
-
-            store = JobStore.from_url(redis_url)
-            job = store.get_job(source)
-            stats = job_report(store, job)
-            figures = plots.job_figures(job_results(store, job), job.config, stats, folder, f"job {job.id}")
-            page = report_html.job_page(f"xorgpu job {job.id}", stats, figures)
-        out.write_text(page)
+            figures = plots.job_figures(opened.results(), opened.config, opened.statistics, folder, opened.name)
+            page = report_html.job_page(f"xorgpu {opened.name}", opened.statistics, figures)
+    with written_atomically(out, "w") as handle:
+        handle.write(page)
     click.echo(f"wrote {out}")

@@ -11,35 +11,37 @@ from typing import Any
 
 import click
 
-from xorgpu.results import check_writable, save_npz
-from xorgpu.service import (
-    DEFAULT_QUEUE, DEFAULT_TTL, job_report, job_results, submit as submit_job,
-    wait_for,
-)
-from xorgpu.store import Job, JobStore, ServiceError, check_chunk_size
-from xorgpu.text import format_report
+from xorgpu.settings import DEFAULT_QUEUE, DEFAULT_TTL, MAX_CHUNK_NETS, MAX_CHUNKS, MAX_TTL
 
 from .options import JobSpec, job_options, redis_option
 
 
 @click.command()
 @job_options
-@click.option("--chunk-size", type=int, default=None,
-              help="Nets per task  [default: about 3e7 net-epochs per chunk].")
+@click.option("--chunk-size", type=click.IntRange(1, MAX_CHUNK_NETS), default=None,
+              help=f"Nets per task, at most {MAX_CHUNK_NETS:,}  [default: about 3e7 net-epochs per chunk; "
+                   f"at most {MAX_CHUNKS:,} chunks a job].")
 @click.option("--queue", default=DEFAULT_QUEUE, show_default=True, help="Celery queue for the chunks.")
-@click.option("--ttl", type=int, default=DEFAULT_TTL, show_default=True,
-              help="Seconds the job's keys live after its last write.")
+@click.option("--ttl", type=click.IntRange(1, MAX_TTL), default=DEFAULT_TTL, show_default=True,
+              help=f"Seconds the job's keys live after its last write (at most {MAX_TTL:,}, a year).")
 @click.option("--wait", is_flag=True, help="Wait for the job, then print its statistics.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @redis_option
 def submit(spec: JobSpec, chunk_size: int | None, queue: str, ttl: int, wait: bool,
            as_json: bool, redis_url: str) -> None:
     """Submit a job to the Celery workers; print its id (or, with --wait, its statistics)."""
-    from xorgpu.workers.app import chunk_sender  # noqa: PLC0415 (Celery loads slowly)
+    from xorgpu.errors import ServiceError  # noqa: PLC0415
+    from xorgpu.service import SubmitFailed, job_report, submit as submit_job  # noqa: PLC0415
+    from xorgpu.store import JobStore  # noqa: PLC0415
+    from xorgpu.workers.app import chunk_sender  # noqa: PLC0415
 
-    check_chunk_size(chunk_size)
+    _check_queues(queue)
     store = JobStore.from_url(redis_url)
-    job = submit_job(store, spec.config, spec.seeds, chunk_sender(redis_url), chunk_size, queue, ttl)
+    try:
+        job = submit_job(store, spec.config, spec.seeds, chunk_sender(redis_url), chunk_size, queue, ttl, spec.options)
+    except SubmitFailed as error:
+        error.exit_code = 130 if error.interrupted else 1  # type: ignore[attr-defined]
+        raise
     if not wait:
         click.echo(json.dumps({"job_id": job.id}) if as_json else job.id)
         return
@@ -56,6 +58,8 @@ def submit(spec: JobSpec, chunk_size: int | None, queue: str, ttl: int, wait: bo
 @redis_option
 def status(job_id: str, as_json: bool, watch: bool, redis_url: str) -> None:
     """State, progress and ETA of a job."""
+    from xorgpu.store import JobStore  # noqa: PLC0415
+
     store = JobStore.from_url(redis_url)
     while True:
         job = store.get_job(job_id)
@@ -72,6 +76,9 @@ def status(job_id: str, as_json: bool, watch: bool, redis_url: str) -> None:
 @redis_option
 def stats(job_id: str, as_json: bool, redis_url: str) -> None:
     """Convergence statistics of a job (of its chunks so far, if it is not done)."""
+    from xorgpu.service import job_report  # noqa: PLC0415
+    from xorgpu.store import JobStore  # noqa: PLC0415
+
     store = JobStore.from_url(redis_url)
     job = store.get_job(job_id)
     report = job_report(store, job)
@@ -86,6 +93,11 @@ def stats(job_id: str, as_json: bool, redis_url: str) -> None:
 @redis_option
 def results(job_id: str, out: str, redis_url: str) -> None:
     """Write every net's results to FILE.npz (the format of `run --out`)."""
+    from xorgpu.files import check_writable  # noqa: PLC0415
+    from xorgpu.results import save_npz  # noqa: PLC0415
+    from xorgpu.service import job_report, job_results  # noqa: PLC0415
+    from xorgpu.store import JobStore  # noqa: PLC0415
+
     check_writable(out)
     store = JobStore.from_url(redis_url)
     job = store.get_job(job_id)
@@ -94,13 +106,15 @@ def results(job_id: str, out: str, redis_url: str) -> None:
 
 
 @click.command()
-@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @redis_option
 def jobs(limit: int, as_json: bool, redis_url: str) -> None:
-    """Recent jobs, newest first."""
+    """Recent jobs, newest first (a job whose record cannot be read is listed as broken)."""
+    from xorgpu.store import BrokenJob, JobStore  # noqa: PLC0415
+
     store = JobStore.from_url(redis_url)
-    infos = [_status(job) for job in store.recent_jobs(limit)]
+    infos = [_broken(job) if isinstance(job, BrokenJob) else _status(job) for job in store.recent_jobs(limit)]
     if as_json:
         click.echo(json.dumps(infos))
         return
@@ -113,21 +127,32 @@ def jobs(limit: int, as_json: bool, redis_url: str) -> None:
 @redis_option
 def cancel(job_id: str, redis_url: str) -> None:
     """Cancel a job: chunks not yet started are skipped."""
+    from xorgpu.store import JobStore  # noqa: PLC0415
+
     state = JobStore.from_url(redis_url).cancel(job_id)
     click.echo(f"job {job_id} is {state}")
 
 
 @click.command()
-@click.option("--concurrency", type=click.IntRange(1), default=None,
+@click.option("--concurrency", type=click.IntRange(1, 1024), default=None,
               help="Pool processes  [default: the CPUs; use 1 per GPU].")
 @click.option("--hostname", default=None, help="Worker node name (default: celery@HOST).")
 @click.option("--queues", default=DEFAULT_QUEUE, show_default=True, help="Comma-separated queues.")
-@click.option("--loglevel", default="INFO", show_default=True)
+@click.option("--loglevel", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False),
+              default="INFO", show_default=True)
 @redis_option
 def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel: str, redis_url: str) -> None:
     """Start a Celery worker that trains chunks (prefork pool; CUDA starts in its children)."""
+    from xorgpu.redis_url import canonical  # noqa: PLC0415
+    from xorgpu.settings import REDIS_URL_ENV, default_backend_name, record_patience, visibility_timeout  # noqa: PLC0415
+    from xorgpu.store import JobStore  # noqa: PLC0415
+
+    _check_queues(queues)
+    if hostname is not None and (not hostname.strip() or any(c.isspace() for c in hostname)):
+        raise click.BadParameter("a worker name has no spaces", param_hint="--hostname")
+    default_backend_name(), visibility_timeout(), record_patience()  # bad settings: one line now, not in a child
     JobStore.from_url(redis_url)  # a clear error now rather than a retry loop
-    os.environ["XORGPU_REDIS_URL"] = redis_url  # for the tasks' store in the pool processes
+    os.environ[REDIS_URL_ENV] = canonical(redis_url)  # for the tasks' store in the pool processes
     # Each pool process runs the fused CPU engine on numba threads: share the CPUs out.
     processes = concurrency or os.cpu_count() or 1
     os.environ.setdefault("NUMBA_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // processes)))
@@ -141,18 +166,27 @@ def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel:
     make_app(redis_url).worker_main(argv=argv)
 
 
-def _wait_with_bar(store: JobStore, job: Job) -> Job:
+def _check_queues(queues: str) -> None:
+    names = queues.split(",")
+    if not all(name and name.strip() == name and name.isprintable() and len(name) <= 200 for name in names):
+        raise click.BadParameter(f"{queues[:60]!r} is not a comma-separated list of queue names",
+                                 param_hint="--queue(s)")
+
+
+def _wait_with_bar(store: Any, job: Any) -> Any:
+    from xorgpu.service import wait_for  # noqa: PLC0415
+
     with click.progressbar(length=job.nets_total, label=f"job {job.id}", file=sys.stderr) as bar:
         shown = [0]
 
-        def advance(current: Job) -> None:
+        def advance(current: Any) -> None:
             bar.update(current.nets_done - shown[0])
             shown[0] = current.nets_done
 
         return wait_for(store, job.id, advance)
 
 
-def _status(job: Job) -> dict[str, Any]:
+def _status(job: Any) -> dict[str, Any]:
     now = job.finished or time.time()
     elapsed = now - (job.started or job.created)
     eta = None
@@ -167,7 +201,13 @@ def _status(job: Job) -> dict[str, Any]:
     }
 
 
+def _broken(error: Any) -> dict[str, Any]:
+    return {"job_id": error.job_id, "state": "broken", "error": str(error)}
+
+
 def _status_line(info: dict[str, Any]) -> str:
+    if info["state"] == "broken":
+        return f"{info['job_id']}  broken     {info['error']}"
     eta = f", ETA {info['eta_s']:.0f} s" if info["eta_s"] is not None else ""
     error = f", error: {info['error']}" if info["error"] else ""
     return (f"{info['job_id']}  {info['state']:<9}  {info['nets_done']}/{info['nets_total']} nets, "
@@ -176,5 +216,7 @@ def _status_line(info: dict[str, Any]) -> str:
 
 
 def _print_report(report: dict[str, Any], as_json: bool) -> None:
+    from xorgpu.text import format_report  # noqa: PLC0415
+
     click.echo(json.dumps(report) if as_json else f"job {report['job_id']} ({report['state']})\n"
                + format_report(report))

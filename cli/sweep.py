@@ -10,29 +10,30 @@ from typing import Any, Iterator
 
 import click
 
-from xorgpu import presets as literature
-from xorgpu import sweep as sweeps
-from xorgpu.backend import default_backend_name, resolve_backend
-from xorgpu.config import BACKENDS, ENGINES, Config, ConfigError, SeedRange
-from xorgpu.engines import select_engine
-from xorgpu.experiment import train_seeds
-from xorgpu.store import ServiceError
+from xorgpu.config import MAX_SEED, Config, ConfigError, RunOptions, SeedRange
+from xorgpu.settings import MAX_CHUNK_NETS, default_backend_name
 
-from .options import notice, redis_option
+from .options import backend_option, engine_option, notice, redis_option
 
 FIELD_TYPES = {f.name: f.type for f in fields(Config)}
+SWEEPABLE = [f.name for f in fields(Config)]
+MAX_CELLS = 10_000
 
 
 def _axis(name: str, text: str) -> list[Any]:
     convert = {"int": int, "float": float}.get(FIELD_TYPES[name], str)
+    values = text.split(",")
+    if not all(value.strip() for value in values):
+        raise ConfigError(f"--{name.replace('_', '-')}: {text[:60]!r} has an empty value")
     try:
-        return [convert(value) for value in text.split(",")]
+        return [convert(value.strip()) for value in values]
     except ValueError:
-        raise ConfigError(f"--{name.replace('_', '-')}: {text!r} is not a list of {FIELD_TYPES[name]}s") from None
+        raise ConfigError(f"--{name.replace('_', '-')}: {text[:60]!r} is not a list of "
+                          f"{FIELD_TYPES[name]}s") from None
 
 
 def _axis_options(command: Any) -> Any:
-    for name in reversed(sweeps.SWEEPABLE):
+    for name in reversed(SWEEPABLE):
         command = click.option(f"--{name.replace('_', '-')}", name, default=None, metavar="V1,V2,...",
                                help=f"Values of {name} (default {Config.__dataclass_fields__[name].default}).")(command)
     return command
@@ -41,35 +42,47 @@ def _axis_options(command: Any) -> Any:
 @click.command()
 @click.option("--preset", metavar="NAME", help="A published experiment (see `xorgpu presets`): its axes, "
                                                "and the source's numbers beside ours.")
-@click.option("--nets", type=int, help="Nets per cell (seeds 0:N unless --seeds is given).")
+@click.option("--nets", type=click.IntRange(1, MAX_SEED), help="Nets per cell (seeds 0:N unless --seeds is given).")
 @click.option("--seeds", metavar="A:B", help="Seed range of every cell.")
 @_axis_options
-@click.option("--backend", type=click.Choice(BACKENDS), default=None)
-@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True)
+@backend_option
+@engine_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Sweep file: one JSON line per finished cell; rerun to resume  "
                    "[default: xorgpu-sweep.jsonl, or xorgpu-NAME.jsonl for a preset].")
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True)
 @click.option("--submit", is_flag=True, help="Train the cells as jobs on the Celery workers.")
-@click.option("--chunk-size", type=int, default=None, help="With --submit: nets per task.")
+@click.option("--chunk-size", type=click.IntRange(1, MAX_CHUNK_NETS), default=None,
+              help="With --submit: nets per task.")
 @redis_option
 def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str | None, engine: str,
           out: Path | None, output_format: str, submit: bool, chunk_size: int | None, redis_url: str,
           **axis_text: str | None) -> None:
     """Train every combination of the given values, e.g. --hidden 2,3,4 --lr 0.5,1."""
+    from xorgpu import presets as literature  # noqa: PLC0415
+    from xorgpu import sweep as sweeps  # noqa: PLC0415
+    from xorgpu.files import check_writable  # noqa: PLC0415
+
     axes = {name: _axis(name, text) for name, text in axis_text.items() if text is not None}
-    base = Config(backend=backend or default_backend_name(), engine=engine)
+    base = Config()
     published = literature.get(preset) if preset else None
     if published:
-        base, axes = literature.sweep_of(published, axes, base.backend, engine)
+        base, axes = literature.sweep_of(published, axes)
         if nets is None and seeds is None:
             nets = published.nets
     out = out or Path(f"xorgpu-{preset}.jsonl" if preset else "xorgpu-sweep.jsonl")
+    check_writable(out)
     seed_range = SeedRange.resolve(nets, seeds)
+    cells = 1
+    for values in axes.values():
+        cells *= len(values)
+    if cells > MAX_CELLS:
+        raise ConfigError(f"the axes make {cells:,} cells: at most {MAX_CELLS:,}")
     configs = sweeps.cells(base, axes)
     varying = [name for name, values in axes.items() if len(values) > 1]
-    train = _submitted(redis_url, chunk_size, seed_range) if submit else _local(seed_range)
+    options = RunOptions(backend=backend or default_backend_name(), engine=engine)
+    train = _submitted(redis_url, chunk_size, seed_range, options) if submit else _local(seed_range, options)
     rows = sweeps.run(configs, seed_range, out, train, preset=preset)
     flat = sweeps.table_rows(rows, varying)
     lines = literature.comparison(published, rows) if published else []
@@ -86,38 +99,44 @@ def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str 
 @click.command()
 def presets() -> None:
     """List the published experiments that `xorgpu sweep --preset NAME` reproduces."""
+    from xorgpu import presets as literature  # noqa: PLC0415
+    from xorgpu import sweep as sweeps  # noqa: PLC0415
+
     for preset in literature.PRESETS.values():
         cells = len(sweeps.cells(preset.base, preset.axes))
         click.echo(f"{preset.name}\n    {preset.title}\n    {cells} cell(s) of {preset.nets:,} nets; "
                    f"source: {preset.source}")
 
 
-def _local(seeds: SeedRange):
+def _local(seeds: SeedRange, options: RunOptions):
     def train(configs: list[Config]) -> Iterator[tuple[Config, dict[str, Any]]]:
-        backend = resolve_backend(configs[0].backend)
-        for config in configs:
-            select_engine(config, backend).prepare(config, notice)
-        with click.progressbar(configs, label="cells", file=sys.stderr) as bar:
-            for config in bar:
-                _, summary = train_seeds(config, seeds, backend, processes=None)
-                yield config, summary.report(config)
+        from xorgpu.experiment import check_fits_in_memory, prepare  # noqa: PLC0415
+
+        check_fits_in_memory(len(seeds))
+        plans = [prepare(config, options, on_compile=notice) for config in configs]  # every problem first
+        with click.progressbar(plans, label="cells", file=sys.stderr) as bar:
+            for plan in bar:
+                _, summary = plan.train(seeds)
+                yield plan.config, {**summary.report(plan.config), "ran": [plan.ran()]}
 
     return train
 
 
-def _submitted(redis_url: str, chunk_size: int | None, seeds: SeedRange):
+def _submitted(redis_url: str, chunk_size: int | None, seeds: SeedRange, options: RunOptions):
     def train(configs: list[Config]) -> Iterator[tuple[Config, dict[str, Any]]]:
+        from xorgpu.errors import ServiceError  # noqa: PLC0415
         from xorgpu.service import job_report, submit as submit_job, wait_for  # noqa: PLC0415
         from xorgpu.store import JobStore  # noqa: PLC0415
         from xorgpu.workers.app import chunk_sender  # noqa: PLC0415
 
         store = JobStore.from_url(redis_url)
         enqueue = chunk_sender(redis_url)
-        jobs = [(config, submit_job(store, config, seeds, enqueue, chunk_size)) for config in configs]
+        jobs = [(config, submit_job(store, config, seeds, enqueue, chunk_size, options=options)) for config in configs]
         for config, job in jobs:
             finished = wait_for(store, job.id)
             if finished.state != "done":
-                raise ServiceError(f"job {job.id} of the sweep ended {finished.state}")
+                raise ServiceError(f"job {job.id} of the sweep ended {finished.state}"
+                                   + (f": {finished.error}" if finished.error else ""))
             report = job_report(store, finished)
             yield config, {k: v for k, v in report.items() if k not in ("job_id", "state")}
 

@@ -159,6 +159,6 @@ def to_host(array: DeviceArray) -> np.ndarray:
 def strict_backend() -> Backend:
     return Backend(
         name="strict-numpy", xp=xp, to_device=xp.asarray, to_host=to_host,
-        block_nets=1024, device="numpy stand-in for cupy", processes=1,
+        on_device=True, device="numpy stand-in for cupy", processes=1, free_memory=lambda: None,
         quiet=lambda: np.errstate(all="ignore"),
     )

@@ -5,9 +5,8 @@ import pytest
 from click.testing import CliRunner
 
 from xorgpu.cli.main import cli
-from xorgpu.config import Config, SeedRange
+from xorgpu.config import Config, RunOptions, SeedRange
 from xorgpu.experiment import train_seeds
-from xorgpu.backend import numpy_backend
 from xorgpu.notebook import run_notebook
 
 
@@ -46,7 +45,7 @@ def test_run_out_writes_the_documented_npz(tmp_path):
         statistics = json.loads(str(data["statistics"]))
     assert config.hidden == 3
     assert statistics["nets"] == 20 and statistics["config"] == config.to_dict()
-    expected, _ = train_seeds(config, SeedRange(5, 25), numpy_backend())
+    expected, _ = train_seeds(config, SeedRange(5, 25), RunOptions(backend="numpy"))
     with np.load(out, allow_pickle=False) as data:
         np.testing.assert_array_equal(data["outputs"], expected.outputs)
 

@@ -2,7 +2,9 @@ import math
 
 import pytest
 
-from xorgpu.config import Config, ConfigError, Criterion, InitScheme, SeedRange
+from xorgpu.config import (
+    MAX_EPOCHS, MAX_HIDDEN, MAX_LOSS_SAMPLES, Config, ConfigError, Criterion, InitScheme, RunOptions, SeedRange,
+)
 
 
 def test_defaults_are_the_notebooks():
@@ -27,12 +29,38 @@ def test_mean_reduction_is_a_quarter_step():
     {"lr": math.nan}, {"lr": math.inf}, {"momentum": 1.0}, {"momentum": -0.1},
     {"loss_reduction": "max"}, {"init": "gauss"}, {"init": "uniform:1:0"}, {"init": "uniform:a:1"},
     {"criterion": "close"}, {"criterion": "within:0"}, {"criterion": "sse:-1"},
-    {"dtype": "float16"}, {"backend": "tpu"}, {"sample_every": -1}, {"update": "minibatch"},
-    {"update": "online", "loss_reduction": "mean"},
+    {"dtype": "float16"}, {"sample_every": -1}, {"update": "minibatch"},
+    {"update": "online", "loss_reduction": "mean"}, {"hidden": MAX_HIDDEN + 1}, {"epochs": MAX_EPOCHS + 1},
+    {"epochs": 10**12}, {"epochs": 20000, "sample_every": 1}, {"init": 5}, {"criterion": None},
+    {"dtype": ["float64"]}, {"lr": "0.1"},
 ])
 def test_invalid_values_are_refused(changes):
     with pytest.raises(ConfigError):
         Config(**changes)
+
+
+def test_the_limits_are_the_largest_values_accepted():
+    Config(hidden=MAX_HIDDEN, epochs=MAX_EPOCHS)
+    Config(epochs=MAX_LOSS_SAMPLES - 1, sample_every=1)  # every epoch of the notebook's 10,000
+
+
+@pytest.mark.parametrize("changes", [{"backend": "tpu"}, {"engine": "jit"}, {"processes": 0}, {"block_nets": 0},
+                                     {"processes": 1.5}])
+def test_invalid_run_options_are_refused(changes):
+    with pytest.raises(ConfigError):
+        RunOptions(**changes)
+
+
+def test_a_stored_config_keeps_no_run_options_and_older_ones_are_read():
+    assert "backend" not in Config().to_dict() and "engine" not in Config().to_dict()
+    older = {**Config(hidden=3).to_dict(), "backend": "auto", "engine": "fused"}
+    assert Config.from_dict(older) == Config(hidden=3)
+
+
+@pytest.mark.parametrize("text", ["null", "[]", "3", "{", '"x"'])
+def test_a_config_that_is_not_a_json_object_is_one_error(text):
+    with pytest.raises(ConfigError):
+        Config.from_json(text)
 
 
 def test_a_stored_config_from_before_the_update_field_reads_as_batch():
@@ -64,6 +92,7 @@ def test_seed_ranges():
 @pytest.mark.parametrize("nets, seeds", [
     (None, None), (0, None), (-3, None), (10, "0:5"), (None, "5:5"), (None, "9:3"),
     (None, "a:b"), (None, "1-5"), (None, "-1:4"), (None, "0:4294967297"), (None, "1.5:3"),
+    (None, "0:²"), (None, "0:" + "9" * 5000), (2**33, None),
 ])
 def test_bad_seed_specs_are_refused(nets, seeds):
     with pytest.raises(ConfigError):

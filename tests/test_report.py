@@ -35,7 +35,7 @@ def test_results_file_report_renders_in_a_browser_with_its_figures(tmp_path):
 
 def test_report_refuses_what_it_cannot_report(tmp_path):
     missing = CliRunner().invoke(cli, ["report", str(tmp_path / "x.npz"), "-o", str(tmp_path / "r.html")])
-    assert missing.exit_code == 2 and missing.stderr.startswith("xorgpu: error: cannot read")
+    assert missing.exit_code == 2 and missing.stderr.startswith("xorgpu: error: no such file")
     old = tmp_path / "old.npz"  # the format before statistics were stored with the nets
     np.savez(old, seeds=np.arange(2), outputs=np.zeros((2, 4)), epochs_to_solve=np.array([-1, -1]),
              final_loss=np.zeros(2), diverged=np.zeros(2, bool), config=np.array('{"hidden": 4}'))

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from xorgpu.backend import numpy_backend
 from xorgpu.cli.main import cli
-from xorgpu.config import Config, SeedRange
+from xorgpu.config import Config, RunOptions, SeedRange
 from xorgpu.experiment import train_seeds
 from xorgpu.service import job_results, run_chunk, submit, wait_for
 from xorgpu.store import JobStore
@@ -47,23 +46,27 @@ def xorgpu(*args, url=None):
     return CliRunner().invoke(cli, [str(a) for a in args] + extra)
 
 
-def local_report(config: Config, seeds: SeedRange) -> tuple[dict, object]:
-    results, summary = train_seeds(config, seeds, numpy_backend())
+ARRAY = RunOptions(backend="numpy", engine="array")
+
+
+def local_report(config: Config, seeds: SeedRange, options: RunOptions) -> tuple[dict, object]:
+    results, summary = train_seeds(config, seeds, options)
     return summary.report(config), results
 
 
-def assert_every_net_once(store: JobStore, job_id: str, config: Config, seeds: SeedRange) -> None:
+def assert_every_net_once(store: JobStore, job_id: str, config: Config, seeds: SeedRange,
+                          options: RunOptions = ARRAY) -> None:
     job = store.get_job(job_id)
     assert job.state == "done"
     assert job.nets_done == len(seeds) and job.chunks_done == job.chunks_total
     assert sorted(store.chunk_records(job_id)) == list(range(job.chunks_total))
-    expected_report, expected = local_report(config, seeds)
+    expected_report, expected = local_report(config, seeds, options)
     got = job_results(store, job)
     assert got.seeds.tolist() == list(range(seeds.start, seeds.stop))
     np.testing.assert_array_equal(got.outputs, expected.outputs)
     np.testing.assert_array_equal(got.epochs_to_solve, expected.epochs_to_solve)
     report = xorgpu("stats", job_id, "--json", url=store.url)
-    assert {k: v for k, v in json.loads(report.stdout).items() if k not in ("job_id", "state")} == expected_report
+    assert {k: v for k, v in json.loads(report.stdout).items() if k not in ("job_id", "state", "ran")} == expected_report
 
 
 def test_submit_wait_equals_the_local_run(redis_server, start_worker, tmp_path):
@@ -98,7 +101,7 @@ def test_chunk_records_say_who_trained_them(redis_server, start_worker):
     records = store.chunk_records(job_id).values()
     assert {r["worker"].split("@")[0] for r in records} == {"w1", "w2"}  # both shared the job
     assert all(r["backend"] == "numpy" and r["device"].startswith("cpu") and r["host"] for r in records)
-    assert_every_net_once(store, job_id, Config(epochs=300, engine="array"), SeedRange(0, 16000))
+    assert_every_net_once(store, job_id, Config(epochs=300), SeedRange(0, 16000))
 
 
 def submit_and_wait_for_two_chunks(store: JobStore) -> str:
@@ -118,7 +121,7 @@ def submit_and_wait_for_two_chunks(store: JobStore) -> str:
 def test_sigkilled_worker_loses_nothing_and_counts_nothing_twice(redis_server, start_worker):
     doomed = start_worker("doomed", visibility_timeout=5)
     store = JobStore.from_url(redis_server.url)
-    config = Config(epochs=2000, engine="array")
+    config = Config(epochs=2000)
     job_id = submit_and_wait_for_two_chunks(store)
     time.sleep(0.4)  # mid-chunk
     doomed.kill()
@@ -132,24 +135,24 @@ def test_a_chunk_delivered_twice_counts_once(redis_server):
     store = JobStore.from_url(redis_server.url)
     config = Config(epochs=200)
     job = submit(store, config, SeedRange(0, 300), enqueue=lambda *args: None, chunk_size=100)
-    first = run_chunk(store, job.id, 1, SeedRange(100, 200))
-    again = run_chunk(store, job.id, 1, SeedRange(100, 200))
+    first = run_chunk(store, job.id, 1, 100, 200)
+    again = run_chunk(store, job.id, 1, 100, 200)
     assert first["counted"] is True and again["skipped"] == "duplicate"
     # Two deliveries that both trained before either recorded: the store still counts one.
-    results, summary = train_seeds(config, SeedRange(200, 300), numpy_backend())
+    results, summary = train_seeds(config, SeedRange(200, 300), RunOptions(backend="numpy"))
     record = {"seeds": "200:300", "summary": summary.to_state()}
     assert store.record_chunk(job, 2, record, results) is True
     assert store.record_chunk(job, 2, record, results) is False
     job = store.get_job(job.id)
     assert (job.chunks_done, job.nets_done, job.state) == (2, 200, "running")
-    run_chunk(store, job.id, 0, SeedRange(0, 100))
-    assert_every_net_once(store, job.id, config, SeedRange(0, 300))
+    run_chunk(store, job.id, 0, 0, 100)
+    assert_every_net_once(store, job.id, config, SeedRange(0, 300), RunOptions(backend="numpy"))
 
 
 def test_job_survives_a_redis_restart_from_its_aof(redis_server, start_worker):
     start_worker("steady", visibility_timeout=5)
     store = JobStore.from_url(redis_server.url)
-    config = Config(epochs=2000, engine="array")
+    config = Config(epochs=2000)
     job_id = submit_and_wait_for_two_chunks(store)
     redis_server.stop()
     time.sleep(1)
@@ -256,7 +259,7 @@ def test_plot_a_job_with_its_loss_bands(redis_server, tmp_path):
     config = Config(epochs=1000, sample_every=100)
     job = submit(store, config, SeedRange(0, 400), enqueue=lambda *args: None, chunk_size=200)
     for index, chunk in enumerate(job.chunks()):  # the task's library call, in this process
-        run_chunk(store, job.id, index, chunk)
+        run_chunk(store, job.id, index, chunk.start, chunk.stop)
     result = xorgpu("plot", job.id, "--out", tmp_path / "figures", url=redis_server.url)
     assert result.exit_code == 0, result.output
     names = {line.rsplit("/", 1)[1] for line in result.stdout.splitlines()}
@@ -271,7 +274,7 @@ def test_job_report_renders_in_a_browser_with_its_figures(redis_server, tmp_path
     job = submit(store, Config(epochs=800, sample_every=100), SeedRange(0, 300), enqueue=lambda *a: None,
                  chunk_size=150)
     for index, chunk in enumerate(job.chunks()):
-        run_chunk(store, job.id, index, chunk)
+        run_chunk(store, job.id, index, chunk.start, chunk.stop)
     page = tmp_path / "job.html"
     result = xorgpu("report", job.id, "-o", page, url=redis_server.url)
     assert result.exit_code == 0, result.output

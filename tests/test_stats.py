@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
 
-from xorgpu.config import Config, SeedRange
-from xorgpu.engine import BlockRecord
+from xorgpu.config import Config, RunOptions, SeedRange
+from xorgpu.engines.contract import BlockRecord
 from xorgpu.experiment import train_seeds
-from xorgpu.backend import numpy_backend
 from xorgpu.stats import Summary, loss_histogram, quantile_of_counts, wilson_interval
 
 
@@ -72,10 +71,10 @@ def test_loss_histogram_bins_and_nan():
 
 def test_merged_pieces_equal_the_whole():
     config = Config(epochs=1500, sample_every=500)
-    _, whole = train_seeds(config, SeedRange(0, 600), numpy_backend(), block_nets=600)
+    _, whole = train_seeds(config, SeedRange(0, 600), RunOptions(backend="numpy", block_nets=600))
     merged = Summary()
     for part in SeedRange(0, 600).split(97):
-        _, piece = train_seeds(config, part, numpy_backend())
+        _, piece = train_seeds(config, part, RunOptions(backend="numpy"))
         merged = merged.merge(piece)
     assert merged.to_state() == whole.to_state()
     assert merged.report(config) == whole.report(config)

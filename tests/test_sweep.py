@@ -4,9 +4,8 @@ import pytest
 from click.testing import CliRunner
 
 from xorgpu import sweep as sweeps
-from xorgpu.backend import numpy_backend
 from xorgpu.cli.main import cli
-from xorgpu.config import Config, ConfigError, SeedRange
+from xorgpu.config import Config, ConfigError, RunOptions, SeedRange
 from xorgpu.experiment import train_seeds
 
 
@@ -28,7 +27,7 @@ def test_a_sweep_resumes_without_rerunning_finished_cells(tmp_path):
     def train(pending):
         for config in pending:
             trained.append(config.hidden)
-            _, summary = train_seeds(config, seeds, numpy_backend())
+            _, summary = train_seeds(config, seeds, RunOptions(backend="numpy"))
             yield config, summary.report(config)
             if config.hidden == 3:
                 return  # an interrupted sweep
@@ -38,7 +37,7 @@ def test_a_sweep_resumes_without_rerunning_finished_cells(tmp_path):
     rows = sweeps.run(configs, seeds, path, train)
     assert trained == [2, 3, 4]  # only the missing cell ran
     assert [r["config"]["hidden"] for r in rows] == [2, 3, 4]
-    _, expected = train_seeds(configs[1], seeds, numpy_backend())
+    _, expected = train_seeds(configs[1], seeds, RunOptions(backend="numpy"))
     assert rows[1]["report"] == json.loads(json.dumps(expected.report(configs[1])))
 
 

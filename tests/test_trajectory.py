@@ -2,9 +2,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from xorgpu.backend import numpy_backend
 from xorgpu.cli.main import cli
-from xorgpu.config import Config, SeedRange
+from xorgpu.config import Config, RunOptions, SeedRange
 from xorgpu.experiment import train_seeds
 from xorgpu.trajectory import trajectory
 
@@ -16,7 +15,7 @@ from xorgpu.trajectory import trajectory
 def test_trajectory_ends_where_the_engine_ends(config):
     snapshots = trajectory(config, seed=11, every=400)
     assert [s.epoch for s in snapshots] == sorted({*range(0, config.epochs + 1, 400), config.epochs})
-    results, _ = train_seeds(config.replace(engine="array"), SeedRange(11, 12), numpy_backend())
+    results, _ = train_seeds(config, SeedRange(11, 12), RunOptions(backend="numpy", engine="array"))
     np.testing.assert_array_equal(np.array(snapshots[-1].outputs), results.outputs[0])
     assert snapshots[-1].loss == pytest.approx(float(results.final_loss[0]), abs=1e-15)
     assert all(s.gradient_norm >= 0 for s in snapshots)

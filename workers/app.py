@@ -1,21 +1,21 @@
 """The Celery app: all of the service's wiring and configuration, and nothing else.
 
-Environment:
-    XORGPU_REDIS_URL            broker and result store (default redis://localhost:6379/0;
-                                a password goes in the URL: redis://:PASSWORD@host:6379/0)
-    XORGPU_VISIBILITY_TIMEOUT   seconds before Redis hands an unacknowledged chunk to
-                                another worker (default 3600)
+It imports Celery and xorgpu's settings only (no engine, no numba), so the commands and
+tools that merely send or inspect tasks start fast. Environment: see xorgpu.settings.
 
 Reliability: tasks are acknowledged late (after the chunk is recorded), a task whose pool
 process dies is re-queued at once (`task_reject_on_worker_lost`), and a worker takes one
 task at a time (`worker_prefetch_multiplier=1`). If a whole worker dies (SIGKILL, lost
 machine), its chunk returns to the queue once the visibility timeout has passed, at the
-next sweep for unacknowledged messages (every min(10, timeout/2) s) of a running worker. The trade-off: a short timeout brings a dead
-worker's chunk back sooner, but a chunk that runs longer than the timeout is handed out a
-second time while it still runs. That is harmless here (a chunk is recorded at most once,
-atomically) but wastes work: keep the timeout well above a chunk's run time.
+next sweep for unacknowledged messages (every min(10, timeout/2) s) of a running worker.
+The trade-off: a short timeout brings a dead worker's chunk back sooner, but a chunk that
+runs longer than the timeout is handed out a second time while it still runs. That is
+harmless here (a chunk is recorded at most once, atomically) but wastes work: keep the
+timeout well above a chunk's run time. Pool processes die with their worker, so a killed
+worker leaves no process behind.
 
-Only JSON is accepted: a pickled message is refused.
+Only JSON is accepted: a pickled message is refused. A message that is not even JSON is
+dropped with a log line by the transport (xorgpu.workers.transport), never the worker.
 
 GPU workers: the pool is prefork, and CuPy is imported (and CUDA initialised) only inside
 the pool's child processes, when a task first resolves its backend, never in the parent
@@ -28,17 +28,19 @@ import os
 from typing import Callable
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 from xorgpu.config import SeedRange
-from xorgpu.service import DEFAULT_QUEUE
-from xorgpu.store import DEFAULT_REDIS_URL
+from xorgpu.lifetime import die_with_parent
+from xorgpu.redis_url import canonical
+from xorgpu.settings import DEFAULT_QUEUE, DEFAULT_REDIS_URL, REDIS_URL_ENV, TASK_NAME, visibility_timeout
 
-DEFAULT_VISIBILITY_TIMEOUT = 3600
+TRANSPORT = "xorgpu.workers.transport:Transport"
 
 
 def make_app(redis_url: str | None = None) -> Celery:
-    url = redis_url or os.environ.get("XORGPU_REDIS_URL", DEFAULT_REDIS_URL)
-    visibility = int(os.environ.get("XORGPU_VISIBILITY_TIMEOUT", DEFAULT_VISIBILITY_TIMEOUT))
+    url = canonical(redis_url or os.environ.get(REDIS_URL_ENV, DEFAULT_REDIS_URL))
+    visibility = visibility_timeout()
     transport = {
         "visibility_timeout": visibility,
         # kombu looks for timed-out unacknowledged messages every interval * throttle seconds
@@ -49,6 +51,7 @@ def make_app(redis_url: str | None = None) -> Celery:
     }
     app = Celery("xorgpu", broker=url, backend=url, include=["xorgpu.workers.tasks"])
     app.conf.update(
+        broker_transport=TRANSPORT,
         task_serializer="json",
         result_serializer="json",
         accept_content=["json"],
@@ -67,6 +70,11 @@ def make_app(redis_url: str | None = None) -> Celery:
     return app
 
 
+@worker_process_init.connect
+def _pool_process_dies_with_its_worker(**_: object) -> None:
+    die_with_parent()
+
+
 app = make_app()
 
 
@@ -76,7 +84,7 @@ def chunk_sender(redis_url: str) -> Callable[[str, int, SeedRange, str], None]:
     sender = make_app(redis_url)
 
     def enqueue(job_id: str, index: int, seeds: SeedRange, queue: str) -> None:
-        sender.send_task("xorgpu.train_chunk", args=[job_id, index, seeds.start, seeds.stop],
+        sender.send_task(TASK_NAME, args=[job_id, index, seeds.start, seeds.stop],
                          queue=queue, task_id=f"{job_id}-{index}")
 
     return enqueue

@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 
-from xorgpu.config import SeedRange
-from xorgpu.service import run_chunk
-from xorgpu.store import DEFAULT_REDIS_URL, JobStore
+import redis
+
+from xorgpu.service import run_chunk_message
+from xorgpu.settings import DEFAULT_REDIS_URL, REDIS_URL_ENV, TASK_NAME
+from xorgpu.store import JobStore, ServiceError
 
 from .app import app
+
+log = logging.getLogger(__name__)
+REDIS_RETRY_SECONDS = 30  # when Redis is gone for longer than the store's own retries
+REDIS_RETRIES = 20
 
 
 @functools.cache
 def _store() -> JobStore:
-    return JobStore.from_url(os.environ.get("XORGPU_REDIS_URL", DEFAULT_REDIS_URL), patient=True)
+    return JobStore.from_url(os.environ.get(REDIS_URL_ENV, DEFAULT_REDIS_URL), patient=True)
 
 
-@app.task(name="xorgpu.train_chunk", bind=True)
-def train_chunk(self, job_id: str, index: int, start: int, stop: int) -> dict:  # noqa: ANN001
-    return run_chunk(_store(), job_id, index, SeedRange(start, stop), worker=self.request.hostname)
+@app.task(name=TASK_NAME, bind=True, max_retries=REDIS_RETRIES)
+def train_chunk(self, *args, **kwargs) -> dict:  # noqa: ANN001, ANN002, ANN003
+    try:
+        outcome = run_chunk_message(_store(), args, kwargs, worker=self.request.hostname)
+    except (redis.ConnectionError, redis.TimeoutError, ServiceError) as error:
+        _store.cache_clear()
+        raise self.retry(exc=error, countdown=REDIS_RETRY_SECONDS) from None
+    if "refused" in outcome or "failed" in outcome:
+        log.error("%s", outcome)
+    return outcome

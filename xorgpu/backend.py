@@ -18,12 +18,6 @@ import numpy as np
 
 from .config import BACKENDS, ConfigError
 
-BACKEND_ENV = "XORGPU_BACKEND"
-
-# Nets trained together per block. On the CPU a block of a few MB stays in cache through
-# all its epochs (bench/engine_layout.py); on a GPU, the more nets at once the better.
-CPU_BLOCK_NETS = 8192
-GPU_BLOCK_NETS = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -32,17 +26,11 @@ class Backend:
     xp: Any  # the array module
     to_device: Callable[[np.ndarray], Any]
     to_host: Callable[[Any], np.ndarray]  # the one way results leave the device
-    block_nets: int
+    on_device: bool  # arrays live on an accelerator (CuPy): blocks as large as its memory allows
     device: str  # a human-readable name of what computes, for result records
     processes: int  # blocks trained at once, each in its own process
+    free_memory: Callable[[], int | None]  # bytes the arrays may still take (None: unknown)
     quiet: Callable[[], ContextManager[Any]] = contextlib.nullcontext  # silence IEEE warnings
-
-
-def default_backend_name() -> str:
-    name = os.environ.get(BACKEND_ENV, "auto")
-    if name not in BACKENDS:
-        raise ConfigError(f"{BACKEND_ENV}={name!r} is not one of {', '.join(BACKENDS)}")
-    return name
 
 
 def resolve_backend(name: str = "auto") -> Backend:
@@ -65,9 +53,10 @@ def numpy_backend() -> Backend:
         xp=np,
         to_device=np.ascontiguousarray,
         to_host=np.asarray,
-        block_nets=CPU_BLOCK_NETS,
+        on_device=False,
         device=f"cpu ({socket.gethostname()})",
         processes=_usable_cpus(),
+        free_memory=available_memory,
         # Diverging nets produce inf - inf; they are flagged, not warned about.
         quiet=lambda: np.errstate(all="ignore"),
     )
@@ -82,9 +71,10 @@ def _cupy_backend(cupy: Any) -> Backend:
         xp=cupy,
         to_device=cupy.asarray,
         to_host=cupy.asnumpy,
-        block_nets=GPU_BLOCK_NETS,
+        on_device=True,
         processes=1,
         device=f"cuda:{device_id} {name} ({socket.gethostname()})",
+        free_memory=lambda: int(cupy.cuda.runtime.memGetInfo()[0]) + int(cupy.get_default_memory_pool().free_bytes()),
     )
 
 
@@ -100,6 +90,21 @@ def _import_cupy() -> tuple[Any, str]:
     if count < 1:
         return None, "no CUDA device"
     return cupy, ""
+
+
+def available_memory() -> int | None:
+    """Bytes of host memory available now (Linux's MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _usable_cpus() -> int:

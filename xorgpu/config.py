@@ -1,8 +1,11 @@
-"""The one frozen, validated description of an experiment.
+"""The one frozen, validated description of an experiment, and how to run it.
 
-Every hyperparameter lives here with its default. CLI flags, Celery payloads and stored
-results all round-trip through `Config.to_json` / `Config.from_json`, so a stored result
-always says exactly how it was produced.
+`Config` says what to train: every hyperparameter lives here with its default. CLI flags,
+Celery payloads and stored results all round-trip through `Config.to_json` /
+`Config.from_json`, so a stored result always says exactly what produced it.
+`RunOptions` says how to run it (backend, engine, processes, block size): per engine,
+results do not depend on it. The limits below bound every input, so no value can ask
+for more than a machine has or than the kernels count to; `--help` states them.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import ConfigError
 
-class ConfigError(ValueError):
-    """An invalid experiment description; its message is one line meant for a user."""
+__all__ = ["Config", "ConfigError", "Criterion", "InitScheme", "RunOptions", "SeedRange"]
+
 
 
 LOSS_REDUCTIONS = ("sum", "mean")
@@ -24,6 +28,10 @@ DTYPES = ("float64", "float32")
 BACKENDS = ("auto", "numpy", "cupy")
 ENGINES = ("auto", "array", "fused")
 MAX_SEED = 2**32  # np.random.seed accepts [0, 2**32); every init scheme uses the same range
+MAX_HIDDEN = 1024  # hidden units
+MAX_EPOCHS = 100_000_000  # the kernels count epochs in 32-bit integers
+MAX_LOSS_SAMPLES = 10_001  # loss samples per net (epochs // sample_every + 1): every epoch of 10,000
+LEGACY_FIELDS = ("backend", "engine")  # stored in configs before RunOptions held them
 
 
 @dataclass(frozen=True)
@@ -36,15 +44,17 @@ class Criterion:
     @classmethod
     def parse(cls, text: str) -> Criterion:
         """`round` (every output on the right side of 0.5), `within:TOL` or `sse:T`."""
+        if not isinstance(text, str):
+            raise ConfigError(f"criterion must be a string, got {_short(text)}")
         if text == "round":
             return cls("within", 0.5)
         name, _, arg = text.partition(":")
         if name in ("within", "sse") and arg:
-            value = _parse_float(arg, f"criterion {text!r}")
+            value = _parse_float(arg, f"criterion {_short(text)}")
             if not (math.isfinite(value) and value > 0):
-                raise ConfigError(f"criterion {text!r}: the threshold must be a positive number")
+                raise ConfigError(f"criterion {_short(text)}: the threshold must be a positive number")
             return cls(name, value)
-        raise ConfigError(f"unknown criterion {text!r}: use round, within:TOL or sse:T")
+        raise ConfigError(f"unknown criterion {_short(text)}: use round, within:TOL or sse:T")
 
 
 @dataclass(frozen=True)
@@ -58,16 +68,18 @@ class InitScheme:
     @classmethod
     def parse(cls, text: str) -> InitScheme:
         """`counter` (default), `notebook` or `uniform:LOW:HIGH`."""
+        if not isinstance(text, str):
+            raise ConfigError(f"init must be a string, got {_short(text)}")
         if text in ("counter", "notebook"):
             return cls(text)
         parts = text.split(":")
         if parts[0] == "uniform" and len(parts) == 3:
-            low = _parse_float(parts[1], f"init {text!r}")
-            high = _parse_float(parts[2], f"init {text!r}")
+            low = _parse_float(parts[1], f"init {_short(text)}")
+            high = _parse_float(parts[2], f"init {_short(text)}")
             if not (math.isfinite(low) and math.isfinite(high) and low < high):
-                raise ConfigError(f"init {text!r}: need finite LOW < HIGH")
+                raise ConfigError(f"init {_short(text)}: need finite LOW < HIGH")
             return cls("uniform", low, high)
-        raise ConfigError(f"unknown init {text!r}: use counter, notebook or uniform:LOW:HIGH")
+        raise ConfigError(f"unknown init {_short(text)}: use counter, notebook or uniform:LOW:HIGH")
 
 
 @dataclass(frozen=True)
@@ -83,27 +95,27 @@ class Config:
     init: str = "counter"  # initial weights: counter | notebook | uniform:LOW:HIGH
     criterion: str = "round"  # success: round | within:TOL | sse:T
     dtype: str = "float64"  # float64 | float32
-    backend: str = "auto"  # auto | numpy | cupy (auto: CuPy when a CUDA device exists)
     sample_every: int = 0  # record loss percentiles every k epochs (0: off)
-    engine: str = "auto"  # auto | array | fused (auto: fused where the backend has one)
 
     def __post_init__(self) -> None:
-        _check_int("hidden", self.hidden, minimum=1)
-        _check_int("epochs", self.epochs, minimum=1)
-        _check_int("sample_every", self.sample_every, minimum=0)
+        _check_int("hidden", self.hidden, minimum=1, maximum=MAX_HIDDEN)
+        _check_int("epochs", self.epochs, minimum=1, maximum=MAX_EPOCHS)
+        _check_int("sample_every", self.sample_every, minimum=0, maximum=MAX_EPOCHS)
+        if self.sample_every and self.epochs // self.sample_every + 1 > MAX_LOSS_SAMPLES:
+            raise ConfigError(f"sample_every {self.sample_every} would sample the loss "
+                              f"{self.epochs // self.sample_every + 1} times: at most {MAX_LOSS_SAMPLES}, "
+                              f"so at least {-(-self.epochs // (MAX_LOSS_SAMPLES - 1))} for {self.epochs} epochs")
         _check_real("lr", self.lr)
         if self.lr <= 0:
-            raise ConfigError(f"lr must be positive, got {self.lr!r}")
+            raise ConfigError(f"lr must be positive, got {_short(self.lr)}")
         _check_real("momentum", self.momentum)
         if not 0 <= self.momentum < 1:
-            raise ConfigError(f"momentum must be in [0, 1), got {self.momentum!r}")
+            raise ConfigError(f"momentum must be in [0, 1), got {_short(self.momentum)}")
         _check_choice("update", self.update, UPDATES)
         _check_choice("loss_reduction", self.loss_reduction, LOSS_REDUCTIONS)
         if self.update == "online" and self.loss_reduction == "mean":
             raise ConfigError("loss_reduction mean applies to batch updates: an online step sees one pattern")
         _check_choice("dtype", self.dtype, DTYPES)
-        _check_choice("backend", self.backend, BACKENDS)
-        _check_choice("engine", self.engine, ENGINES)
         InitScheme.parse(self.init)  # parse now, so a bad value fails at construction
         Criterion.parse(self.criterion)
 
@@ -127,18 +139,48 @@ class Config:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Config:
+    def from_dict(cls, data: Any) -> Config:
+        """A config from its dict form; fields of older xorgpu versions that said how to run
+        (backend, engine) are dropped."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"a config must be a JSON object, got {type(data).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(set(data) - known - set(LEGACY_FIELDS))
         if unknown:
-            raise ConfigError(f"unknown config field(s): {', '.join(unknown)}")
-        return cls(**data)
+            raise ConfigError(f"unknown config field(s): {', '.join(map(str, unknown))}")
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     @classmethod
     def from_json(cls, text: str) -> Config:
-        return cls.from_dict(json.loads(text))
+        try:
+            data = json.loads(text)
+        except (ValueError, TypeError) as error:
+            raise ConfigError(f"a config is not valid JSON: {error}") from None
+        return cls.from_dict(data)
 
     def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run an experiment: where and with which engine. Per engine, results do not
+    depend on it (a net's bits are the same whatever the processes or block size)."""
+
+    backend: str = "auto"  # auto | numpy | cupy (auto: CuPy when a CUDA device exists)
+    engine: str = "auto"  # auto | array | fused (auto: fused where the backend has one)
+    processes: int | None = None  # blocks trained at once in processes (None: the engine's choice)
+    block_nets: int | None = None  # nets per block (None: the engine's choice)
+
+    def __post_init__(self) -> None:
+        _check_choice("backend", self.backend, BACKENDS)
+        _check_choice("engine", self.engine, ENGINES)
+        if self.processes is not None:
+            _check_int("processes", self.processes, minimum=1, maximum=1024)
+        if self.block_nets is not None:
+            _check_int("block_nets", self.block_nets, minimum=1)
+
+    def replace(self, **changes: Any) -> RunOptions:
         return dataclasses.replace(self, **changes)
 
 
@@ -165,16 +207,18 @@ class SeedRange:
 
     @classmethod
     def parse(cls, text: str) -> SeedRange:
+        if not isinstance(text, str):
+            raise ConfigError(f"a seed range must be a string A:B, got {_short(text)}")
         start, sep, stop = text.partition(":")
         if not sep or not _is_int_text(start) or not _is_int_text(stop):
-            raise ConfigError(f"malformed seed range {text!r}: use A:B with integers 0 <= A < B")
+            raise ConfigError(f"malformed seed range {_short(text)}: use A:B with integers 0 <= A < B")
         return cls(int(start), int(stop))
 
     @classmethod
     def resolve(cls, nets: int | None, seeds: str | None) -> SeedRange:
         """`--nets N` alone means 0:N; `--seeds A:B` alone means B-A nets; both must agree."""
         if nets is not None:
-            _check_int("nets", nets, minimum=1)
+            _check_int("nets", nets, minimum=1, maximum=MAX_SEED)
         if seeds is None:
             if nets is None:
                 raise ConfigError("give --nets N or --seeds A:B")
@@ -190,21 +234,30 @@ class SeedRange:
 
 
 def _is_int_text(text: str) -> bool:
-    return text.strip().isdigit()
+    digits = text.strip()
+    return digits.isascii() and digits.isdigit() and len(digits) <= 20
 
 
 def _parse_float(text: str, what: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise ConfigError(f"{what}: {text!r} is not a number") from None
+        raise ConfigError(f"{what}: {_short(text)} is not a number") from None
 
 
-def _check_int(name: str, value: Any, minimum: int) -> None:
+def _check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{name} must be an integer, got {value!r}")
+        raise ConfigError(f"{name} must be an integer, got {_short(value)}")
     if value < minimum:
         raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be <= {maximum:,}, got {_short(value)}")
+
+
+def _short(value: Any) -> str:
+    """repr(value), cut short: a value from a file or a message may be huge."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _check_real(name: str, value: Any) -> None:
@@ -215,5 +268,5 @@ def _check_real(name: str, value: Any) -> None:
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"unknown {name} {value!r}: use one of {', '.join(choices)}")
+    if not isinstance(value, str) or value not in choices:
+        raise ConfigError(f"unknown {name} {_short(value)}: use one of {', '.join(choices)}")

@@ -1,107 +1,123 @@
-"""Run a whole experiment in this process: seeds -> blocks -> engine -> results + statistics."""
+"""Run a whole experiment in this process: seeds -> blocks -> engine -> results + statistics.
+
+`prepare` decides, once, what trains a config (backend, engine, block size, processes)
+and compiles what the engine needs; the Plan it returns then trains any seed range.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
-from functools import partial
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
 
-from .backend import Backend, resolve_backend
-from .config import Config, ConfigError, SeedRange
-from .engines import Engine, select_engine
+from .backend import Backend, available_memory, resolve_backend
+from .config import Config, ConfigError, RunOptions, SeedRange
+from .engines.selection import Engine, bytes_per_net, select_engine
 from .init import initial_params
+from .lifetime import die_with_parent
 from .results import BYTES_PER_NET, NetResults
 from .stats import Summary
 
 Progress = Callable[[int], None]  # called with the number of nets just finished
 
 
-def train_seeds(
-    config: Config,
-    seeds: SeedRange,
-    backend: Backend | None = None,
-    progress: Progress | None = None,
-    block_nets: int | None = None,
-    processes: int | None = 1,
-) -> tuple[NetResults, Summary]:
-    """Train the nets of `seeds` under `config`; per-net results and their statistics.
+@dataclass(frozen=True)
+class Plan:
+    """What trains a config: the resolved backend and engine, and how blocks are cut."""
 
-    Net s's results depend on (config, s) alone: not on the backend, the engine, the block
-    size, the number of processes or which other seeds are trained alongside it.
-    processes: blocks trained at once in worker processes (None: the engine's choice,
-    the usable CPUs for the NumPy array engine). As always with multiprocessing, a
-    script that asks for more than 1 must guard its top level with
-    `if __name__ == "__main__":`.
-    """
-    backend = backend or resolve_backend(config.backend)
-    engine = select_engine(config, backend)
-    processes = processes or engine.processes
-    block_nets = block_nets or min(engine.block_nets, -(-len(seeds) // processes))
-    blocks = seeds.split(block_nets)
-    processes = min(processes, len(blocks))
-    parts: list[NetResults] = []
-    summary = Summary()
-    for part, piece in _train_blocks(config, blocks, backend, engine, processes):
-        parts.append(part)
-        summary = summary.merge(piece)
-        if progress is not None:
-            progress(len(part))
-    return NetResults.concatenate(parts), summary
+    config: Config
+    backend: Backend
+    engine: Engine
+    processes: int  # blocks trained at once (worker processes when > 1)
+    block_nets: int  # nets per block, at most
+
+    def ran(self) -> dict[str, str]:
+        """What actually trained, for result records: never "auto"."""
+        return {"engine": self.engine.name, "backend": self.backend.name, "device": self.backend.device}
+
+    def train(self, seeds: SeedRange, progress: Progress | None = None) -> tuple[NetResults, Summary]:
+        """Train the nets of `seeds`; per-net results and their statistics.
+
+        Net s's results depend on (config, s, engine, dtype) alone: not on the backend's
+        processes, the block size, or which other seeds are trained alongside it. As always
+        with multiprocessing, a script whose plan has processes > 1 must guard its top
+        level with `if __name__ == "__main__":`.
+        """
+        check_fits_in_memory(len(seeds), self)
+        block_nets = min(self.block_nets, -(-len(seeds) // self.processes))
+        blocks = seeds.split(block_nets)
+        parts: list[NetResults] = []
+        summary = Summary()
+        for part, piece in self._train_blocks(blocks, min(self.processes, len(blocks))):
+            parts.append(part)
+            summary = summary.merge(piece)
+            if progress is not None:
+                progress(len(part))
+        return NetResults.concatenate(parts), summary
+
+    def train_block(self, seeds: SeedRange) -> tuple[NetResults, Summary]:
+        """Train one block of nets in this process: host init -> device -> engine -> host."""
+        seed_array = np.arange(seeds.start, seeds.stop, dtype=np.int64)
+        params = initial_params(self.config.init_scheme, seed_array, self.config.hidden, self.config.dtype,
+                                self.backend.xp)
+        record = self.engine.train_block(params, self.config, self.backend)
+        return NetResults.of_block(seed_array, record), Summary.of_block(record)
+
+    def _train_blocks(self, blocks: list[SeedRange], processes: int) -> Iterator[tuple[NetResults, Summary]]:
+        if processes <= 1:
+            yield from (self.train_block(block) for block in blocks)
+            return
+        # NumPy holds the GIL between its many small calls, so threads scale poorly here and
+        # processes do (docs/benchmarks.md). forkserver: never fork a threaded parent. Each
+        # child dies with its parent (the forkserver, which exits when this process does),
+        # so a killed run leaves no process behind.
+        context = multiprocessing.get_context("forkserver")
+        pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=die_with_parent)
+        try:
+            yield from pool.map(_train_block_in_child, [(self.config, self.engine.name, self.backend.name, b)
+                                                        for b in blocks])
+        except BaseException:  # an error or an interrupt: stop the children now, not after their blocks
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
 
 
-def train_range(
-    config: Config, seeds: SeedRange, backend: Backend, engine: Engine | None = None
-) -> tuple[NetResults, Summary]:
-    """Train one block of nets in this process: host init -> device -> engine -> host."""
-    engine = engine or select_engine(config, backend)
-    seed_array = np.arange(seeds.start, seeds.stop, dtype=np.int64)
-    params = initial_params(config.init_scheme, seed_array, config.hidden, config.dtype, backend.xp)
-    record = engine.train_block(params, config, backend)
-    return NetResults.of_block(seed_array, record), Summary.of_block(record)
+def prepare(config: Config, options: RunOptions = RunOptions(), backend: Backend | None = None,
+            on_compile: Callable[[str], None] | None = None) -> Plan:
+    """Choose and prepare what trains `config`: an unavailable backend or engine is a
+    ConfigError now, before any work; on_compile hears of a slow first compile."""
+    backend = backend or resolve_backend(options.backend)
+    engine = select_engine(config, backend, options.engine)
+    engine.prepare(config, on_compile or (lambda message: None))
+    return Plan(config, backend, engine, processes=options.processes or engine.processes,
+                block_nets=options.block_nets or engine.block_nets)
 
 
-def _train_blocks(
-    config: Config, blocks: list[SeedRange], backend: Backend, engine: Engine, processes: int
-) -> Iterator[tuple[NetResults, Summary]]:
-    if processes <= 1:
-        yield from (train_range(config, block, backend, engine) for block in blocks)
-        return
-    # NumPy holds the GIL between its many small calls, so threads scale poorly here
-    # (measured, 2-core EPYC, float64: 2 threads 5.2M, 2 processes 6.6M net-epochs/s);
-    # processes do. forkserver: never fork a threaded parent.
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-        yield from pool.map(partial(_train_range_by_name, config, backend.name), blocks)
+def train_seeds(config: Config, seeds: SeedRange, options: RunOptions = RunOptions(),
+                backend: Backend | None = None, progress: Progress | None = None) -> tuple[NetResults, Summary]:
+    """prepare(config, options, backend).train(seeds, progress)."""
+    return prepare(config, options, backend).train(seeds, progress)
 
 
-def _train_range_by_name(config: Config, backend_name: str, seeds: SeedRange):
-    return train_range(config, seeds, resolve_backend(backend_name))
+def _train_block_in_child(job: tuple[Config, str, str, SeedRange]) -> tuple[NetResults, Summary]:
+    config, engine, backend, seeds = job
+    return prepare(config, RunOptions(backend=backend, engine=engine, processes=1)).train_block(seeds)
 
 
-def check_fits_in_memory(nets: int) -> None:
-    """Refuse, before any work, a job whose per-net results cannot fit in available memory."""
+def check_fits_in_memory(nets: int, plan: Plan | None = None) -> None:
+    """Refuse, before any work, a job whose per-net results and blocks cannot fit in the
+    memory available now."""
     needed = 2 * nets * BYTES_PER_NET  # the parts, and their concatenation
-    available = _available_memory()
+    if plan is not None:
+        needed += plan.processes * min(nets, plan.block_nets) * bytes_per_net(plan.config)
+    available = available_memory()
     if available is not None and needed > available:
         raise ConfigError(
-            f"{nets} nets need about {needed / 2**30:.1f} GiB for their results, "
+            f"{nets:,} nets need about {needed / 2**30:.1f} GiB of memory, "
             f"but only {available / 2**30:.1f} GiB is available: split the seed range"
         )
-
-
-def _available_memory() -> int | None:
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None

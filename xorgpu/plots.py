@@ -30,6 +30,7 @@ def _pyplot() -> Any:
     import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["text.parse_math"] = False  # a "$" in a file name or label is text, not mathtext
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     return plt
@@ -200,7 +201,7 @@ def _ordered(values: Any) -> list[Any]:
 def decision_boundaries(results: NetResults, config: Any, folder: Path, title: str, per_kind: int = 3) -> list[Path]:
     """The output over the input plane of a few solved and a few unsolved nets, re-trained."""
     from .backend import numpy_backend  # noqa: PLC0415
-    from .engine import train_block  # noqa: PLC0415
+    from .engines.array import predict, train_block  # noqa: PLC0415
     from .init import initial_params  # noqa: PLC0415
 
     plt = _pyplot()
@@ -209,13 +210,14 @@ def decision_boundaries(results: NetResults, config: Any, folder: Path, title: s
     chosen = [(int(s), "solved") for s in solved] + [(int(s), "unsolved") for s in unsolved]
     grid = np.linspace(-0.5, 1.5, 101)
     x0, x1 = np.meshgrid(grid, grid)
+    plane = np.column_stack([x0.ravel(), x1.ravel()])  # (101 * 101, 2)
     figure, axes = plt.subplots(1, max(1, len(chosen)), figsize=(3 * max(1, len(chosen)), 3.2), squeeze=False)
     for ax, (seed, kind) in zip(axes[0], chosen):
         params = initial_params(config.init_scheme, np.array([seed]), config.hidden, config.dtype)
-        train_block(params, config.replace(sample_every=0), numpy_backend())  # updates params in place
-        hidden = 1 / (1 + np.exp(-(x0[..., None] * params.w1[0, :, 0] + x1[..., None] * params.w1[1, :, 0]
-                                   + params.b1[:, 0])))  # (101, 101, H)
-        output = 1 / (1 + np.exp(-(hidden @ params.w2[:, 0] + params.b2[0])))  # (101, 101)
+        backend = numpy_backend()
+        train_block(params, config.replace(sample_every=0), backend)  # updates params in place
+        with backend.quiet():  # a diverged net's weights are not finite
+            output = predict(np, params, plane)[:, 0].reshape(x0.shape)  # (101, 101)
         ax.contourf(x0, x1, output, levels=np.linspace(0, 1, 11), cmap="coolwarm", vmin=0, vmax=1)
         ax.contour(x0, x1, output, levels=[0.5], colors="black", linewidths=1)
         ax.scatter([0, 1], [0, 1], c="blue", edgecolors="white", s=60)  # target 0

@@ -199,12 +199,12 @@ def get(name: str) -> Preset:
     return PRESETS[name]
 
 
-def sweep_of(preset: Preset, axes: dict[str, list[Any]], backend: str, engine: str) -> tuple[Config, dict[str, list[Any]]]:
-    """The preset's base config (on this backend and engine) and axes; its values are fixed."""
+def sweep_of(preset: Preset, axes: dict[str, list[Any]]) -> tuple[Config, dict[str, list[Any]]]:
+    """The preset's base config and axes; its values are fixed."""
     if axes:
         flags = ", ".join(f"--{name.replace('_', '-')}" for name in axes)
         raise ConfigError(f"--preset {preset.name} sets every config value: drop {flags}")
-    return preset.base.replace(backend=backend, engine=engine), preset.axes
+    return preset.base, preset.axes
 
 
 def comparison(preset: Preset, rows: list[dict[str, Any]]) -> list[dict[str, str]]:

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .config import Config
-from .engine import TARGETS, BlockRecord, sample_epochs
+from .config import Config, ConfigError
+from .engines.contract import TARGETS, BlockRecord, sample_epochs
 
 Z95 = 1.959963984540054  # standard normal quantile for a two-sided 95% interval
 QUANTILES = {"p10": 0.10, "median": 0.50, "p90": 0.90}
@@ -26,7 +26,7 @@ LOSS_MIN_DECADE = -20  # bin 0 holds every loss below 1e-20, zero included
 LOSS_BINS_PER_DECADE = 20
 LOSS_BINS = -LOSS_MIN_DECADE * LOSS_BINS_PER_DECADE + 2  # + under- and overflow (loss >= 1)
 # An unsolved net whose loss fell by less than this fraction over the last tenth of training
-# (xorgpu.engine.plateau_window) is counted as stuck on a plateau, else as still improving.
+# (xorgpu.engines.contract.plateau_window) is counted as stuck on a plateau, else as still improving.
 PLATEAU_RELATIVE_DROP = 0.01
 
 
@@ -201,3 +201,53 @@ def _dense(pairs: list[list[int]]) -> np.ndarray:
     for index, count in pairs:
         histogram[index] = count
     return histogram
+
+
+# --- checking a report read back from a file ---------------------------------------------------
+
+_NUMBER_OR_NONE = (int, float, type(None))
+_QUANTILES = {name: _NUMBER_OR_NONE for name in QUANTILES}
+REPORT_SHAPE: dict[str, Any] = {
+    "nets": int,
+    "solved": int,
+    "success_rate": _NUMBER_OR_NONE,
+    "success_ci95": [(int, float), (int, float)],
+    "epochs_to_solve": {"min": _NUMBER_OR_NONE, **_QUANTILES, "max": _NUMBER_OR_NONE, "mean": _NUMBER_OR_NONE},
+    "final_loss": _QUANTILES,
+    "failures": {"unsolved": int, "diverged": int, "plateau": int, "still_improving": int,
+                 "patterns_wrong": dict, "solved_then_lost": int},
+    "loss_curve": list,
+    "config": dict,
+}
+
+
+def check_report(report: Any, nets: int | None = None) -> dict[str, Any]:
+    """`report` if it has the shape of Summary.report (for `nets` nets, if given); else a
+    ConfigError saying where it differs. Reports read from files pass through here."""
+    _check_shape(report, REPORT_SHAPE, "statistics")
+    for row in report["loss_curve"]:
+        _check_shape(row, {"epoch": int, **_QUANTILES}, "statistics.loss_curve[]")
+    counts = [report["solved"], *(v for k, v in report["failures"].items() if k != "patterns_wrong")]
+    if report["nets"] < 0 or min(counts) < 0 or report["solved"] > report["nets"]:
+        raise ConfigError("statistics: negative or impossible counts")
+    if nets is not None and report["nets"] != nets:
+        raise ConfigError(f"statistics: they count {report['nets']} nets, the file holds {nets}")
+    return report
+
+
+def _check_shape(value: Any, shape: Any, where: str) -> None:
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} is not an object")
+        for key, inner in shape.items():
+            if key not in value:
+                raise ConfigError(f"{where} has no {key!r}")
+            _check_shape(value[key], inner, f"{where}.{key}")
+    elif isinstance(shape, list):
+        if not isinstance(value, list) or len(value) != len(shape):
+            raise ConfigError(f"{where} is not a list of {len(shape)}")
+        for index, (item, inner) in enumerate(zip(value, shape)):
+            _check_shape(item, inner, f"{where}[{index}]")
+    elif isinstance(value, bool) or not isinstance(value, shape):
+        if not (value is None and isinstance(shape, tuple) and type(None) in shape):
+            raise ConfigError(f"{where} has the wrong type ({type(value).__name__})")

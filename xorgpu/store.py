@@ -1,38 +1,71 @@
 """Jobs and their chunk results in Redis: the one place that knows the key layout.
 
 Keys (all under `xorgpu:`, all expiring `ttl` seconds after the job's last write):
-    xorgpu:job:<id>          hash: config, seeds, chunk_size, chunks_total, nets_total, queue,
-                             created, started, finished, state, chunks_done, nets_done, ttl, error
+    xorgpu:job:<id>          hash: config, options, seeds, chunk_size, chunks_total, nets_total,
+                             queue, created, started, finished, state, chunks_done, nets_done,
+                             ttl, error, submit_deadline
     xorgpu:job:<id>:chunks   hash: chunk index -> JSON record (statistics, host, backend, device)
     xorgpu:job:<id>:results  hash: chunk index -> per-net results (.npz bytes)
     xorgpu:jobs              sorted set: job id by creation time
 
+A job is `submitting` while its chunks are enqueued, `queued` once all are, then
+`running`, and ends `done`, `failed` (with an error) or `cancelled`. A submitter holds a
+lease (submit_deadline, in Redis's clock) while it enqueues; a job whose lease ran out
+before it was queued is failed by whoever sees it first, so an interrupted submit never
+leaves a job waiting forever.
+
 A chunk is recorded by one Lua script (atomic in Redis): it writes the chunk only if that
 index is not there yet and counts it in the same step, so a redelivered or duplicated
-chunk never counts twice, and a crash can never leave a chunk half-counted.
+chunk never counts twice, and a crash can never leave a chunk half-counted. Failing a job
+is a script that Redis runs even when it is out of memory (`allow-oom`), so a full Redis
+can still be told why a job stopped.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 import time
 import uuid
+import zipfile
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from .config import Config, ConfigError, SeedRange
+from .config import Config, ConfigError, RunOptions, SeedRange
+from .errors import ServiceError
+from .redis_url import canonical, redact
 from .results import NetResults
+from .settings import KEY_PREFIX, MAX_CHUNK_NETS, MAX_CHUNKS, MAX_TTL
 
-PREFIX = "xorgpu"
-DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 FINAL_STATES = ("done", "failed", "cancelled")
+ACTIVE_STATES = ("submitting", "queued", "running")
+JOB_ID = re.compile(r"^[0-9a-f]{12}$")
+SUBMIT_LEASE_SECONDS = 60  # a submitter renews its lease far more often than this
+DEFAULT_MAX_BULK_BYTES = 512 * 2**20  # Redis's proto-max-bulk-len unless configured otherwise
+
+_SERVER_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1e6 "
+
+# Fails a job whose submit lease ran out before it was queued; returns the state after.
+_EXPIRE_SUBMIT = _SERVER_NOW + """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'submitting' and tonumber(redis.call('HGET', KEYS[1], 'submit_deadline') or '0') < now then
+  redis.call('HSET', KEYS[1], 'state', 'failed', 'finished', now, 'error', ARGV[1])
+  return 'failed'
+end
+return state
+"""
+
+_RENEW_LEASE = _SERVER_NOW + """
+if redis.call('HGET', KEYS[1], 'state') ~= 'submitting' then return 0 end
+redis.call('HSET', KEYS[1], 'submit_deadline', now + tonumber(ARGV[1]))
+return 1
+"""
 
 _RECORD_CHUNK = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
@@ -50,14 +83,33 @@ for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ttl) end
 return 1
 """
 
-class ServiceError(Exception):
-    """A service problem for the user (unreachable Redis, unknown job); one line."""
+_FAIL_BODY = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local s = redis.call('HGET', KEYS[1], 'state')
+if s == 'done' or s == 'failed' or s == 'cancelled' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'failed', 'finished', ARGV[1], 'error', ARGV[2])
+return 1
+"""
+_FAIL = "#!lua flags=allow-oom\n" + _FAIL_BODY  # Redis >= 7 runs it even when out of memory
+
+
+class UnknownJob(ServiceError):
+    """No such job: never submitted, or expired."""
+
+
+class BrokenJob(ServiceError):
+    """A job record that cannot be read (written by something else, or damaged)."""
+
+    def __init__(self, job_id: str, message: str) -> None:
+        super().__init__(message)
+        self.job_id = job_id
 
 
 @dataclass(frozen=True)
 class Job:
     id: str
     config: Config
+    options: RunOptions  # how its chunks run: backend "auto" leaves the choice to each worker
     seeds: SeedRange
     chunk_size: int
     chunks_total: int
@@ -74,8 +126,15 @@ class Job:
     def nets_total(self) -> int:
         return len(self.seeds)
 
+    def chunk(self, index: int) -> SeedRange:
+        """The seeds of chunk `index` (0 <= index < chunks_total)."""
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < self.chunks_total:
+            raise ConfigError(f"job {self.id} has chunks 0 to {self.chunks_total - 1}, not {index!r}")
+        start = self.seeds.start + index * self.chunk_size
+        return SeedRange(start, min(start + self.chunk_size, self.seeds.stop))
+
     def chunks(self) -> list[SeedRange]:
-        return self.seeds.split(self.chunk_size)
+        return [self.chunk(i) for i in range(self.chunks_total)]
 
 
 class JobStore:
@@ -83,6 +142,10 @@ class JobStore:
         self.client = client
         self.url = url
         self._record_chunk = client.register_script(_RECORD_CHUNK)
+        self._fail = client.register_script(_FAIL)
+        self._fail_old_redis = client.register_script(_FAIL_BODY)
+        self._expire_submit = client.register_script(_EXPIRE_SUBMIT)
+        self._renew_lease = client.register_script(_RENEW_LEASE)
 
     @classmethod
     def from_url(cls, url: str, patient: bool = False) -> JobStore:
@@ -91,80 +154,110 @@ class JobStore:
         patient: retry failed commands for about a minute (workers use this, to ride out a
         Redis restart without failing the chunk in hand); the CLI fails fast instead.
         """
-        try:
-            client = redis.Redis.from_url(url, socket_connect_timeout=3)
-        except ValueError as error:
-            raise ServiceError(f"bad Redis URL {redact(url)!r}: {error}") from None
-        cls(client, url).ping()
+        url = canonical(url)
+        options: dict[str, Any] = {"socket_connect_timeout": 3}
         if patient:
-            client = redis.Redis.from_url(
-                url, socket_connect_timeout=3,
-                retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=30),
-                retry_on_error=[redis.ConnectionError, redis.TimeoutError],
-            )
-        return cls(client, url)
+            options.update(retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=30),
+                           retry_on_error=[redis.ConnectionError, redis.TimeoutError])
+        try:
+            client = redis.Redis.from_url(url, **options)
+        except ValueError as error:
+            raise ServiceError(f"bad Redis URL {redact(url)!r}: {redact(str(error))}") from None
+        store = cls(client, url)
+        store.ping()
+        return store
 
     def ping(self) -> None:
         where = redact(self.url)
         try:
             self.client.ping()
         except (redis.AuthenticationError, redis.ResponseError) as error:
-            if urlsplit(self.url).password is None and "auth" in str(error).lower():
-                raise ServiceError(f"Redis at {where} needs a password: put it in the URL") from None
+            if ":" not in self.url.split("://", 1)[1].rpartition("@")[0] and "auth" in str(error).lower():
+                raise ServiceError(f"Redis at {where} needs a password: put it in the URL or "
+                                   "XORGPU_REDIS_PASSWORD") from None
             if isinstance(error, redis.AuthenticationError) or "WRONGPASS" in str(error):
                 raise ServiceError(f"Redis at {where} refused the password") from None
-            raise ServiceError(f"Redis at {where}: {_first_line(error)}") from None
+            raise ServiceError(f"Redis at {where}: {first_line(error)}") from None
         except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
-            raise ServiceError(f"cannot reach Redis at {where}: {_first_line(error)}") from None
+            raise ServiceError(f"cannot reach Redis at {where}: {first_line(error)}") from None
+        except redis.RedisError as error:  # e.g. a server that speaks something else than Redis
+            raise ServiceError(f"Redis at {where} did not answer as Redis does: {first_line(error)}") from None
 
     # --- jobs ------------------------------------------------------------------------------
 
-    def create_job(self, config: Config, seeds: SeedRange, chunk_size: int, queue: str, ttl: int) -> Job:
+    def create_job(self, config: Config, seeds: SeedRange, chunk_size: int, queue: str, ttl: int,
+                   options: RunOptions = RunOptions()) -> Job:
+        """A new job in state `submitting`, its lease held for SUBMIT_LEASE_SECONDS."""
         check_chunk_size(chunk_size)
-        if ttl < 1:
-            raise ConfigError(f"ttl must be >= 1 second, got {ttl}")
-        chunks_total = len(seeds.split(chunk_size))
+        check_ttl(ttl)
+        chunks_total = -(-len(seeds) // chunk_size)
+        if chunks_total > MAX_CHUNKS:
+            raise ConfigError(f"{len(seeds):,} nets in chunks of {chunk_size:,} make {chunks_total:,} chunks: "
+                              f"at most {MAX_CHUNKS:,} (raise --chunk-size or split the seed range)")
         now = time.time()
         while True:
             job_id = uuid.uuid4().hex[:12]
             fields = {
                 "id": job_id, "config": config.to_json(), "seeds": str(seeds),
+                "options": json.dumps({"backend": options.backend, "engine": options.engine}),
                 "chunk_size": chunk_size, "chunks_total": chunks_total, "nets_total": len(seeds),
-                "queue": queue, "created": now, "state": "queued", "chunks_done": 0,
-                "nets_done": 0, "ttl": ttl, "error": "",
+                "queue": queue, "created": now, "state": "submitting", "chunks_done": 0,
+                "nets_done": 0, "ttl": ttl, "error": "", "submit_deadline": 0,
             }
             key = self._job_key(job_id)
             if self.client.hsetnx(key, "id", job_id):
                 pipe = self.client.pipeline()
                 pipe.hset(key, mapping=fields)
                 pipe.expire(key, ttl)
-                pipe.zadd(f"{PREFIX}:jobs", {job_id: now})
+                pipe.zadd(f"{KEY_PREFIX}:jobs", {job_id: now})
                 pipe.execute()
+                self.renew_lease(job_id)
                 return self.get_job(job_id)
 
-    def get_job(self, job_id: str) -> Job:
-        raw = self.client.hgetall(self._job_key(job_id))
-        if not raw or b"config" not in raw:
-            raise ServiceError(f"unknown job {job_id!r} (never submitted, or expired)")
-        data = {k.decode(): v.decode() for k, v in raw.items()}
-        return Job(
-            id=job_id, config=Config.from_json(data["config"]), seeds=SeedRange.parse(data["seeds"]),
-            chunk_size=int(data["chunk_size"]), chunks_total=int(data["chunks_total"]),
-            queue=data["queue"], created=float(data["created"]), state=data["state"],
-            chunks_done=int(data["chunks_done"]), nets_done=int(data["nets_done"]),
-            started=float(data["started"]) if data.get("started") else None,
-            finished=float(data["finished"]) if data.get("finished") else None,
-            error=data.get("error", ""),
-        )
+    def renew_lease(self, job_id: str) -> None:
+        self._renew_lease(keys=[self._job_key(job_id)], args=[SUBMIT_LEASE_SECONDS])
 
-    def recent_jobs(self, limit: int = 20) -> list[Job]:
-        ids = [i.decode() for i in self.client.zrevrange(f"{PREFIX}:jobs", 0, -1)]
-        jobs = []
-        for job_id in ids:
+    def mark_queued(self, job_id: str) -> bool:
+        """submitting -> queued, once every chunk is enqueued; False if the job left
+        `submitting` meanwhile (cancelled, or failed when its lease ran out)."""
+        script = ("if redis.call('HGET', KEYS[1], 'state') ~= 'submitting' then return 0 end "
+                  "redis.call('HSET', KEYS[1], 'state', 'queued') return 1")
+        return bool(self.client.eval(script, 1, self._job_key(job_id)))
+
+    def get_job(self, job_id: str) -> Job:
+        """The job; UnknownJob if there is none, BrokenJob if its record cannot be read."""
+        if not isinstance(job_id, str) or not JOB_ID.match(job_id):
+            raise UnknownJob(f"unknown job {str(job_id)[:40]!r}: job ids are 12 hexadecimal digits")
+        key = self._job_key(job_id)
+        raw = self.client.hgetall(key)
+        if not raw:
+            raise UnknownJob(f"unknown job {job_id!r} (never submitted, or expired)")
+        if raw.get(b"state") == b"submitting":
+            self.expire_submit(job_id)
+            raw = self.client.hgetall(key) or raw
+        try:
+            return _job_of(job_id, {k.decode(): v.decode() for k, v in raw.items()})
+        except (KeyError, ValueError, TypeError, UnicodeDecodeError) as error:
+            raise BrokenJob(job_id, f"job {job_id}: its record is broken ({_reason(error)})") from None
+
+    def expire_submit(self, job_id: str) -> str:
+        """Fail the job if its submitter's lease ran out before all its chunks were enqueued."""
+        state = self._expire_submit(keys=[self._job_key(job_id)],
+                                    args=["submit stopped before every chunk was enqueued (interrupted, "
+                                          "or Redis was lost); no chunk of this job will run"])
+        return state.decode() if isinstance(state, bytes) else str(state)
+
+    def recent_jobs(self, limit: int = 20) -> list[Job | BrokenJob]:
+        """The newest jobs; a record that cannot be read comes as its BrokenJob error."""
+        jobs: list[Job | BrokenJob] = []
+        for raw_id in self.client.zrevrange(f"{KEY_PREFIX}:jobs", 0, -1):
+            job_id = raw_id.decode(errors="replace")
             try:
                 jobs.append(self.get_job(job_id))
-            except ServiceError:  # expired: forget it
-                self.client.zrem(f"{PREFIX}:jobs", job_id)
+            except BrokenJob as error:
+                jobs.append(error)
+            except UnknownJob:  # expired: forget it
+                self.client.zrem(f"{KEY_PREFIX}:jobs", raw_id)
             if len(jobs) == limit:
                 break
         return jobs
@@ -182,45 +275,63 @@ class JobStore:
         self.get_job(job_id)
         script = (
             "local s = redis.call('HGET', KEYS[1], 'state') "
-            "if s == 'queued' or s == 'running' then "
+            "if s == 'submitting' or s == 'queued' or s == 'running' then "
             "redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished', ARGV[1]) return 'cancelled' end "
             "return s"
         )
         return self.client.eval(script, 1, self._job_key(job_id), time.time()).decode()
 
-    def fail(self, job_id: str, message: str) -> None:
-        script = (
-            "local s = redis.call('HGET', KEYS[1], 'state') "
-            "if s == 'queued' or s == 'running' then "
-            "redis.call('HSET', KEYS[1], 'state', 'failed', 'finished', ARGV[1], 'error', ARGV[2]) end"
-        )
-        self.client.eval(script, 1, self._job_key(job_id), time.time(), message)
+    def fail(self, job_id: str, message: str) -> bool:
+        """Fail a job that has not ended, with a one-line reason; works on a full Redis (>= 7).
+        True if this call failed it."""
+        args = [time.time(), " ".join(redact(message).split())[:1000]]
+        try:
+            return bool(self._fail(keys=[self._job_key(job_id)], args=args))
+        except redis.ResponseError as error:
+            if "flags" not in str(error).lower() and "shebang" not in str(error).lower():
+                raise
+            return bool(self._fail_old_redis(keys=[self._job_key(job_id)], args=args))  # Redis < 7
 
     # --- chunks ----------------------------------------------------------------------------
 
     def has_chunk(self, job_id: str, index: int) -> bool:
         return bool(self.client.hexists(self._job_key(job_id) + ":chunks", index))
 
-    def record_chunk(self, job: Job, index: int, record: dict[str, Any], results: NetResults) -> bool:
+    def record_chunk(self, job: Job, index: int, record: dict[str, Any], results: NetResults | bytes) -> bool:
         """Store a chunk's statistics and per-net results once; False if it was already in."""
         key = self._job_key(job.id)
+        blob = results if isinstance(results, bytes) else encode_results(results)
         outcome = self._record_chunk(
             keys=[key, key + ":chunks", key + ":results"],
-            args=[index, json.dumps(record), encode_results(results), len(results), time.time()],
+            args=[index, json.dumps(record), blob, len(job.chunk(index)), time.time()],
         )
         if outcome == -1:
-            raise ServiceError(f"unknown job {job.id!r} (expired while it ran)")
+            raise UnknownJob(f"unknown job {job.id!r} (expired while it ran)")
         return outcome == 1
+
+    def max_bulk_bytes(self) -> int:
+        """The largest value Redis accepts in one command (its proto-max-bulk-len)."""
+        try:
+            found = self.client.config_get("proto-max-bulk-len")
+            return int(found.get("proto-max-bulk-len", DEFAULT_MAX_BULK_BYTES))
+        except (redis.ResponseError, ValueError):  # CONFIG may be disabled: assume the default
+            return DEFAULT_MAX_BULK_BYTES
 
     def chunk_records(self, job_id: str) -> dict[int, dict[str, Any]]:
         raw = self.client.hgetall(self._job_key(job_id) + ":chunks")
-        return {int(k): json.loads(v) for k, v in raw.items()}
+        try:
+            return {int(k): json.loads(v) for k, v in raw.items()}
+        except ValueError as error:
+            raise BrokenJob(job_id, f"job {job_id}: a chunk record is broken ({_reason(error)})") from None
 
     def chunk_results(self, job: Job, index: int) -> NetResults:
         blob = self.client.hget(self._job_key(job.id) + ":results", index)
         if blob is None:
             raise ServiceError(f"job {job.id}: chunk {index} has no results")
-        return decode_results(blob, job.chunks()[index])
+        try:
+            return decode_results(blob, job.chunk(index))
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile, EOFError) as error:
+            raise BrokenJob(job.id, f"job {job.id}: the results of chunk {index} are broken ({_reason(error)})") from None
 
     def bytes_per_net(self, job: Job) -> float:
         """Redis memory of a job's keys divided by its nets done."""
@@ -230,12 +341,44 @@ class JobStore:
 
     @staticmethod
     def _job_key(job_id: str) -> str:
-        return f"{PREFIX}:job:{job_id}"
+        return f"{KEY_PREFIX}:job:{job_id}"
+
+
+def _job_of(job_id: str, data: dict[str, str]) -> Job:
+    options = json.loads(data.get("options") or "{}")
+    if not isinstance(options, dict):
+        raise ValueError("options is not a JSON object")
+    job = Job(
+        id=job_id, config=Config.from_json(data["config"]),
+        options=RunOptions(backend=options.get("backend", "auto"), engine=options.get("engine", "auto")),
+        seeds=SeedRange.parse(data["seeds"]), chunk_size=int(data["chunk_size"]),
+        chunks_total=int(data["chunks_total"]), queue=data["queue"], created=float(data["created"]),
+        state=data["state"], chunks_done=int(data["chunks_done"]), nets_done=int(data["nets_done"]),
+        started=float(data["started"]) if data.get("started") else None,
+        finished=float(data["finished"]) if data.get("finished") else None,
+        error=data.get("error", ""),
+    )
+    if job.state not in ACTIVE_STATES + FINAL_STATES:
+        raise ValueError(f"unknown state {job.state[:20]!r}")
+    if job.chunk_size < 1 or job.chunks_total != -(-len(job.seeds) // job.chunk_size):
+        raise ValueError("its chunks do not cover its seeds")
+    return job
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, KeyError):
+        return f"no {error.args[0]!s}"
+    return first_line(error)[:200]
 
 
 def check_chunk_size(chunk_size: int | None) -> None:
-    if chunk_size is not None and chunk_size < 1:
-        raise ConfigError(f"chunk size must be >= 1, got {chunk_size}")
+    if chunk_size is not None and not 1 <= chunk_size <= MAX_CHUNK_NETS:
+        raise ConfigError(f"chunk size must be from 1 to {MAX_CHUNK_NETS:,}, got {chunk_size:,}")
+
+
+def check_ttl(ttl: int) -> None:
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= MAX_TTL:
+        raise ConfigError(f"ttl must be from 1 to {MAX_TTL:,} seconds (a year), got {ttl!r}")
 
 
 def encode_results(results: NetResults) -> bytes:
@@ -250,24 +393,17 @@ def encode_results(results: NetResults) -> bytes:
 def decode_results(blob: bytes, seeds: SeedRange) -> NetResults:
     with np.load(io.BytesIO(blob), allow_pickle=False) as data:
         n = len(seeds)
-        return NetResults(
+        results = NetResults(
             seeds=np.arange(seeds.start, seeds.stop, dtype=np.int64),
             outputs=data["outputs"], final_loss=data["final_loss"],
             epochs_to_solve=data["epochs_to_solve"].astype(np.int64),
             diverged=np.unpackbits(data["diverged"], count=n).astype(bool),
         )
+    if results.outputs.shape != (n, 4) or results.final_loss.shape != (n,) or results.epochs_to_solve.shape != (n,):
+        raise ValueError(f"its arrays do not hold {n} nets")
+    return results
 
 
-def redact(url: str) -> str:
-    """The URL with any password replaced by ***."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
+def first_line(error: BaseException) -> str:
+    text = redact(str(error)).strip().splitlines()
     return text[0] if text else type(error).__name__

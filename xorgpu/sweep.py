@@ -15,9 +15,12 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from .backend import available_memory
 from .config import Config, ConfigError, SeedRange
+from .files import MAX_INPUT_FRACTION, check_readable, check_writable
+from .stats import check_report
 
-SWEEPABLE = [f.name for f in fields(Config) if f.name not in ("backend", "engine")]
+SWEEPABLE = [f.name for f in fields(Config)]
 
 
 def cells(base: Config, axes: dict[str, list[Any]]) -> list[Config]:
@@ -30,27 +33,42 @@ def cells(base: Config, axes: dict[str, list[Any]]) -> list[Config]:
 
 
 def cell_key(config: Config, seeds: SeedRange) -> str:
-    """What identifies a finished cell: its config (less the backend and engine) and seeds."""
-    data = config.to_dict()
-    data.pop("backend")
-    data.pop("engine")
-    return json.dumps({"config": data, "seeds": str(seeds)}, sort_keys=True)
+    """What identifies a finished cell: its config and seeds."""
+    return json.dumps({"config": config.to_dict(), "seeds": str(seeds)}, sort_keys=True)
 
 
 def load(path: Path) -> dict[str, dict[str, Any]]:
     """Finished cells of a sweep file, by cell_key."""
     if not path.exists():
         return {}
+    check_readable(path)
+    available = available_memory()
+    if available is not None and path.stat().st_size > available * MAX_INPUT_FRACTION:
+        raise ConfigError(f"{path} takes {path.stat().st_size / 2**30:.1f} GiB: more than half the memory available")
     done = {}
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not a sweep file (not UTF-8 text)") from None
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-            done[cell_key(Config.from_dict(row["config"]), SeedRange.parse(row["seeds"]))] = row
+            if not isinstance(row, dict):
+                raise ValueError("not a JSON object")
+            config = Config.from_dict(row["config"])
+            check_report(row["report"])
+            done[cell_key(config, SeedRange.parse(row["seeds"]))] = row
         except (ValueError, KeyError, TypeError) as error:
-            raise ConfigError(f"{path}:{number} is not a sweep row ({error})") from None
+            raise ConfigError(f"{path}:{number} is not a sweep row ({_reason(error)})") from None
     return done
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, KeyError):
+        return f"no {error.args[0]!s}"
+    return str(error).splitlines()[0][:200] if str(error) else type(error).__name__
 
 
 def finished_rows(path: Path) -> list[dict[str, Any]]:
@@ -80,14 +98,14 @@ def run(
     done = load(path)
     pending = [c for c in configs if cell_key(c, seeds) not in done]
     if pending:
-        with open(path, "a") as handle:
-            for config, report in train(pending):
-                row = {"config": config.to_dict(), "seeds": str(seeds), "report": report}
-                if preset:
-                    row["preset"] = preset
+        check_writable(path)
+        for config, report in train(pending):
+            row = {"config": config.to_dict(), "seeds": str(seeds), "report": report}
+            if preset:
+                row["preset"] = preset
+            with open(path, "a") as handle:  # opened per row: an interrupted sweep keeps what finished
                 handle.write(json.dumps(row) + "\n")
-                handle.flush()
-                done[cell_key(config, seeds)] = row
+            done[cell_key(config, seeds)] = row
     return [done[cell_key(c, seeds)] for c in configs]
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from xorgpu.fast_exp import vexp_array
+from xorgpu.engines.fast_exp import vexp_array
 
 
 @pytest.mark.parametrize("dtype, max_ulp", [("float64", 2.0), ("float32", 2.0)])

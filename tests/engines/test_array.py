@@ -1,4 +1,5 @@
-"""The batched engine against its oracles: the notebook's code, finite differences, itself."""
+"""The array engine (the reference) against its oracles: the notebook's code, single-net
+learners written from the equations, central finite differences."""
 
 import warnings
 
@@ -6,14 +7,21 @@ import numpy as np
 import pytest
 
 from xorgpu.backend import numpy_backend
-from xorgpu.config import Config, SeedRange
-from xorgpu.engine import PATTERNS, gradients, train_block
+from xorgpu.config import Config, RunOptions, SeedRange
+from xorgpu.engines.array import EpochView, backprop, forward, forward_pass, predict, train_block, Buffers
+from xorgpu.engines.contract import EXP_ARG_MAX, PATTERNS, TARGETS
 from xorgpu.experiment import train_seeds
 from xorgpu.init import initial_params
 from xorgpu.notebook import X, NeuralNetwork, y
 from xorgpu.stats import Summary
 
 summary_of = Summary.of_block
+ARRAY = RunOptions(engine="array")
+
+
+def train_array(config, seeds, backend=None):
+    """train_seeds on the array engine, on `backend` (default NumPy)."""
+    return train_seeds(config, seeds, ARRAY, backend=backend or numpy_backend())
 
 NOTEBOOK_SEEDS = [0, 1, 2, 3, 17, 42]
 
@@ -26,15 +34,12 @@ def notebook_net(seed: int, hidden: int = 4, epochs: int = 10000, lr: float = 0.
 
 
 def test_patterns_are_the_notebooks():
-    assert np.array_equal(np.array(PATTERNS), X)
+    assert np.array_equal(np.array(PATTERNS), X) and np.array_equal(np.array(TARGETS), y[:, 0])
 
 
-@pytest.mark.parametrize("engine", ["array", "fused"])
-def test_each_net_equals_the_notebooks_code(backend, engine):
-    if engine == "fused" and backend.name == "strict-numpy":
-        pytest.skip("no fused engine on the stand-in")
-    config = Config(init="notebook", engine=engine)
-    results, _ = train_seeds(config, SeedRange(0, 43), backend)
+def test_each_net_equals_the_notebooks_code(backend):
+    config = Config(init="notebook")
+    results, _ = train_array(config, SeedRange(0, 43), backend)
     for seed in NOTEBOOK_SEEDS:
         expected = notebook_net(seed)
         np.testing.assert_allclose(results.outputs[seed], expected, rtol=0, atol=1e-12)
@@ -45,7 +50,7 @@ def test_each_net_equals_the_notebooks_code(backend, engine):
 @pytest.mark.parametrize("hidden, lr", [(2, 0.5), (8, 1.0)])
 def test_other_shapes_equal_the_notebooks_code(hidden, lr):
     config = Config(init="notebook", hidden=hidden, lr=lr, epochs=3000)
-    results, _ = train_seeds(config, SeedRange(0, 4), numpy_backend())
+    results, _ = train_array(config, SeedRange(0, 4))
     for seed in range(4):
         np.testing.assert_allclose(results.outputs[seed], notebook_net(seed, hidden, 3000, lr), atol=1e-12)
 
@@ -72,7 +77,7 @@ def reference_momentum_net(w1, b1, w2, b2, lr, mu, epochs):
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
 def test_momentum_and_mean_loss_match_a_reference(reduction):
     config = Config(momentum=0.9, lr=0.3, epochs=2000, init="uniform:-1:1", loss_reduction=reduction)
-    results, _ = train_seeds(config, SeedRange(10, 14), numpy_backend())
+    results, _ = train_array(config, SeedRange(10, 14))
     p = initial_params(config.init_scheme, np.arange(10, 14), 4, "float64")
     for k in range(4):
         expected = reference_momentum_net(p.w1[..., k], p.b1[:, k], p.w2[:, k], p.b2[k],
@@ -88,7 +93,7 @@ def test_gradients_match_central_finite_differences(backend):
         o = 1 / (1 + np.exp(-(np.einsum("phn,hn->pn", h, p.w2) + p.b2)))
         return 0.5 * ((o - y) ** 2).sum(axis=0)  # (n,)
 
-    analytic = gradients(params.map(backend.to_device), backend)
+    analytic = backprop(params.map(backend.to_device), backend).gradients
     eps = 1e-6
     for name in ("w1", "b1", "w2", "b2"):
         array = getattr(params, name)
@@ -100,40 +105,16 @@ def test_gradients_match_central_finite_differences(backend):
             np.testing.assert_allclose(getattr(analytic, name)[index], numeric, rtol=1e-6, atol=1e-9)
 
 
-def test_results_do_not_depend_on_block_size_or_processes(backend):
-    config = Config(epochs=200, init="uniform:-3:3", momentum=0.5, sample_every=50)
-    seeds = SeedRange(100, 164)
-    reference, whole = train_seeds(config, seeds, backend, block_nets=64)
-    for block_nets, processes in [(1, 1), (7, 1), (16, 2), (1000, 1)]:
-        if backend.name != "numpy" and processes > 1:
-            continue
-        results, summary = train_seeds(config, seeds, backend, block_nets=block_nets, processes=processes)
-        for name, expected in reference.arrays().items():  # bit for bit on one backend
-            np.testing.assert_array_equal(getattr(results, name), expected, err_msg=name)
-        assert summary.to_state() == whole.to_state()
-    on_numpy, _ = train_seeds(config, seeds, numpy_backend())  # to rounding across backends
-    np.testing.assert_allclose(reference.outputs, on_numpy.outputs, rtol=0, atol=1e-12)
-    np.testing.assert_array_equal(reference.epochs_to_solve, on_numpy.epochs_to_solve)
-
-
-def test_a_sub_range_gives_the_same_nets():
-    config = Config(epochs=500)
-    whole, _ = train_seeds(config, SeedRange(0, 100), numpy_backend())
-    part, _ = train_seeds(config, SeedRange(40, 60), numpy_backend())
-    np.testing.assert_array_equal(part.outputs, whole.outputs[40:60])
-    np.testing.assert_array_equal(part.seeds, np.arange(40, 60))
-
-
 def test_epochs_to_solve_is_the_first_epoch_meeting_the_criterion():
     config = Config(epochs=6000)
-    results, _ = train_seeds(config, SeedRange(0, 40), numpy_backend())
+    results, _ = train_array(config, SeedRange(0, 40))
     solved = np.flatnonzero(results.epochs_to_solve > 0)
     assert solved.size > 10
     for k in solved[:5]:
         seeds = SeedRange(int(k), int(k) + 1)
         e = int(results.epochs_to_solve[k])
-        at, _ = train_seeds(config.replace(epochs=e), seeds, numpy_backend())
-        before, _ = train_seeds(config.replace(epochs=e - 1), seeds, numpy_backend())
+        at, _ = train_array(config.replace(epochs=e), seeds)
+        before, _ = train_array(config.replace(epochs=e - 1), seeds)
         assert np.all(np.abs(at.outputs[0] - y[:, 0]) < 0.5)
         assert not np.all(np.abs(before.outputs[0] - y[:, 0]) < 0.5)
     never = results.epochs_to_solve == -1
@@ -143,7 +124,7 @@ def test_epochs_to_solve_is_the_first_epoch_meeting_the_criterion():
 @pytest.mark.parametrize("criterion", ["within:0.1", "sse:0.05"])
 def test_final_outputs_agree_with_the_criterion(criterion):
     config = Config(epochs=8000, criterion=criterion)
-    results, summary = train_seeds(config, SeedRange(0, 300), numpy_backend())
+    results, summary = train_array(config, SeedRange(0, 300))
     error = results.outputs - y[:, 0]
     meets = (np.abs(error) < 0.1).all(1) if criterion.startswith("within") else (error**2).sum(1) < 0.05
     solved = results.epochs_to_solve >= 0
@@ -153,8 +134,8 @@ def test_final_outputs_agree_with_the_criterion(criterion):
 
 def test_float32_agrees_with_float64():
     config = Config(epochs=5000)
-    r64, _ = train_seeds(config, SeedRange(0, 2000), numpy_backend())
-    r32, _ = train_seeds(config.replace(dtype="float32"), SeedRange(0, 2000), numpy_backend())
+    r64, _ = train_array(config, SeedRange(0, 2000))
+    r32, _ = train_array(config.replace(dtype="float32"), SeedRange(0, 2000))
     assert r32.outputs.dtype == np.float32
     same_fate = (r64.epochs_to_solve >= 0) == (r32.epochs_to_solve >= 0)
     assert same_fate.mean() > 0.99
@@ -170,7 +151,7 @@ def test_saturated_nets_never_warn(backend, dtype):
     config = Config(epochs=50, lr=1e30, momentum=0.9, init="uniform:-1000:1000", dtype=dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        results, _ = train_seeds(config, SeedRange(0, 64), backend)
+        results, _ = train_array(config, SeedRange(0, 64), backend)
     assert np.all(np.isfinite(results.outputs))
 
 
@@ -185,15 +166,6 @@ def test_non_finite_weights_are_flagged_as_diverged_without_warnings(backend, dt
         record = train_block(params.map(backend.to_device), Config(epochs=20, dtype=dtype), backend)
     assert record.diverged.tolist() == [False, True, True, True]
     assert summary_of(record).diverged == 3
-
-
-def test_loss_curve_is_sampled():
-    config = Config(epochs=1000, sample_every=250)
-    _, summary = train_seeds(config, SeedRange(0, 500), numpy_backend())
-    curve = summary.report(config)["loss_curve"]
-    assert [row["epoch"] for row in curve] == [0, 250, 500, 750, 1000]
-    assert curve[-1]["median"] <= curve[0]["median"]
-    assert Summary.from_state(summary.to_state()).to_state() == summary.to_state()
 
 
 def reference_online_net(w1, b1, w2, b2, lr, mu, epochs):
@@ -218,7 +190,7 @@ def reference_online_net(w1, b1, w2, b2, lr, mu, epochs):
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_online_updates_match_a_reference(backend, momentum):
     config = Config(update="online", momentum=momentum, lr=0.5, epochs=1500, init="uniform:-1:1", hidden=3)
-    results, _ = train_seeds(config, SeedRange(20, 26), backend)
+    results, _ = train_array(config, SeedRange(20, 26), backend)
     p = initial_params(config.init_scheme, np.arange(20, 26), 3, "float64")
     for k in range(6):
         expected = reference_online_net(p.w1[..., k], p.b1[:, k], p.w2[:, k], p.b2[k], 0.5, momentum, 1500)
@@ -228,10 +200,48 @@ def test_online_updates_match_a_reference(backend, momentum):
 def test_online_updates_differ_from_batch_and_are_independent_of_blocks():
     config = Config(update="online", epochs=300, init="uniform:-2:2", momentum=0.5)
     seeds = SeedRange(0, 50)
-    reference, summary = train_seeds(config, seeds, numpy_backend(), block_nets=50)
+    reference, summary = train_seeds(config, seeds, ARRAY.replace(block_nets=50))
     for block_nets, processes in [(1, 1), (7, 2)]:
-        results, other = train_seeds(config, seeds, numpy_backend(), block_nets=block_nets, processes=processes)
+        results, other = train_seeds(config, seeds, ARRAY.replace(block_nets=block_nets, processes=processes))
         np.testing.assert_array_equal(results.outputs, reference.outputs)
         assert other.to_state() == summary.to_state()
-    batch, _ = train_seeds(config.replace(update="batch"), seeds, numpy_backend())
+    batch, _ = train_array(config.replace(update="batch"), seeds)
     assert np.abs(batch.outputs - reference.outputs).max() > 1e-3
+
+
+# --- what the engine offers the modules that show one net -----------------------------------
+
+
+def test_forward_pass_on_the_patterns_is_the_training_forward_bit_for_bit():
+    params = initial_params(Config(init="uniform:-3:3").init_scheme, np.arange(50), 5, "float64")
+    buf = Buffers.allocate(np, 5, 50, np.dtype("float64"), momentum=False)
+    forward(np, params, buf, EXP_ARG_MAX["float64"])
+    seen = forward_pass(np, params, np.array(PATTERNS))
+    np.testing.assert_array_equal(seen.a1, buf.a1)
+    np.testing.assert_array_equal(seen.a2, buf.a2)
+    np.testing.assert_array_equal(predict(np, params, np.array(PATTERNS)), buf.a2)
+
+
+def test_forward_pass_matches_the_notebooks_feedforward_anywhere():
+    nn = NeuralNetwork(2, 4, 1, rng=np.random.RandomState(3))
+    params = initial_params(Config(init="notebook").init_scheme, np.array([3]), 4, "float64")
+    inputs = np.random.default_rng(0).uniform(-2, 3, size=(500, 2))
+    np.testing.assert_allclose(predict(np, params, inputs)[:, 0], nn.feedforward(inputs)[:, 0], rtol=0, atol=1e-15)
+
+
+def test_the_observer_sees_each_epoch_before_its_learning():
+    config = Config(epochs=60, momentum=0.5, init="uniform:-1:1")
+    seen = {}
+
+    def observe(view: EpochView) -> None:
+        seen[view.epoch] = (view.outputs.copy(), view.params.w1.copy())
+
+    params = initial_params(config.init_scheme, np.arange(8), 4, "float64")
+    train_block(params, config, numpy_backend(), observe=observe)
+    assert sorted(seen) == list(range(61))
+    np.testing.assert_array_equal(seen[0][1], initial_params(config.init_scheme, np.arange(8), 4, "float64").w1)
+    for epoch in (1, 17, 60):  # (epochs=0 is not a config)
+        again = initial_params(config.init_scheme, np.arange(8), 4, "float64")
+        record = train_block(again, config.replace(epochs=epoch), numpy_backend())
+        np.testing.assert_array_equal(seen[epoch][0].T, record.outputs)  # the outputs after `epoch` updates
+        np.testing.assert_array_equal(seen[epoch][1], again.w1)

@@ -3,11 +3,12 @@
 Nets are cut into tiles of TILE nets; a `prange` loop hands tiles to the CPU's threads,
 and each tile trains through all its epochs in arrays of a few KB that stay in L1. Every
 step is a loop over the tile's nets (the last, contiguous axis) with straight-line
-arithmetic and a vectorisable exp (xorgpu.fast_exp), so the compiler turns it into SIMD
-over nets. Arithmetic follows xorgpu.engine operation for operation, in the same order
-(no reassociation); the one licence taken is FMA contraction (`fastmath={"contract"}`),
-1.4x faster here, which like exp's rounding changes results only in the last bits
-(tests/test_fused.py: float64 within 1e-12 of the array engine, same epochs_to_solve).
+arithmetic and a vectorisable exp (`fast_exp.vexp`), so the compiler turns it into SIMD
+over nets. Arithmetic follows the array engine (`array.py`) operation for operation, in
+the same order (no reassociation); the one licence taken is FMA contraction
+(`fastmath={"contract"}`, faster: docs/benchmarks.md), which like exp's rounding changes
+results only in the last bits (tests/engines/test_conformance.py). The kernel takes
+contract.KERNEL_PARAMETERS, then the Specialisation's two switches.
 Compiled on first use and cached on disk (`cache=True`): only a user's first run pays.
 """
 
@@ -17,10 +18,10 @@ from typing import Callable
 
 import numpy as np
 
-from .backend import Backend
-from .config import Config
-from .engine import EXP_ARG_MAX, TARGETS, BlockRecord, plateau_window, sample_epochs
-from .params import Params
+from ..backend import Backend
+from ..config import Config
+from ..params import Params
+from .contract import TARGETS, BlockRecord, RecordArrays, Specialisation, kernel_arguments
 
 try:
     import numba
@@ -37,28 +38,12 @@ def available() -> bool:
     return numba is not None
 
 
-def train_block_fused_cpu(params: Params, config: Config, backend: Backend) -> BlockRecord:
-    """Same contract as xorgpu.engine.train_block, on NumPy arrays."""
-    n, dtype = params.nets, config.dtype
-    real = np.dtype(dtype).type
-    samples = sample_epochs(config)
-    outputs = np.empty((n, 4), dtype=dtype)
-    final_loss = np.empty(n, dtype=dtype)
-    epochs_to_solve = np.empty(n, dtype=np.int64)
-    solved_at_end = np.empty(n, dtype=np.bool_)
-    diverged = np.empty(n, dtype=np.bool_)
-    loss_before_end = np.zeros(n, dtype=dtype)
-    loss_samples = np.zeros((len(samples), n), dtype=dtype)
-    criterion = config.success
-    _train_nets(
-        params.w1, params.b1, params.w2, params.b2, np.array(TARGETS, dtype=dtype),
-        config.epochs, real(config.step), real(config.momentum), config.momentum > 0,
-        real(criterion.threshold), criterion.kind == "sse", real(EXP_ARG_MAX[dtype]),
-        config.sample_every, config.epochs - plateau_window(config.epochs),
-        outputs, final_loss, epochs_to_solve, solved_at_end, diverged, loss_before_end, loss_samples,
-    )
-    return BlockRecord(outputs, final_loss, epochs_to_solve, solved_at_end, diverged,
-                       loss_before_end, loss_samples)
+def train_block(params: Params, config: Config, backend: Backend | None = None) -> BlockRecord:
+    """The array engine's train_block, on NumPy arrays, in one compiled kernel."""
+    record = RecordArrays.allocate(np, params.nets, config)
+    targets = np.array(TARGETS, dtype=config.dtype)
+    _train_nets(*kernel_arguments(params, targets, config, record), *Specialisation.of(config).switches)
+    return record.to_block_record(np.asarray)
 
 
 def prepare(config: Config, on_compile: Callable[[str], None]) -> None:
@@ -79,19 +64,18 @@ def prepare(config: Config, on_compile: Callable[[str], None]) -> None:
 
     one_net = Params(*(np.zeros(shape, dtype=config.dtype) for shape in ((2, 1, 1), (1, 1), (1, 1), (1,))))
     with numba_events.install_listener("numba:compile", Announce()):
-        train_block_fused_cpu(one_net, config.replace(epochs=1, sample_every=0), None)
+        train_block(one_net, config.replace(epochs=1, sample_every=0))
 
 
 def _sigmoid_of_negated(m, clip, one):  # pragma: no cover  (compiled)
-    return one / (vexp(np.minimum(m, clip)) + one)  # np.minimum as in xorgpu.engine: NaN stays NaN
+    return one / (vexp(np.minimum(m, clip)) + one)  # np.minimum as in the array engine: NaN stays NaN
 
 
-def _train_nets_py(w1, b1, w2, b2, y, epochs, step, momentum, use_momentum, threshold, sse_criterion,
-                   clip, sample_every, epoch_before_end, outputs, final_loss, epochs_to_solve,
-                   solved_at_end, diverged, loss_before_end, loss_samples):  # pragma: no cover
-    hidden, n = w2.shape
-    one = y[1]  # 1 in the weights' dtype, so float32 stays float32
-    quarter = one / (one + one + one + one)
+def _train_nets_py(w1, b1, w2, b2, targets, n, epochs, step, momentum, threshold, clip, loss_scale,
+                   sample_every, epoch_before_end, outputs, final_loss, epochs_to_solve, solved_at_end,
+                   diverged, loss_before_end, loss_samples, sse_criterion, use_momentum):  # pragma: no cover
+    hidden = w2.shape[0]
+    one = w2.dtype.type(1)  # in the weights' dtype, so float32 stays float32
     for tile in numba.prange((n + TILE - 1) // TILE):
         lo = tile * TILE
         L = min(TILE, n - lo)  # real nets in this tile; the rest are zero-weight padding
@@ -151,7 +135,7 @@ def _train_nets_py(w1, b1, w2, b2, y, epochs, step, momentum, use_momentum, thre
                         z2[j] = z2[j] + A1[p, h, j] * W2[h, j]
                 for j in range(TILE):
                     A2[p, j] = _sigmoid_of_negated(-(z2[j] + B2[j]), clip, one)
-                    err[p, j] = A2[p, j] - y[p]
+                    err[p, j] = A2[p, j] - targets[p]
             # judge
             for j in range(TILE):
                 e0, e1, e2, e3 = err[0, j], err[1, j], err[2, j], err[3, j]
@@ -165,10 +149,10 @@ def _train_nets_py(w1, b1, w2, b2, y, epochs, step, momentum, use_momentum, thre
                 unsolved_epochs[j] += 1 - ever_solved[j]
             if sample_every > 0 and epoch % sample_every == 0:
                 for j in range(L):
-                    loss_samples[epoch // sample_every, lo + j] = sse[j] * quarter
+                    loss_samples[epoch // sample_every, lo + j] = sse[j] * loss_scale
             if epoch == epoch_before_end:
                 for j in range(L):
-                    loss_before_end[lo + j] = sse[j] * quarter
+                    loss_before_end[lo + j] = sse[j] * loss_scale
             if epoch == epochs:
                 break
             # backward and update
@@ -218,8 +202,8 @@ def _train_nets_py(w1, b1, w2, b2, y, epochs, step, momentum, use_momentum, thre
                 finite = finite and np.isfinite(W1[0, h, j]) and np.isfinite(W1[1, h, j])
                 finite = finite and np.isfinite(B1[h, j]) and np.isfinite(W2[h, j])
             for p in range(4):
-                outputs[k, p] = A2[p, j]
-            final_loss[k] = sse[j] * quarter
+                outputs[p, k] = A2[p, j]
+            final_loss[k] = sse[j] * loss_scale
             epochs_to_solve[k] = unsolved_epochs[j] if ever_solved[j] else -1
             solved_at_end[k] = solved_now[j] == 1
             diverged[k] = not finite

@@ -1,0 +1,92 @@
+"""kombu's Redis transport, with messages screened before kombu reads them.
+
+kombu decodes a queue entry (JSON, then a base64 body) inside the worker's event loop,
+where an entry that is not a message stops the whole worker. Here every entry popped from
+a queue is checked first; one that kombu could not read is moved to the list
+`xorgpu:dead-letters` (the newest DEAD_LETTERS_KEPT, for a person to look at), logged,
+and skipped, and the worker serves the next message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from typing import Any
+
+import redis
+from kombu.transport import redis as kombu_redis
+
+from xorgpu.settings import KEY_PREFIX
+
+log = logging.getLogger(__name__)
+DEAD_LETTERS = f"{KEY_PREFIX}:dead-letters"
+DEAD_LETTERS_KEPT = 1000
+
+
+def why_unreadable(item: bytes) -> str | None:
+    """Why kombu could not read this queue entry as a message, or None if it can."""
+    try:
+        payload = json.loads(item)
+    except (ValueError, UnicodeDecodeError) as error:
+        return f"not JSON ({error})"
+    if not isinstance(payload, dict):
+        return "not a message object"
+    properties = payload.get("properties")
+    if not isinstance(properties, dict) or "delivery_tag" not in properties:
+        return "no properties with a delivery tag"
+    if not isinstance(properties.get("delivery_info", {}), dict):
+        return "delivery_info is not an object"
+    body, encoding = payload.get("body"), properties.get("body_encoding")
+    if encoding == "base64":
+        try:
+            base64.b64decode(str(body or "").encode(), validate=True)
+        except (binascii.Error, ValueError) as error:
+            return f"its body is not base64 ({error})"
+    elif encoding not in (None, "utf-8"):
+        return f"unknown body encoding {str(encoding)[:20]!r}"
+    return None
+
+
+class ScreeningRedis(redis.Redis):
+    """A redis client whose queue pops (BRPOP, RPOP) pass only readable messages on."""
+
+    def parse_response(self, connection: Any, command_name: Any, **options: Any) -> Any:
+        response = super().parse_response(connection, command_name, **options)
+        if command_name == "BRPOP" and response:
+            queue, item = response
+            return None if self._dead_letter(queue, item) else response
+        return response
+
+    def rpop(self, name: Any, count: int | None = None) -> Any:
+        item = super().rpop(name, count)
+        if isinstance(item, bytes) and self._dead_letter(name, item):
+            return None
+        return item
+
+    def _dead_letter(self, queue: Any, item: bytes) -> bool:
+        problem = why_unreadable(item)
+        if problem is None:
+            return False
+        log.error("dropped an unreadable entry of queue %s (%s); kept in %s", _text(queue), problem, DEAD_LETTERS)
+        with self.pipeline() as pipe:
+            pipe.lpush(DEAD_LETTERS, item)
+            pipe.ltrim(DEAD_LETTERS, 0, DEAD_LETTERS_KEPT - 1)
+            pipe.execute()
+        return True
+
+
+def _text(value: Any) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+class Channel(kombu_redis.Channel):
+    def _get_client(self) -> Any:
+        if self.global_keyprefix:
+            return super()._get_client()  # not used by xorgpu
+        return ScreeningRedis
+
+
+class Transport(kombu_redis.Transport):
+    Channel = Channel

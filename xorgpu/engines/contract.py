@@ -1,0 +1,172 @@
+"""What every engine shares: the task, the per-net record, and the arguments of the kernels.
+
+Every engine (the array reference in `array.py`, the numba kernel in `fused_cpu.py`, the
+CUDA kernel in `fused_gpu.cu`) trains the same thing and leaves the same record; this
+module is the one place that says what that is:
+
+- the XOR task: PATTERNS in the order every engine visits them, and their TARGETS;
+- the loss the notebook prints, LOSS_SCALE * sum_p (a2_p - y_p)^2 (the mean over patterns);
+- the clip that keeps exp from overflowing (EXP_ARG_MAX);
+- when the loss is sampled (`sample_epochs`) and when an unsolved net's loss is compared
+  with its final loss to tell a plateau (`epoch_before_end`);
+- `BlockRecord`, what training leaves of each net (built by keyword only);
+- the compiled kernels' parameters, in one declared order (KERNEL_PARAMETERS), the values
+  derived from a config (`kernel_arguments`), and the choices compiled into a kernel
+  rather than passed to it (`Specialisation`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from ..config import Config
+
+PATTERNS = ((0, 0), (0, 1), (1, 0), (1, 1))  # the XOR inputs, in this order everywhere
+TARGETS = (0, 1, 1, 0)
+LOSS_SCALE = 0.25  # the notebook's printed loss is the mean over the 4 patterns of (y - o)^2
+# exp(-z) is clipped here so it never overflows: s(z) is then off by < 1e-300 (float64)
+# or < 1e-38 (float32) from the exact value, which the notebook's own code rounds to 0 anyway.
+EXP_ARG_MAX = {"float64": 708.0, "float32": 88.0}
+PLATEAU_WINDOW_DIVISOR = 10  # an unsolved net's loss is compared over the last tenth of training
+
+
+@dataclass(kw_only=True)
+class BlockRecord:
+    """What training leaves of each of n nets, as host arrays."""
+
+    outputs: np.ndarray  # (n, 4) outputs after the last update, in PATTERNS order
+    final_loss: np.ndarray  # (n,) the notebook's loss: LOSS_SCALE * sum over patterns of (y - o)^2
+    epochs_to_solve: np.ndarray  # (n,) int64: first e whose outputs meet the criterion; -1: never
+    solved_at_end: np.ndarray  # (n,) bool: the final outputs meet the criterion
+    diverged: np.ndarray  # (n,) bool: some weight or output is no longer finite
+    loss_before_end: np.ndarray  # (n,) loss at epoch_before_end(config), to tell plateaus
+    loss_samples: np.ndarray  # (S, n) loss at the epochs of sample_epochs(config)
+
+
+def plateau_window(epochs: int) -> int:
+    """How far back from the end an unsolved net's loss is compared, to see if it still moves."""
+    return max(1, epochs // PLATEAU_WINDOW_DIVISOR)
+
+
+def epoch_before_end(config: Config) -> int:
+    """The epoch whose loss becomes BlockRecord.loss_before_end."""
+    return config.epochs - plateau_window(config.epochs)
+
+
+def sample_epochs(config: Config) -> list[int]:
+    """The epochs at which the loss is sampled for loss curves (0, k, 2k, ... <= E)."""
+    if config.sample_every == 0:
+        return []
+    return list(range(0, config.epochs + 1, config.sample_every))
+
+
+# --- the compiled kernels ------------------------------------------------------------------
+# Both compiled kernels (numba's _train_nets and CUDA's xor_train) take exactly these
+# parameters, in this order; tests/engines/test_contract.py reads both signatures back.
+# Types as the CUDA kernel declares them: `real` is the dtype's float type.
+
+KERNEL_PARAMETERS: tuple[tuple[str, str], ...] = (
+    # the weights, updated in place: nets on the last axis
+    ("w1", "real*"),  # (2, H, n)
+    ("b1", "real*"),  # (H, n)
+    ("w2", "real*"),  # (H, n)
+    ("b2", "real*"),  # (n,)
+    ("targets", "const real*"),  # (4,) TARGETS
+    # scalars
+    ("n", "long long"),  # nets
+    ("epochs", "int"),
+    ("step", "real"),  # Config.step
+    ("momentum", "real"),
+    ("threshold", "real"),  # the criterion's threshold
+    ("clip", "real"),  # EXP_ARG_MAX[dtype]
+    ("loss_scale", "real"),  # LOSS_SCALE
+    ("sample_every", "int"),
+    ("epoch_before_end", "int"),
+    # the record, written once at the end (loss_samples as the sampled epochs pass)
+    ("outputs", "real*"),  # (4, n)
+    ("final_loss", "real*"),  # (n,)
+    ("epochs_to_solve", "long long*"),  # (n,)
+    ("solved_at_end", "bool*"),  # (n,)
+    ("diverged", "bool*"),  # (n,)
+    ("loss_before_end", "real*"),  # (n,)
+    ("loss_samples", "real*"),  # (S, n)
+)
+KERNEL_PARAMETER_NAMES = tuple(name for name, _ in KERNEL_PARAMETERS)
+
+
+@dataclass(frozen=True)
+class Specialisation:
+    """What a compiled kernel fixes at compile time (CUDA template arguments); numba takes
+    the two switches as trailing arguments instead."""
+
+    dtype: str  # float64 | float32
+    hidden: int
+    sse_criterion: bool  # the criterion is sse:T (else within:TOL)
+    momentum: bool  # momentum > 0
+
+    @classmethod
+    def of(cls, config: Config) -> Specialisation:
+        return cls(config.dtype, config.hidden, config.success.kind == "sse", config.momentum > 0)
+
+    @property
+    def switches(self) -> tuple[bool, bool]:
+        """The arguments numba's kernel takes after KERNEL_PARAMETERS."""
+        return (self.sse_criterion, self.momentum)
+
+
+@dataclass
+class RecordArrays:
+    """The record as the kernels write it, on the kernel's array module (nets last)."""
+
+    outputs: Any  # (4, n)
+    final_loss: Any
+    epochs_to_solve: Any
+    solved_at_end: Any
+    diverged: Any
+    loss_before_end: Any
+    loss_samples: Any  # (S, n)
+
+    @classmethod
+    def allocate(cls, xp: Any, n: int, config: Config) -> RecordArrays:
+        dtype = config.dtype
+        return cls(
+            outputs=xp.empty((len(PATTERNS), n), dtype=dtype),
+            final_loss=xp.empty(n, dtype=dtype),
+            epochs_to_solve=xp.empty(n, dtype=np.int64),
+            solved_at_end=xp.empty(n, dtype=np.bool_),
+            diverged=xp.empty(n, dtype=np.bool_),
+            loss_before_end=xp.zeros(n, dtype=dtype),
+            loss_samples=xp.zeros((len(sample_epochs(config)), n), dtype=dtype),
+        )
+
+    def arrays(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+    def to_block_record(self, to_host: Any) -> BlockRecord:
+        return BlockRecord(
+            outputs=to_host(self.outputs).T.copy(), final_loss=to_host(self.final_loss),
+            epochs_to_solve=to_host(self.epochs_to_solve), solved_at_end=to_host(self.solved_at_end),
+            diverged=to_host(self.diverged), loss_before_end=to_host(self.loss_before_end),
+            loss_samples=to_host(self.loss_samples),
+        )
+
+
+def kernel_arguments(params: Any, targets: Any, config: Config, record: RecordArrays) -> tuple[Any, ...]:
+    """The values of KERNEL_PARAMETERS, in order, for training `params` under `config`.
+
+    params: the weights (xorgpu.params.Params) and targets: TARGETS, both as arrays of the
+    config's dtype on the kernel's array module; record: where the kernel writes.
+    """
+    real = np.dtype(config.dtype).type
+    values = {
+        "w1": params.w1, "b1": params.b1, "w2": params.w2, "b2": params.b2, "targets": targets,
+        "n": np.int64(params.nets), "epochs": np.int32(config.epochs), "step": real(config.step),
+        "momentum": real(config.momentum), "threshold": real(config.success.threshold),
+        "clip": real(EXP_ARG_MAX[config.dtype]), "loss_scale": real(LOSS_SCALE),
+        "sample_every": np.int32(config.sample_every), "epoch_before_end": np.int32(epoch_before_end(config)),
+        **{f.name: getattr(record, f.name) for f in fields(record)},
+    }
+    return tuple(values[name] for name in KERNEL_PARAMETER_NAMES)

@@ -1,0 +1,138 @@
+// The fused GPU engine's kernel: the whole epoch loop of one net per CUDA thread.
+//
+// Arithmetic follows the array engine (xorgpu/engines/array.py) operation for operation,
+// compiled with FMA contraction off (--fmad=false), so results agree with it to the
+// rounding of exp. The parameters are xorgpu.engines.contract.KERNEL_PARAMETERS, in that
+// order; the template arguments are its Specialisation: the float type, H, the kind of
+// criterion and whether momentum is on, so each combination compiles to straight-line
+// code with the net's weights and activations in registers.
+//
+// Compiled by NVRTC through CuPy on a GPU machine (fused_gpu.py), by nvcc for sm_80 and
+// sm_90 in CI, and as plain C++ on the host behind tests/engines/cuda_host_shim.h, which
+// runs it one "thread" at a time so CI checks its results without a GPU.
+
+template <typename real>
+__device__ __forceinline__ real sigmoid_of_negated(real m, real clip) {
+    m = m > clip ? clip : m;            // as xp.minimum: NaN stays NaN
+    real e = exp(m);
+    e = e + (real)1;
+    return (real)1 / e;
+}
+
+template <typename real, int H, bool SSE_CRITERION, bool MOMENTUM>
+__global__ void xor_train(
+    real* __restrict__ w1, real* __restrict__ b1, real* __restrict__ w2, real* __restrict__ b2,
+    const real* __restrict__ targets,
+    const long long n, const int epochs, const real step, const real momentum, const real threshold,
+    const real clip, const real loss_scale, const int sample_every, const int epoch_before_end,
+    real* __restrict__ outputs, real* __restrict__ final_loss, long long* __restrict__ epochs_to_solve,
+    bool* __restrict__ solved_at_end, bool* __restrict__ diverged,
+    real* __restrict__ loss_before_end, real* __restrict__ loss_samples)
+{
+    const long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (k >= n) return;
+    const real y[4] = {targets[0], targets[1], targets[2], targets[3]};
+    real W1[2][H], B1[H], W2[H], B2;
+    real V1[2][H], VB1[H], V2[H], VB2 = 0;      // momentum velocities
+    #pragma unroll
+    for (int h = 0; h < H; ++h) {
+        W1[0][h] = w1[(0 * H + h) * n + k];
+        W1[1][h] = w1[(1 * H + h) * n + k];
+        B1[h] = b1[h * n + k];
+        W2[h] = w2[h * n + k];
+        V1[0][h] = V1[1][h] = VB1[h] = V2[h] = 0;
+    }
+    B2 = b2[k];
+    real A1[4][H], A2[4], err[4];
+    bool ever_solved = false, solved_now = false;
+    long long unsolved_epochs = 0;
+
+    for (int epoch = 0; ; ++epoch) {
+        // forward: -z1 for patterns (0,0), (0,1), (1,0), (1,1), as array.forward
+        #pragma unroll
+        for (int h = 0; h < H; ++h) {
+            const real minus_b1 = -B1[h];
+            A1[0][h] = sigmoid_of_negated(minus_b1, clip);
+            A1[1][h] = sigmoid_of_negated(minus_b1 - W1[1][h], clip);
+            A1[2][h] = sigmoid_of_negated(minus_b1 - W1[0][h], clip);
+            A1[3][h] = sigmoid_of_negated(minus_b1 - (W1[0][h] + W1[1][h]), clip);
+        }
+        #pragma unroll
+        for (int p = 0; p < 4; ++p) {
+            real z2 = A1[p][0] * W2[0];
+            #pragma unroll
+            for (int h = 1; h < H; ++h) z2 = z2 + A1[p][h] * W2[h];
+            A2[p] = sigmoid_of_negated(-(z2 + B2), clip);
+            err[p] = A2[p] - y[p];
+        }
+        // judge
+        const real sse = ((err[0] * err[0] + err[1] * err[1]) + err[2] * err[2]) + err[3] * err[3];
+        if (SSE_CRITERION) {
+            solved_now = sse < threshold;
+        } else {
+            solved_now = fabs(err[0]) < threshold && fabs(err[1]) < threshold
+                      && fabs(err[2]) < threshold && fabs(err[3]) < threshold;
+        }
+        ever_solved = ever_solved || solved_now;
+        unsolved_epochs += !ever_solved;
+        if (sample_every > 0 && epoch % sample_every == 0)
+            loss_samples[(long long)(epoch / sample_every) * n + k] = sse * loss_scale;
+        if (epoch == epoch_before_end) loss_before_end[k] = sse * loss_scale;
+        if (epoch == epochs) break;
+
+        // backward, as array.backward
+        real d_z2[4], d_z1[4][H];
+        #pragma unroll
+        for (int p = 0; p < 4; ++p) d_z2[p] = err[p] * (((real)1 - A2[p]) * A2[p]);
+        #pragma unroll
+        for (int p = 0; p < 4; ++p) {
+            #pragma unroll
+            for (int h = 0; h < H; ++h)
+                d_z1[p][h] = (d_z2[p] * W2[h]) * (((real)1 - A1[p][h]) * A1[p][h]);
+        }
+        const real d_b2 = ((d_z2[0] + d_z2[1]) + d_z2[2]) + d_z2[3];
+        // update: w <- w - step * d_w, or with momentum v <- mu v - step d_w; w <- w + v
+        #pragma unroll
+        for (int h = 0; h < H; ++h) {
+            const real d_w2 = ((A1[0][h] * d_z2[0] + A1[1][h] * d_z2[1]) + A1[2][h] * d_z2[2]) + A1[3][h] * d_z2[3];
+            const real d_w10 = d_z1[2][h] + d_z1[3][h];
+            const real d_w11 = d_z1[1][h] + d_z1[3][h];
+            const real d_b1 = ((d_z1[0][h] + d_z1[1][h]) + d_z1[2][h]) + d_z1[3][h];
+            if (MOMENTUM) {
+                V1[0][h] = V1[0][h] * momentum - d_w10 * step; W1[0][h] = W1[0][h] + V1[0][h];
+                V1[1][h] = V1[1][h] * momentum - d_w11 * step; W1[1][h] = W1[1][h] + V1[1][h];
+                VB1[h] = VB1[h] * momentum - d_b1 * step;      B1[h] = B1[h] + VB1[h];
+                V2[h] = V2[h] * momentum - d_w2 * step;        W2[h] = W2[h] + V2[h];
+            } else {
+                W1[0][h] = W1[0][h] - d_w10 * step;
+                W1[1][h] = W1[1][h] - d_w11 * step;
+                B1[h] = B1[h] - d_b1 * step;
+                W2[h] = W2[h] - d_w2 * step;
+            }
+        }
+        if (MOMENTUM) {
+            VB2 = VB2 * momentum - d_b2 * step; B2 = B2 + VB2;
+        } else {
+            B2 = B2 - d_b2 * step;
+        }
+    }
+
+    const real sse = ((err[0] * err[0] + err[1] * err[1]) + err[2] * err[2]) + err[3] * err[3];
+    bool finite = isfinite(sse);
+    #pragma unroll
+    for (int h = 0; h < H; ++h) {
+        finite = finite && isfinite(W1[0][h]) && isfinite(W1[1][h]) && isfinite(B1[h]) && isfinite(W2[h]);
+        w1[(0 * H + h) * n + k] = W1[0][h];
+        w1[(1 * H + h) * n + k] = W1[1][h];
+        b1[h * n + k] = B1[h];
+        w2[h * n + k] = W2[h];
+    }
+    finite = finite && isfinite(B2);
+    b2[k] = B2;
+    #pragma unroll
+    for (int p = 0; p < 4; ++p) outputs[p * n + k] = A2[p];
+    final_loss[k] = sse * loss_scale;
+    epochs_to_solve[k] = ever_solved ? unsolved_epochs : -1;
+    solved_at_end[k] = solved_now;
+    diverged[k] = !finite;
+}

@@ -1,0 +1,69 @@
+"""The fused GPU engine: the whole epoch loop in one CUDA kernel, one thread per net.
+
+Each thread keeps its net's weights and activations in registers for all epochs and
+writes only the per-net record at the end, so a block costs one launch instead of ~60
+per epoch. The kernel's source is `fused_gpu.cu`, a template over contract.Specialisation
+(the float type, H, the criterion's kind, momentum); each specialisation is compiled
+once, by NVRTC through CuPy's RawModule (which also caches the binary on disk), with FMA
+contraction off, so results agree with the array engine to the rounding of exp. Hidden
+sizes above MAX_HIDDEN (whose activations would no longer fit in registers) train on the
+array engine instead. CuPy is reached through `backend.xp`, never imported here.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from typing import Any, Callable
+
+import numpy as np
+
+from ..backend import Backend
+from ..config import Config
+from ..params import Params
+from .contract import TARGETS, BlockRecord, RecordArrays, Specialisation, kernel_arguments
+
+MAX_HIDDEN = 16  # CI compiles every specialisation up to here for sm_80 and sm_90 (tests/engines)
+THREADS_PER_BLOCK = 128
+COMPILE_OPTIONS = ("--fmad=false", "-std=c++14")
+REAL_TYPES = {"float64": "double", "float32": "float"}
+
+Launch = Callable[[tuple[int], tuple[int], tuple[Any, ...]], None]  # grid, block, kernel arguments
+
+
+def source() -> str:
+    return resources.files(__package__).joinpath("fused_gpu.cu").read_text()
+
+
+def template_name(spec: Specialisation) -> str:
+    """The kernel's name with its template arguments, e.g. xor_train<double, 4, false, true>."""
+    flags = ", ".join("true" if on else "false" for on in spec.switches)
+    return f"xor_train<{REAL_TYPES[spec.dtype]}, {spec.hidden}, {flags}>"
+
+
+def supports(config: Config) -> bool:
+    return config.hidden <= MAX_HIDDEN and config.update == "batch"
+
+
+def train_block(params: Params, config: Config, backend: Backend, compiled: Callable[[Specialisation], Launch] | None = None
+                ) -> BlockRecord:
+    """The array engine's train_block, on the backend's device arrays, in one kernel launch.
+
+    compiled: how to get a launchable kernel for a specialisation; by default CuPy's NVRTC
+    build (tests pass a host build of the same source).
+    """
+    xp = backend.xp
+    launch = (compiled or functools.partial(_cupy_kernel, xp))(Specialisation.of(config))
+    n = params.nets
+    record = RecordArrays.allocate(xp, n, config)
+    targets = xp.asarray(np.array(TARGETS, dtype=config.dtype))
+    blocks = (n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
+    launch((blocks,), (THREADS_PER_BLOCK,), kernel_arguments(params, targets, config, record))
+    return record.to_block_record(backend.to_host)
+
+
+@functools.cache
+def _cupy_kernel(cupy: Any, spec: Specialisation) -> Launch:
+    name = template_name(spec)
+    module = cupy.RawModule(code=source(), options=COMPILE_OPTIONS, name_expressions=(name,))
+    return module.get_function(name)

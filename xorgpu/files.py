@@ -1,0 +1,157 @@
+"""Files a command writes or reads, handled so that a failure never leaves a mess.
+
+- Outputs are checked before any work (`check_writable`, `check_folder`) and written
+  under a temporary name, then renamed into place (`written_atomically`): a command that
+  fails or is interrupted leaves no file, or the file that was there before. Writing to
+  a symbolic link writes to where it points; a link that points nowhere is an error.
+- Inputs are looked at before they are loaded: `npz_arrays` reads a .npz file's table of
+  contents and each array's header (shape, dtype) without reading the data, so a file that
+  is damaged, not a .npz, or would take more memory than there is (a zip bomb) is refused
+  with one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import IO, Iterator
+
+import numpy as np
+
+from .backend import available_memory
+from .config import ConfigError
+
+MAX_INPUT_FRACTION = 0.5  # an input file may take at most this fraction of available memory
+
+
+def _target(path: str | os.PathLike) -> Path:
+    """Where writing `path` writes: a link's destination, resolved."""
+    given = Path(path)
+    if given.is_symlink():
+        target = Path(os.path.realpath(given))
+        if not target.parent.is_dir():
+            raise ConfigError(f"cannot write {path}: it is a link to {target}, whose folder does not exist")
+        return target
+    return given
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Fail now, before any work, if `path` cannot be written; create nothing."""
+    target = _target(path)
+    if target.is_dir():
+        raise ConfigError(f"cannot write {path}: it is a folder")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise ConfigError(f"cannot write {path}: the folder {folder} does not exist")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise ConfigError(f"cannot write {path}: permission denied")
+    _probe(folder, path)
+
+
+def _probe(folder: Path, shown: object) -> None:
+    """Make and remove a scratch file in `folder`: the one sure test that writing works there."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ConfigError(f"cannot write {shown}: {(error.strerror or str(error)).lower()}") from None
+
+
+@contextlib.contextmanager
+def written_atomically(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
+    """A handle to write `path`'s new content to; it replaces `path` only if the block ends
+    without an error."""
+    check_writable(path)
+    target = _target(path)
+    handle = tempfile.NamedTemporaryFile(mode, dir=target.parent, prefix=f".{target.name}.", suffix=".part",
+                                         delete=False)
+    try:
+        with handle:
+            yield handle
+        os.replace(handle.name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(handle.name)
+        raise
+
+
+def check_folder(folder: Path) -> None:
+    """Fail now if figures cannot be written into `folder` (made at the end if missing)."""
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"cannot write into {folder}: it is a file")
+    _probe(folder if folder.exists() else _existing_parent(folder), f"into {folder}")
+
+
+def _existing_parent(folder: Path) -> Path:
+    for parent in folder.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"cannot write into {folder}: {parent} is a file")
+            return parent
+    return Path("/")
+
+
+def move_into(files: list[Path], folder: Path) -> list[Path]:
+    """Move finished files (written in a scratch folder) into `folder`, made if missing."""
+    folder.mkdir(parents=True, exist_ok=True)
+    moved = []
+    for file in files:
+        destination = folder / file.name
+        os.replace(file, destination)
+        moved.append(destination)
+    return moved
+
+
+def check_readable(path: str | os.PathLike) -> Path:
+    """The path of an existing, readable file; one-line errors otherwise."""
+    file = Path(path)
+    if not file.exists():
+        raise ConfigError(f"no such file: {path}")
+    if file.is_dir():
+        raise ConfigError(f"{path} is a folder, not a file")
+    if not os.access(file, os.R_OK):
+        raise ConfigError(f"cannot read {path}: permission denied")
+    return file
+
+
+def npz_arrays(path: str | os.PathLike) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The shape and dtype of each array in a .npz file, read from its headers alone."""
+    file = check_readable(path)
+    if file.stat().st_size == 0:
+        raise ConfigError(f"cannot read {path}: the file is empty")
+    if not zipfile.is_zipfile(file):
+        raise ConfigError(f"cannot read {path}: not a .npz file (not a zip archive)")
+    budget = available_memory()
+    budget = None if budget is None else int(budget * MAX_INPUT_FRACTION)
+    arrays: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+    try:
+        with zipfile.ZipFile(file) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+            if budget is not None and total > budget:
+                raise ConfigError(f"cannot read {path}: its arrays would take {total / 2**30:.1f} GiB, "
+                                  f"more than half the {2 * budget / 2**30:.1f} GiB of memory available")
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise ConfigError(f"cannot read {path}: {info.filename!r} is not an array")
+                with archive.open(info) as member:
+                    version = np.lib.format.read_magic(member)
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(member)  # the header only, not the data
+                if dtype.hasobject:
+                    raise ConfigError(f"cannot read {path}: {info.filename} holds Python objects")
+                expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+                if expected > info.file_size:
+                    raise ConfigError(f"cannot read {path}: {info.filename} is cut short")
+                arrays[info.filename[:-4]] = (tuple(shape), dtype)
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError) as error:
+        raise ConfigError(f"cannot read {path}: a damaged .npz file ({_first_line(error)})") from None
+    return arrays
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:200]

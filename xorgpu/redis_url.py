@@ -1,0 +1,95 @@
+"""Redis URLs: read any form a user writes, hand one canonical form on, never show a secret.
+
+A password may come in the URL's userinfo (`redis://:PASSWORD@host`, `redis://user:PASSWORD@host`,
+percent-encoded or not, even with `/ # ? @` in it), as `?password=`, or from
+XORGPU_REDIS_PASSWORD. `canonical` turns all of these into one URL with the userinfo
+percent-encoded and no password in the query, which redis-py and Celery's kombu both read
+the same way. `redact` hides the secrets of every URL in a text; every message that can
+show a URL goes through it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+from .config import ConfigError
+from .settings import REDIS_PASSWORD_ENV
+
+SCHEMES = ("redis", "rediss")
+MASK = "***"
+_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
+_SECRET_PARAMETER = re.compile(r"(?i)([?&;](?:password|pass|pwd|auth|token)=)[^&#\s]*")
+
+
+def redact(text: str) -> str:
+    """`text` with the password of every URL in it (userinfo or query) replaced by ***."""
+    return _URL_IN_TEXT.sub(lambda found: _redact_url(found.group(0)), str(text))
+
+
+def _redact_url(url: str) -> str:
+    url = _SECRET_PARAMETER.sub(lambda m: m.group(1) + MASK, url)
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    userinfo, _, host = rest.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    # user:password@ keeps the user; a lone name may be a password written without its colon
+    shown = f"{user}:{MASK}" if colon else MASK
+    return f"{scheme}{sep}{shown}@{host}"
+
+
+def canonical(url: str, password: str | None = None) -> str:
+    """The URL in the one form passed to redis-py and Celery; ConfigError (redacted) if it
+    is not a Redis URL. password: used when the URL has none (default: $XORGPU_REDIS_PASSWORD)."""
+    if not isinstance(url, str) or not url.strip():
+        raise ConfigError("the Redis URL is empty")
+    url = url.strip()
+    shown = redact(url)
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in SCHEMES:
+        raise ConfigError(f"bad Redis URL {shown!r}: it must start with redis:// or rediss://")
+    problem = "no host"
+    for reading in _readings(rest):
+        try:
+            parts = urlsplit(f"{scheme}://{reading}")
+            host, port = parts.hostname, parts.port
+        except ValueError as error:
+            problem = redact(str(error))
+            continue
+        db = parts.path.strip("/")
+        if not host or "@" in parts.path:
+            continue
+        if db and not (db.isascii() and db.isdigit() and int(db) < 2**31):
+            problem = "the database after the host must be a number"
+            continue
+        break
+    else:
+        raise ConfigError(f"bad Redis URL {shown!r}: {problem}")
+    user, secret = unquote(parts.username or ""), unquote(parts.password or "")
+    query = []
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name == "password":
+            secret = secret or value
+        elif name == "username":
+            user = user or value
+        else:
+            query.append((name, value))
+    secret = secret or (password if password is not None else os.environ.get(REDIS_PASSWORD_ENV, ""))
+    auth = ""
+    if user or secret:
+        auth = quote(user, safe="") + (":" + quote(secret, safe="") if secret else "") + "@"
+    netloc = f"[{host}]" if ":" in host else host
+    return (f"{scheme.lower()}://{auth}{netloc}:{port or 6379}/{int(db or 0)}"
+            + (f"?{urlencode(query)}" if query else ""))
+
+
+def _readings(rest: str) -> list[str]:
+    """Ways to read what follows `scheme://`: as urlsplit reads it, then with the userinfo
+    running to the last '@', so a password may hold '/', '#', '?' and '@' unencoded."""
+    readings = [rest]
+    if "@" in rest:
+        userinfo, _, host = rest.rpartition("@")
+        readings.append(quote(userinfo, safe=":%") + "@" + host)
+    return readings

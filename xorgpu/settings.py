@@ -1,0 +1,64 @@
+"""The service's settings: environment variable names, defaults and limits, in one place.
+
+Nothing here imports more than the standard library, so the Celery app module and the
+commands that train nothing can read it at no cost.
+
+Environment:
+    XORGPU_REDIS_URL            broker and job store (default redis://localhost:6379/0)
+    XORGPU_REDIS_PASSWORD       Redis's password, when the URL has none: no URL-encoding needed
+    XORGPU_BACKEND              a worker's backend for jobs that leave it to the worker (auto)
+    XORGPU_VISIBILITY_TIMEOUT   seconds before Redis hands an unacknowledged chunk to another
+                                worker (default 3600)
+    XORGPU_RECORD_PATIENCE      seconds a worker keeps trying to record a trained chunk while
+                                Redis is unreachable or full, before it fails the job (600)
+"""
+
+from __future__ import annotations
+
+import os
+
+from .config import BACKENDS, ConfigError
+
+REDIS_URL_ENV = "XORGPU_REDIS_URL"
+REDIS_PASSWORD_ENV = "XORGPU_REDIS_PASSWORD"
+BACKEND_ENV = "XORGPU_BACKEND"
+VISIBILITY_TIMEOUT_ENV = "XORGPU_VISIBILITY_TIMEOUT"
+RECORD_PATIENCE_ENV = "XORGPU_RECORD_PATIENCE"
+
+DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+DEFAULT_QUEUE = "xorgpu"
+TASK_NAME = "xorgpu.train_chunk"
+KEY_PREFIX = "xorgpu"  # every Redis key of the job store starts with it
+
+DEFAULT_VISIBILITY_TIMEOUT = 3600
+DEFAULT_RECORD_PATIENCE = 600
+DEFAULT_TTL = 7 * 24 * 3600  # seconds a job's keys live after its last write
+MAX_TTL = 365 * 24 * 3600
+CHUNK_NET_EPOCHS = 3e7  # a chunk of about this many net-epochs takes seconds on one CPU core
+MAX_CHUNKS = 100_000  # chunks per job
+MAX_CHUNK_NETS = 1 << 21  # nets per chunk: its results (~46 bytes a net) stay far below Redis's 512 MB
+
+
+def default_backend_name() -> str:
+    """$XORGPU_BACKEND, or auto."""
+    name = os.environ.get(BACKEND_ENV, "auto")
+    if name not in BACKENDS:
+        raise ConfigError(f"{BACKEND_ENV}={name[:40]!r} is not one of {', '.join(BACKENDS)}")
+    return name
+
+
+def visibility_timeout() -> int:
+    return _seconds(VISIBILITY_TIMEOUT_ENV, DEFAULT_VISIBILITY_TIMEOUT)
+
+
+def record_patience() -> int:
+    return _seconds(RECORD_PATIENCE_ENV, DEFAULT_RECORD_PATIENCE)
+
+
+def _seconds(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit() and 0 < int(text) <= MAX_TTL):
+        raise ConfigError(f"{name}={text[:40]!r} is not a whole number of seconds from 1 to {MAX_TTL}")
+    return int(text)

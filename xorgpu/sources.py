@@ -1,0 +1,91 @@
+"""What `inspect`, `plot` and `report` read: a job, a results file or a sweep file.
+
+`open_source` decides which by what exists and by its content, not by its name alone:
+an existing file is a results file if it is a zip archive (.npz), a sweep file if it
+holds JSON lines; anything else that exists is refused; a name that does not exist is a
+job id if it looks like one, else a missing file. Every problem is one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .config import Config, ConfigError, SeedRange
+from .files import check_readable
+
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class Source:
+    kind: str  # "job", "results" or "sweep"
+    name: str  # how titles call it: "job 1a2b3c4d5e6f", "results nets.npz", "sweep s.jsonl"
+    config: Config | None = None  # jobs and results files
+    seeds: np.ndarray | None = None  # jobs and results files: the seeds of their nets
+    statistics: dict[str, Any] | None = None  # None in results files that predate them
+    rows: list[dict[str, Any]] = field(default_factory=list)  # sweep files: finished cells
+    _results: Callable[[], Any] | None = None
+    recorded: Callable[[int], tuple[int, float] | None] = lambda seed: None  # a net's stored outcome
+
+    def results(self) -> Any:
+        """Every net's results (xorgpu.results.NetResults); for a job, read from Redis now."""
+        if self._results is None:
+            raise ConfigError(f"{self.name} holds no per-net results")
+        return self._results()
+
+
+def open_source(text: str, redis_url: str | None = None) -> Source:
+    path = Path(text)
+    if path.exists() or path.is_symlink():
+        file = check_readable(path)
+        with open(file, "rb") as handle:
+            head = handle.read(64)
+        if head.startswith(ZIP_MAGIC):
+            return _results_file(file)
+        if head.lstrip()[:1] == b"{":
+            return _sweep_file(file)
+        if not head:
+            raise ConfigError(f"{text} is empty: not a results (.npz) or sweep (.jsonl) file")
+        raise ConfigError(f"{text} is neither a results file (.npz) nor a sweep file (JSON lines)")
+    from .store import JOB_ID  # noqa: PLC0415
+
+    if JOB_ID.match(text):
+        return _job(text, redis_url)
+    if path.suffix or "/" in text or "\\" in text:
+        raise ConfigError(f"no such file: {text}")
+    raise ConfigError(f"no such file, and not a job id (12 hexadecimal digits): {text!r}"[:200])
+
+
+def _results_file(file: Path) -> Source:
+    from .results import load_npz  # noqa: PLC0415
+
+    results, config, statistics = load_npz(file)
+
+    def recorded(seed: int) -> tuple[int, float] | None:
+        where = np.flatnonzero(results.seeds == seed)
+        return (int(results.epochs_to_solve[where[0]]), float(results.final_loss[where[0]])) if where.size else None
+
+    return Source("results", f"results {file.name}", config=config, seeds=results.seeds, statistics=statistics,
+                  _results=lambda: results, recorded=recorded)
+
+
+def _sweep_file(file: Path) -> Source:
+    from . import sweep  # noqa: PLC0415
+
+    return Source("sweep", f"sweep {file.name}", rows=sweep.finished_rows(file))
+
+
+def _job(job_id: str, redis_url: str | None) -> Source:
+    from .service import job_report, job_results  # noqa: PLC0415
+    from .settings import DEFAULT_REDIS_URL  # noqa: PLC0415
+    from .store import JobStore  # noqa: PLC0415
+
+    store = JobStore.from_url(redis_url or DEFAULT_REDIS_URL)
+    job = store.get_job(job_id)
+    seeds: SeedRange = job.seeds
+    return Source("job", f"job {job.id}", config=job.config, seeds=np.arange(seeds.start, seeds.stop),
+                  statistics=job_report(store, job), _results=lambda: job_results(store, job))
