@@ -31,11 +31,13 @@ def submit(spec: JobSpec, chunk_size: int | None, queue: str, ttl: int, wait: bo
            as_json: bool, redis_url: str) -> None:
     """Submit a job to the Celery workers; print its id (or, with --wait, its statistics)."""
     from xorgpu.errors import ServiceError  # noqa: PLC0415
-    from xorgpu.service import SubmitFailed, job_report, submit as submit_job  # noqa: PLC0415
-    from xorgpu.store import JobStore  # noqa: PLC0415
+    from xorgpu.service import SubmitFailed, default_chunk_size, job_report, submit as submit_job  # noqa: PLC0415
+    from xorgpu.store import JobStore, check_job_size  # noqa: PLC0415
     from xorgpu.workers.app import chunk_sender  # noqa: PLC0415
 
     _check_queues(queue)
+    chunk_size = chunk_size or default_chunk_size(spec.config, len(spec.seeds))
+    check_job_size(spec.seeds, chunk_size)  # before Redis is reached: a job too large is refused at once
     store = JobStore.from_url(redis_url)
     try:
         job = submit_job(store, spec.config, spec.seeds, chunk_sender(redis_url), chunk_size, queue, ttl, spec.options)
@@ -163,7 +165,9 @@ def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel:
         argv.append(f"--concurrency={concurrency}")
     if hostname:
         argv.append(f"--hostname={hostname}")
-    make_app(redis_url).worker_main(argv=argv)
+    exit_code = make_app(redis_url).start(argv=argv)  # worker_main would drop Celery's exit code
+    if exit_code:
+        raise SystemExit(exit_code)
 
 
 def _check_queues(queues: str) -> None:

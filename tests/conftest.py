@@ -1,4 +1,5 @@
-"""Shared fixtures. Service tests (Redis, Celery) live in their own fixtures module."""
+"""Shared fixtures: the array namespaces an engine runs on; a throw-away redis-server and
+real Celery workers for the service tests (tests/service_helpers.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 
 from xorgpu.backend import numpy_backend, resolve_backend
 
+from .service_helpers import RedisServer, Worker
 from .strict_xp import strict_backend
 
 
@@ -24,3 +26,28 @@ def backend(request):
     if request.param == "strict":
         return strict_backend()
     return _cupy_or_skip()
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A redis-server on a free port, with its AOF in tmp_path; stopped after the test."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_worker(redis_server, tmp_path):
+    """start(name, ...) -> a ready `xorgpu worker` on redis_server; all stopped after the test."""
+    started = []
+
+    def start(name: str, concurrency: int = 1, visibility_timeout: int = 10, url: str | None = None,
+              env: dict[str, str] | None = None, memory_limit: int | None = None) -> Worker:
+        worker = Worker(url or redis_server.url, name, tmp_path, concurrency, visibility_timeout, env=env,
+                        memory_limit=memory_limit)
+        started.append(worker)
+        return worker.wait_ready()
+
+    yield start
+    for worker in started:
+        worker.stop()

@@ -29,7 +29,13 @@ def test_run_json_has_the_promised_fields():
 def test_run_table_is_readable():
     result = invoke("run", "--seeds", "10:60", "--epochs", 500, "--sample-every", 250)
     assert result.exit_code == 0, result.output
-    assert "success rate" in result.stdout and "95% CI" in result.stdout and "epoch" in result.stdout
+    report = json.loads(invoke("run", "--seeds", "10:60", "--epochs", 500, "--sample-every", 250, "--json").stdout)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("xorgpu: 2-4-1 sigmoid nets on XOR, lr 0.1") and "500 epochs" in lines[0]
+    assert f"  nets                {report['nets']}" in lines and f"  solved              {report['solved']}" in lines
+    assert any(line.startswith("  success rate") and "95% CI [" in line for line in lines)
+    rows = lines[lines.index("  loss percentiles    epoch       p10         median      p90") + 1:]
+    assert [int(row.split()[0]) for row in rows] == [0, 250, 500]  # one row per sampled epoch
 
 
 def test_run_out_writes_the_documented_npz(tmp_path):
@@ -99,9 +105,24 @@ def test_out_that_is_a_directory_is_refused(tmp_path):
     assert result.exit_code != 0 and "directory" in result.stderr
 
 
-def test_backend_cupy_without_gpu_is_an_error_or_works():
+def test_backend_cupy_without_a_device_is_one_line(monkeypatch):
+    from xorgpu import backend  # noqa: PLC0415
+
+    monkeypatch.setattr(backend, "_import_cupy", lambda: (None, "no CUDA device"))
     result = invoke("run", "--nets", 10, "--epochs", 10, "--backend", "cupy")
-    assert result.exit_code == 0 or "backend cupy is not available" in result.stderr
+    assert result.exit_code == 2 and result.stderr == "xorgpu: error: backend cupy is not available: no CUDA device\n"
+
+
+def test_bare_xorgpu_prints_its_help_and_succeeds():
+    result = CliRunner().invoke(cli, [])
+    assert result.exit_code == 0 and result.stdout.startswith("Usage: ") and "  run " in result.stdout
+
+
+def test_run_json_says_what_ran():
+    report = json.loads(invoke("run", "--nets", 20, "--epochs", 10, "--engine", "array", "--backend", "numpy",
+                               "--json").stdout)
+    assert report["ran"] == [{"engine": "array", "backend": "numpy", "device": report["ran"][0]["device"]}]
+    assert report["ran"][0]["device"].startswith("cpu (")
 
 
 def test_demo_explain_shows_one_epoch_a_gradient_check_and_the_boundary():

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
+import subprocess
 import tomllib
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import jsonschema
 import pytest
+import redis
 import yaml
 from click.testing import CliRunner
 
 from xorgpu.cli.main import cli
+
+from .service_helpers import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -31,20 +37,67 @@ def test_compose_file_follows_the_compose_specification():
     assert not validator.is_valid(broken)  # the schema does reject a misspelt key
 
 
-def test_redis_is_persistent_private_and_password_protected():
-    redis = SERVICES["redis"]
-    command = redis["command"]
-    assert "--appendonly yes" in command and "--maxmemory-policy noeviction" in command
-    assert '--requirepass "$$REDIS_PASSWORD"' in command
-    assert "XORGPU_REDIS_PASSWORD:?" in redis["environment"]["REDIS_PASSWORD"]  # no default
-    assert any(v.endswith(":/data") for v in redis["volumes"])
-    assert all(port.startswith("127.0.0.1:") for port in redis["ports"])
+def compose_shell(script: str) -> str:
+    """A compose command's shell text as the container's shell runs it ($$ is compose's $)."""
+    return script.replace("$$", "$")
 
 
-def test_workers_reach_redis_with_the_password():
+def redis_flags(script: str) -> list[str]:
+    """The redis-server flags a compose command ends with."""
+    return shlex.split(script.split("redis-server -", 1)[1])
+
+
+def test_redis_is_persistent_private_and_evicts_nothing():
+    redis_service = SERVICES["redis"]
+    flags = redis_flags(redis_service["command"][2])
+    assert flags[flags.index("--appendonly") + 1] == "yes"
+    assert flags[flags.index("--maxmemory-policy") + 1] == "noeviction"
+    assert "XORGPU_REDIS_PASSWORD:?" in redis_service["environment"]["REDIS_PASSWORD"]  # no default
+    assert any(v.endswith(":/data") for v in redis_service["volumes"])
+    assert all(port.startswith("127.0.0.1:") for port in redis_service["ports"])
+
+
+def test_the_compose_redis_takes_any_password_and_never_shows_it(tmp_path):
+    """The redis service's own command, run by sh with a real redis-server (on a free port)."""
+    password = 'pa"ss\\w/or#d @x?'
+    port = free_port()
+    script = compose_shell(SERVICES["redis"]["command"][2]).replace("redis-server -", f"redis-server - --port {port}")
+    server = subprocess.Popen(["sh", "-c", script], cwd=tmp_path, env={**os.environ, "REDIS_PASSWORD": password},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = redis.Redis(port=port, password=password)
+        wait_until(lambda: _answers(client), what="the compose redis to start")
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(port=port).ping()
+        for pid in [server.pid, *_children(server.pid)]:
+            assert password.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes()
+        health = SERVICES["redis"]["healthcheck"]["test"]
+        assert health[0] == "CMD-SHELL" and "-a" not in shlex.split(health[1])
+        checked = subprocess.run(["sh", "-c", health[1].replace("redis-cli", f"redis-cli -p {port}")],
+                                 env={**os.environ, "REDISCLI_AUTH": password})
+        assert checked.returncode == 0
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+def _answers(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.ConnectionError:
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in found.read_text().split()] if found.exists() else []
+
+
+def test_workers_reach_redis_with_the_password_in_its_own_variable():
     for name in ("worker", "gpu-worker", "flower"):
-        url = SERVICES[name]["environment"]["XORGPU_REDIS_URL"]
-        assert url.startswith("redis://:${XORGPU_REDIS_PASSWORD:?") and url.endswith("@redis:6379/0")
+        environment = SERVICES[name]["environment"]
+        assert environment["XORGPU_REDIS_URL"] == "redis://redis:6379/0"  # no password in a URL
+        assert environment["XORGPU_REDIS_PASSWORD"].startswith("${XORGPU_REDIS_PASSWORD:?")
 
 
 def test_gpu_worker_reserves_an_nvidia_gpu_and_installs_cupy():
@@ -94,4 +147,8 @@ def test_dockerfile_copies_what_exists_and_installs_the_extras():
     extras = {s["build"]["args"]["EXTRAS"] for s in SERVICES.values()
               if isinstance(s.get("build"), dict)}
     assert extras <= set(PYPROJECT["project"]["optional-dependencies"])
-    assert "USER" in dockerfile  # workers do not run as root
+    instructions = [line.split(None, 1) for line in dockerfile.splitlines() if line and not line.startswith((" ", "#"))]
+    users = [i for i, (word, *_) in enumerate(instructions) if word == "USER"]
+    installs = [i for i, (word, *rest) in enumerate(instructions) if word == "RUN" and "pip install" in rest[0]]
+    assert users and installs and users[-1] > installs[-1]  # workers run as the user made after installing
+    assert instructions[users[-1]][1].strip() not in ("root", "0")

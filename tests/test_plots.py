@@ -1,3 +1,6 @@
+from xml.etree import ElementTree
+
+import matplotlib.image
 from click.testing import CliRunner
 
 from xorgpu.cli.main import cli
@@ -8,10 +11,16 @@ def invoke(*args):
 
 
 def assert_figures(paths, names):
+    """Each figure exists as a PNG that decodes to a drawn picture and an SVG with drawn paths."""
     for name in names:
         png, svg = paths / f"{name}.png", paths / f"{name}.svg"
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
-        assert b"<svg" in svg.read_bytes()[:1000]
+        pixels = matplotlib.image.imread(png)  # (rows, columns, RGBA)
+        assert pixels.shape[0] > 300 and pixels.shape[1] > 400
+        ink = (pixels[..., :3] < 0.9).any(axis=2).mean()  # the share of pixels that are not white
+        assert 0.01 < ink < 0.9, f"{name}.png looks blank or solid ({ink:.3f} drawn)"
+        tree = ElementTree.parse(svg)
+        paths_drawn = [e for e in tree.iter() if e.tag.endswith("}path") or e.tag.endswith("}use")]
+        assert tree.getroot().tag.endswith("}svg") and len(paths_drawn) > 20
 
 
 def test_plots_of_a_results_file(tmp_path):
@@ -52,3 +61,11 @@ def test_a_preset_with_a_law_is_drawn_beside_it(tmp_path):
     result = invoke("plot", sweep_file, "--out", tmp_path / "figures")
     assert result.exit_code == 0, result.output
     assert_figures(tmp_path / "figures", ["success_heatmap", "beside_the_source"])
+
+
+def test_a_dollar_in_a_file_name_is_text_not_mathtext(tmp_path):
+    out = tmp_path / "cost $10$ and $x^{2$.npz"  # an unbalanced mathtext expression, were it parsed
+    assert invoke("run", "--seeds", "0:40", "--epochs", 200, "--out", out).exit_code == 0
+    result = invoke("plot", out, "--out", tmp_path / "figures")
+    assert result.exit_code == 0, result.output
+    assert b"$x^{2$" in (tmp_path / "figures" / "epochs_to_solve_ecdf.svg").read_bytes()

@@ -2,9 +2,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from xorgpu.backend import numpy_backend
 from xorgpu.cli.main import cli
 from xorgpu.config import Config, RunOptions, SeedRange
+from xorgpu.engines.array import train_block
 from xorgpu.experiment import train_seeds
+from xorgpu.init import initial_params
+from xorgpu.notebook import X, y
 from xorgpu.trajectory import trajectory
 
 
@@ -18,7 +22,33 @@ def test_trajectory_ends_where_the_engine_ends(config):
     results, _ = train_seeds(config, SeedRange(11, 12), RunOptions(backend="numpy", engine="array"))
     np.testing.assert_array_equal(np.array(snapshots[-1].outputs), results.outputs[0])
     assert snapshots[-1].loss == pytest.approx(float(results.final_loss[0]), abs=1e-15)
-    assert all(s.gradient_norm >= 0 for s in snapshots)
+
+
+def loss_of(weights: np.ndarray, hidden: int) -> float:
+    """L = 1/2 sum_p (o_p - y_p)^2 of one net whose weights are flattened as w1, b1, w2, b2."""
+    w1 = weights[:2 * hidden].reshape(2, hidden)
+    b1 = weights[2 * hidden:3 * hidden]
+    w2 = weights[3 * hidden:4 * hidden]
+    b2 = weights[4 * hidden]
+    h = 1 / (1 + np.exp(-(X @ w1 + b1)))
+    o = 1 / (1 + np.exp(-(h @ w2 + b2)))
+    return 0.5 * float(np.sum((o - y[:, 0]) ** 2))
+
+
+@pytest.mark.parametrize("config", [Config(epochs=600, lr=0.5, init="uniform:-1:1"),
+                                    Config(epochs=600, lr=0.5, momentum=0.9, init="uniform:-1:1", hidden=3)])
+def test_the_gradient_norm_is_that_of_finite_differences(config):
+    seed, every = 4, 200
+    snapshots = trajectory(config, seed=seed, every=every)
+    for snap in snapshots[:-1]:
+        params = initial_params(config.init_scheme, np.array([seed]), config.hidden, config.dtype)
+        if snap.epoch:  # the weights after snap.epoch updates
+            train_block(params, config.replace(epochs=snap.epoch), numpy_backend())
+        weights = np.concatenate([a[..., 0].ravel() for a in params.arrays()])
+        eps = 1e-6
+        numeric = np.array([(loss_of(weights + eps * e, config.hidden) - loss_of(weights - eps * e, config.hidden))
+                            / (2 * eps) for e in np.eye(weights.size)])
+        assert snap.gradient_norm == pytest.approx(np.linalg.norm(numeric), rel=1e-6)
 
 
 def test_inspect_a_results_file(tmp_path):

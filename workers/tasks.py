@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import logging
 import os
 
 import redis
@@ -14,7 +13,6 @@ from xorgpu.store import JobStore, ServiceError
 
 from .app import app
 
-log = logging.getLogger(__name__)
 REDIS_RETRY_SECONDS = 30  # when Redis is gone for longer than the store's own retries
 REDIS_RETRIES = 20
 
@@ -27,10 +25,7 @@ def _store() -> JobStore:
 @app.task(name=TASK_NAME, bind=True, max_retries=REDIS_RETRIES)
 def train_chunk(self, *args, **kwargs) -> dict:  # noqa: ANN001, ANN002, ANN003
     try:
-        outcome = run_chunk_message(_store(), args, kwargs, worker=self.request.hostname)
-    except (redis.ConnectionError, redis.TimeoutError, ServiceError) as error:
+        return run_chunk_message(_store(), args, kwargs, worker=self.request.hostname)
+    except (redis.ConnectionError, redis.TimeoutError, ServiceError) as error:  # Redis gone for over a minute
         _store.cache_clear()
         raise self.retry(exc=error, countdown=REDIS_RETRY_SECONDS) from None
-    if "refused" in outcome or "failed" in outcome:
-        log.error("%s", outcome)
-    return outcome

@@ -1,10 +1,11 @@
-"""kombu's Redis transport, with messages screened before kombu reads them.
+"""kombu's Redis transport, with messages screened before kombu and Celery read them.
 
 kombu decodes a queue entry (JSON, then a base64 body) inside the worker's event loop,
-where an entry that is not a message stops the whole worker. Here every entry popped from
-a queue is checked first; one that kombu could not read is moved to the list
-`xorgpu:dead-letters` (the newest DEAD_LETTERS_KEPT, for a person to look at), logged,
-and skipped, and the worker serves the next message.
+and Celery unpacks the body there too: an entry that is not a well-formed task message
+stops the whole worker. Here every entry popped from a queue is checked first; one that
+is not a JSON task message is moved to the list `xorgpu:dead-letters` (the newest
+DEAD_LETTERS_KEPT, for a person to look at), logged, and skipped, and the worker serves
+the next message. Pickled messages are among those refused.
 """
 
 from __future__ import annotations
@@ -26,26 +27,51 @@ DEAD_LETTERS_KEPT = 1000
 
 
 def why_unreadable(item: bytes) -> str | None:
-    """Why kombu could not read this queue entry as a message, or None if it can."""
+    """Why this queue entry is not a task message the worker can take, or None if it is.
+
+    A task message is what Celery's send_task writes with the JSON serializer (protocol 2):
+    a JSON object with properties (a delivery tag), headers naming a task and an id, and
+    a body, base64-encoded, that is the JSON list [args, kwargs, options].
+    """
+    try:
+        return _problem(item)
+    except Exception as error:  # noqa: BLE001  (whatever the entry holds: it is not a message)
+        return f"unreadable ({type(error).__name__})"
+
+
+def _problem(item: bytes) -> str | None:
     try:
         payload = json.loads(item)
     except (ValueError, UnicodeDecodeError) as error:
         return f"not JSON ({error})"
     if not isinstance(payload, dict):
         return "not a message object"
-    properties = payload.get("properties")
+    properties, headers = payload.get("properties"), payload.get("headers")
     if not isinstance(properties, dict) or "delivery_tag" not in properties:
         return "no properties with a delivery tag"
     if not isinstance(properties.get("delivery_info", {}), dict):
         return "delivery_info is not an object"
+    if not (isinstance(headers, dict) and isinstance(headers.get("task"), str) and isinstance(headers.get("id"), str)):
+        return "no headers naming a task and an id (not a Celery task message)"
+    if payload.get("content-type") != "application/json":
+        return f"content type {str(payload.get('content-type'))[:40]!r} is not application/json"
     body, encoding = payload.get("body"), properties.get("body_encoding")
+    if not isinstance(body, str):
+        return "no body"
     if encoding == "base64":
         try:
-            base64.b64decode(str(body or "").encode(), validate=True)
+            body = base64.b64decode(body.encode(), validate=True).decode()
         except (binascii.Error, ValueError) as error:
             return f"its body is not base64 ({error})"
     elif encoding not in (None, "utf-8"):
         return f"unknown body encoding {str(encoding)[:20]!r}"
+    try:
+        content = json.loads(body)
+    except ValueError:
+        return "its body is not JSON"
+    shapes = (list, dict, dict)
+    if not (isinstance(content, list) and len(content) == 3 and all(map(isinstance, content, shapes))):
+        return "its body is not [args, kwargs, options]"
     return None
 
 

@@ -7,6 +7,7 @@ and compiles what the engine needs; the Plan it returns then trains any seed ran
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -17,7 +18,7 @@ from .backend import Backend, available_memory, resolve_backend
 from .config import Config, ConfigError, RunOptions, SeedRange
 from .engines.selection import Engine, bytes_per_net, select_engine
 from .init import initial_params
-from .lifetime import die_with_parent
+from .lifetime import die_with
 from .results import BYTES_PER_NET, NetResults
 from .stats import Summary
 
@@ -72,10 +73,10 @@ class Plan:
             return
         # NumPy holds the GIL between its many small calls, so threads scale poorly here and
         # processes do (docs/benchmarks.md). forkserver: never fork a threaded parent. Each
-        # child dies with its parent (the forkserver, which exits when this process does),
-        # so a killed run leaves no process behind.
+        # child ends when this process ends, so a killed run leaves no process behind.
         context = multiprocessing.get_context("forkserver")
-        pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=die_with_parent)
+        pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=die_with,
+                                   initargs=(os.getpid(),))
         try:
             yield from pool.map(_train_block_in_child, [(self.config, self.engine.name, self.backend.name, b)
                                                         for b in blocks])

@@ -147,6 +147,8 @@ def npz_arrays(path: str | os.PathLike) -> dict[str, tuple[tuple[int, ...], np.d
                 if expected > info.file_size:
                     raise ConfigError(f"cannot read {path}: {info.filename} is cut short")
                 arrays[info.filename[:-4]] = (tuple(shape), dtype)
+    except ConfigError:
+        raise
     except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError) as error:
         raise ConfigError(f"cannot read {path}: a damaged .npz file ({_first_line(error)})") from None
     return arrays

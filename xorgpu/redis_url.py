@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from .config import ConfigError
 from .settings import REDIS_PASSWORD_ENV
@@ -20,7 +20,7 @@ from .settings import REDIS_PASSWORD_ENV
 SCHEMES = ("redis", "rediss")
 MASK = "***"
 _URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
-_SECRET_PARAMETER = re.compile(r"(?i)([?&;](?:password|pass|pwd|auth|token)=)[^&#\s]*")
+_SECRET_PARAMETER = re.compile(r"(?i)([?&;](?:password|pass|pwd|auth|token)=)[^&\s]*")
 
 
 def redact(text: str) -> str:
@@ -31,13 +31,13 @@ def redact(text: str) -> str:
 def _redact_url(url: str) -> str:
     url = _SECRET_PARAMETER.sub(lambda m: m.group(1) + MASK, url)
     scheme, sep, rest = url.partition("://")
-    if "@" not in rest:
-        return url
-    userinfo, _, host = rest.rpartition("@")
-    user, colon, _ = userinfo.partition(":")
-    # user:password@ keeps the user; a lone name may be a password written without its colon
-    shown = f"{user}:{MASK}" if colon else MASK
-    return f"{scheme}{sep}{shown}@{host}"
+    if "@" in rest:
+        userinfo, _, host = rest.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        # user:password@ keeps the user; a lone name may be a password written without its colon
+        rest = f"{user}:{MASK}@{host}" if colon else f"{MASK}@{host}"
+    head, hash_sign, _ = rest.partition("#")  # a Redis URL has no fragment: whatever follows may be secret
+    return f"{scheme}{sep}{head}{hash_sign}{MASK if hash_sign else ''}"
 
 
 def canonical(url: str, password: str | None = None) -> str:
@@ -68,21 +68,26 @@ def canonical(url: str, password: str | None = None) -> str:
     else:
         raise ConfigError(f"bad Redis URL {shown!r}: {problem}")
     user, secret = unquote(parts.username or ""), unquote(parts.password or "")
+    if parts.fragment and not parts.query:
+        raise ConfigError(f"bad Redis URL {shown!r}: it has a '#' part")
+    # A Redis URL has no fragment: a '#' after the '?' belongs to a query value (a password)
+    query_text = parts.query + (f"#{parts.fragment}" if parts.fragment else "")
     query = []
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+    for item in filter(None, query_text.split("&")):
+        name, _, value = (unquote(part) for part in item.partition("="))
         if name == "password":
             secret = secret or value
         elif name == "username":
             user = user or value
         else:
-            query.append((name, value))
+            query.append(f"{quote(name, safe='')}={quote(value, safe='')}")
     secret = secret or (password if password is not None else os.environ.get(REDIS_PASSWORD_ENV, ""))
     auth = ""
     if user or secret:
         auth = quote(user, safe="") + (":" + quote(secret, safe="") if secret else "") + "@"
     netloc = f"[{host}]" if ":" in host else host
     return (f"{scheme.lower()}://{auth}{netloc}:{port or 6379}/{int(db or 0)}"
-            + (f"?{urlencode(query)}" if query else ""))
+            + (f"?{'&'.join(query)}" if query else ""))
 
 
 def _readings(rest: str) -> list[str]:

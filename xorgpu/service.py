@@ -71,8 +71,7 @@ def submit(
     the reason and SubmitFailed names it; if even that cannot be written, the job's lease
     runs out and the next reader fails it.
     """
-    job = store.create_job(config, seeds, chunk_size or default_chunk_size(config, len(seeds)), queue, ttl,
-                           options)
+    job = store.create_job(config, seeds, chunk_size or default_chunk_size(config, len(seeds)), queue, ttl, options)
     enqueued = 0
     try:
         renewed = time.monotonic()
@@ -139,19 +138,21 @@ def run_chunk(store: JobStore, job_id: str, index: int, start: int, stop: int, w
     try:
         plan = _chunk_plan(job, len(seeds))
         results, summary = plan.train(seeds)
+        record = {
+            "seeds": str(seeds),
+            "summary": summary.to_state(),
+            "worker": worker,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            **plan.ran(),
+            "seconds": time.time() - started,
+            "finished": time.time(),
+        }
+        blob = encode_results(results)
     except Exception as error:  # noqa: BLE001  (MemoryError included: anything the job's training raises)
         return _fail(store, job, index, f"chunk {index} failed: {_describe(error)}")
-    record = {
-        "seeds": str(seeds),
-        "summary": summary.to_state(),
-        "worker": worker,
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        **plan.ran(),
-        "seconds": time.time() - started,
-        "finished": time.time(),
-    }
-    return _record_patiently(store, job, index, record, encode_results(results))
+    del results
+    return _record_patiently(store, job, index, record, blob)
 
 
 def _chunk_plan(job: Job, nets: int) -> Any:

@@ -36,6 +36,7 @@ DEFAULT_TTL = 7 * 24 * 3600  # seconds a job's keys live after its last write
 MAX_TTL = 365 * 24 * 3600
 CHUNK_NET_EPOCHS = 3e7  # a chunk of about this many net-epochs takes seconds on one CPU core
 MAX_CHUNKS = 100_000  # chunks per job
+MAX_JOB_NETS = 100_000_000  # nets per job: Redis holds ~46 bytes of results per net
 MAX_CHUNK_NETS = 1 << 21  # nets per chunk: its results (~46 bytes a net) stay far below Redis's 512 MB
 
 

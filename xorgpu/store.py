@@ -41,7 +41,7 @@ from .config import Config, ConfigError, RunOptions, SeedRange
 from .errors import ServiceError
 from .redis_url import canonical, redact
 from .results import NetResults
-from .settings import KEY_PREFIX, MAX_CHUNK_NETS, MAX_CHUNKS, MAX_TTL
+from .settings import KEY_PREFIX, MAX_CHUNK_NETS, MAX_CHUNKS, MAX_JOB_NETS, MAX_TTL
 
 FINAL_STATES = ("done", "failed", "cancelled")
 ACTIVE_STATES = ("submitting", "queued", "running")
@@ -188,12 +188,8 @@ class JobStore:
     def create_job(self, config: Config, seeds: SeedRange, chunk_size: int, queue: str, ttl: int,
                    options: RunOptions = RunOptions()) -> Job:
         """A new job in state `submitting`, its lease held for SUBMIT_LEASE_SECONDS."""
-        check_chunk_size(chunk_size)
+        chunks_total = check_job_size(seeds, chunk_size)
         check_ttl(ttl)
-        chunks_total = -(-len(seeds) // chunk_size)
-        if chunks_total > MAX_CHUNKS:
-            raise ConfigError(f"{len(seeds):,} nets in chunks of {chunk_size:,} make {chunks_total:,} chunks: "
-                              f"at most {MAX_CHUNKS:,} (raise --chunk-size or split the seed range)")
         now = time.time()
         while True:
             job_id = uuid.uuid4().hex[:12]
@@ -371,9 +367,18 @@ def _reason(error: BaseException) -> str:
     return first_line(error)[:200]
 
 
-def check_chunk_size(chunk_size: int | None) -> None:
-    if chunk_size is not None and not 1 <= chunk_size <= MAX_CHUNK_NETS:
-        raise ConfigError(f"chunk size must be from 1 to {MAX_CHUNK_NETS:,}, got {chunk_size:,}")
+def check_job_size(seeds: SeedRange, chunk_size: int) -> int:
+    """The number of chunks of a job, within the limits on nets, chunk size and chunks."""
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or not 1 <= chunk_size <= MAX_CHUNK_NETS:
+        raise ConfigError(f"chunk size must be from 1 to {MAX_CHUNK_NETS:,}, got {chunk_size!r}")
+    if len(seeds) > MAX_JOB_NETS:
+        raise ConfigError(f"{len(seeds):,} nets in one job: at most {MAX_JOB_NETS:,} (Redis keeps every net's "
+                          "results); split the seed range into several jobs")
+    chunks_total = -(-len(seeds) // chunk_size)
+    if chunks_total > MAX_CHUNKS:
+        raise ConfigError(f"{len(seeds):,} nets in chunks of {chunk_size:,} make {chunks_total:,} chunks: "
+                          f"at most {MAX_CHUNKS:,} (raise --chunk-size or split the seed range)")
+    return chunks_total
 
 
 def check_ttl(ttl: int) -> None:

@@ -1,0 +1,73 @@
+"""Outputs written whole or not at all; inputs looked at before they are loaded."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+
+from xorgpu import files
+from xorgpu.config import ConfigError
+
+
+def test_an_interrupted_write_leaves_the_old_file(tmp_path):
+    target = tmp_path / "out.npz"
+    target.write_bytes(b"earlier results")
+    with pytest.raises(KeyboardInterrupt):
+        with files.written_atomically(target) as handle:
+            handle.write(b"half of the new")
+            raise KeyboardInterrupt
+    assert target.read_bytes() == b"earlier results"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.npz"]  # no temporary file left
+
+
+def test_writing_through_a_link_writes_where_it_points(tmp_path):
+    real = tmp_path / "data" / "nets.npz"
+    real.parent.mkdir()
+    link = tmp_path / "nets.npz"
+    link.symlink_to(real)
+    with files.written_atomically(link) as handle:
+        handle.write(b"results")
+    assert link.is_symlink() and real.read_bytes() == b"results"
+
+
+def test_a_dangling_link_is_refused_and_left_alone(tmp_path):
+    link = tmp_path / "out.npz"
+    link.symlink_to(tmp_path / "gone" / "out.npz")
+    with pytest.raises(ConfigError, match="whose folder does not exist"):
+        files.check_writable(link)
+    assert link.is_symlink() and not (tmp_path / "gone").exists()
+
+
+def test_a_folder_for_figures_is_checked_without_being_made(tmp_path):
+    files.check_folder(tmp_path / "figures" / "deeper")
+    assert not (tmp_path / "figures").exists()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match="is a file"):
+        files.check_folder(tmp_path / "file" / "figures")
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.npz"
+    with open(path, "wb") as handle:
+        np.savez_compressed(handle, outputs=np.zeros((2**24, 4)))  # 512 MiB of zeros, ~0.5 MiB on disk
+    assert path.stat().st_size < 2**21
+    monkeypatch.setattr(files, "available_memory", lambda: 2**29)  # a machine with 512 MiB free
+    with pytest.raises(ConfigError, match="would take 0.5 GiB, more than half"):
+        files.npz_arrays(path)
+
+
+def test_arrays_are_described_from_their_headers(tmp_path):
+    path = tmp_path / "a.npz"
+    with open(path, "wb") as handle:
+        np.savez(handle, seeds=np.arange(5), outputs=np.zeros((5, 4), np.float32))
+    found = files.npz_arrays(path)
+    assert found == {"seeds": ((5,), np.dtype(np.int64)), "outputs": ((5, 4), np.dtype(np.float32))}
+    member = io.BytesIO()
+    with zipfile.ZipFile(member, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    (tmp_path / "b.npz").write_bytes(member.getvalue())
+    with pytest.raises(ConfigError, match="is not an array"):
+        files.npz_arrays(tmp_path / "b.npz")

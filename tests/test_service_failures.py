@@ -1,0 +1,183 @@
+"""The service when things go wrong: every job reaches a final state with a reason, and the
+workers live through anything a message or a job can do. Real redis-server, real workers."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import redis
+
+from xorgpu.config import Config, SeedRange
+from xorgpu.service import submit, wait_for
+from xorgpu.store import JobStore
+from xorgpu.workers.app import make_app
+
+from .service_helpers import RedisServer, one_line_error, wait_until, xorgpu
+
+pytestmark = pytest.mark.timeout(420)
+
+
+def job_of(result) -> str:  # noqa: ANN001
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip()
+
+
+def failed_with(store: JobStore, job_id: str, timeout: float = 120) -> str:
+    """The error of a job that must fail; `status` shows it, and exits non-zero? (it reports)."""
+    job = wait_for(store, job_id, timeout=timeout, poll=0.1)
+    assert job.state == "failed", job
+    assert job.error and "\n" not in job.error
+    shown = xorgpu("status", job_id, url=store.url)
+    assert job.error in shown.stdout
+    return job.error
+
+
+def test_a_backend_the_worker_lacks_fails_the_job_with_the_reason(redis_server, start_worker):
+    start_worker("cpu-only")
+    store = JobStore.from_url(redis_server.url)
+    job_id = job_of(xorgpu("submit", "--nets", 200, "--epochs", 10, "--backend", "cupy", url=redis_server.url))
+    assert "backend cupy is not available" in failed_with(store, job_id)
+
+
+def test_a_worker_serves_the_next_job_after_poison_messages(redis_server, start_worker):
+    worker = start_worker("sturdy")
+    store = JobStore.from_url(redis_server.url)
+    victim = submit(store, Config(epochs=10), SeedRange(0, 20), enqueue=lambda *args: None, chunk_size=10)
+    client = redis_server.client()
+    raw = [b"not json", b"[1, 2, 3]", b'{"properties": 5}',
+           json.dumps({"body": "%%%", "content-type": "application/json", "headers": {"task": "t", "id": "i"},
+                       "properties": {"delivery_tag": "x", "body_encoding": "base64"}}).encode()]
+    client.lpush("xorgpu", *raw)
+    sender = make_app(redis_server.url)
+    for args in (["x"], [victim.id, -1, 0, 10], [victim.id, 2, 20, 30], [victim.id, 0, 0, 99], [1, 2, 3, 4],
+                 ["0123456789ab", 0, 0, 10], [victim.id, 0.5, 0, 10], [victim.id, True, 0, 10]):
+        sender.send_task("xorgpu.train_chunk", args=args, queue="xorgpu")
+    sender.send_task("xorgpu.train_chunk", args=[], kwargs={"job_id": victim.id}, queue="xorgpu")
+    wait_until(lambda: client.llen("xorgpu") == 0, what="the queue to drain")
+    job_id = job_of(xorgpu("submit", "--nets", 300, "--epochs", 50, url=redis_server.url))
+    assert wait_for(store, job_id, timeout=120).state == "done"  # the worker lived on
+    assert worker.process.poll() is None
+    assert client.llen("xorgpu:dead-letters") == len(raw)
+    victim = store.get_job(victim.id)
+    assert (victim.state, victim.chunks_done) == ("queued", 0)  # no bogus index was counted
+    assert worker.log.read_text().count("chunk message refused") == 9
+
+
+def test_a_job_too_large_for_the_workers_memory_fails_and_the_worker_lives_on(redis_server, start_worker):
+    # A worker in 450 MB of address space (it starts in under 200 MB): a chunk of 2M nets
+    # needs more, which its memory check cannot know (the limit is not the machine's).
+    worker = start_worker("small", memory_limit=450 * 2**20)
+    store = JobStore.from_url(redis_server.url)
+    big = job_of(xorgpu("submit", "--nets", 2_000_000, "--epochs", 1, "--chunk-size", 2_000_000, "--engine", "array",
+                        url=redis_server.url))
+    assert "out of memory on this worker" in failed_with(store, big)
+    small = job_of(xorgpu("submit", "--nets", 300, "--epochs", 20, "--engine", "array", url=redis_server.url))
+    assert wait_for(store, small, timeout=120).state == "done" and worker.process.poll() is None
+
+
+def test_a_chunk_larger_than_redis_takes_fails_the_job_once(tmp_path, start_worker):
+    server = RedisServer(tmp_path, extra=("--proto-max-bulk-len", "1mb")).start()
+    try:
+        start_worker("w", url=server.url)
+        store = JobStore.from_url(server.url)
+        job_id = job_of(xorgpu("submit", "--nets", 40000, "--epochs", 5, "--chunk-size", 40000, url=server.url))
+        assert "proto-max-bulk-len" in failed_with(store, job_id)
+        time.sleep(1)
+        assert server.client().llen("xorgpu") == 0 and store.get_job(job_id).chunks_done == 0
+    finally:
+        server.stop()
+
+
+def test_a_full_redis_fails_the_job_after_the_workers_patience(redis_server, start_worker):
+    start_worker("patient", env={"XORGPU_RECORD_PATIENCE": "3"})
+    used = int(redis_server.client().info("memory")["used_memory"])
+    redis_server.client().config_set("maxmemory", str(used + 3_000_000))  # room for a few chunks of 20
+    store = JobStore.from_url(redis_server.url)
+    job_id = job_of(xorgpu("submit", "--nets", 200_000, "--epochs", 5, "--chunk-size", 10000, url=redis_server.url))
+    error = failed_with(store, job_id, timeout=180)
+    assert "could not be recorded for 3 s: Redis is full" in error
+    assert 1 <= store.get_job(job_id).chunks_done < 20
+
+
+def test_a_broken_job_record_is_reported_without_breaking_the_others(redis_server, start_worker):
+    start_worker("w")
+    store = JobStore.from_url(redis_server.url)
+    fine = job_of(xorgpu("submit", "--nets", 50, "--epochs", 20, url=redis_server.url))
+    broken = job_of(xorgpu("submit", "--nets", 50, "--epochs", 20, url=redis_server.url))
+    wait_for(store, fine, timeout=120)
+    wait_for(store, broken, timeout=120)
+    redis_server.client().hset(f"xorgpu:job:{broken}", "config", '{"hidden": "four"')
+    assert "its record is broken" in one_line_error(xorgpu("status", broken, url=redis_server.url))
+    listed = xorgpu("jobs", url=redis_server.url)
+    assert listed.exit_code == 0 and f"{broken}  broken" in listed.stdout and f"{fine}  done" in listed.stdout
+    assert json.loads(xorgpu("jobs", "--json", url=redis_server.url).stdout)[0]["state"] == "broken"
+    # a worker handed a chunk of it fails it rather than training
+    again = submit(store, Config(epochs=20), SeedRange(0, 50), enqueue=lambda *a: None)
+    redis_server.client().hset(f"xorgpu:job:{again.id}", "chunks_total", "many")
+    make_app(redis_server.url).send_task("xorgpu.train_chunk", args=[again.id, 0, 0, 50], queue="xorgpu")
+    wait_until(lambda: redis_server.client().hget(f"xorgpu:job:{again.id}", "state") == b"failed",
+               what="the broken job to be failed")
+
+
+def test_an_interrupted_submit_fails_its_job_and_names_it(redis_server):
+    store = JobStore.from_url(redis_server.url)
+    # submitting is slow enough here (4,000 chunks) to interrupt it mid-way
+    command = [sys.executable, "-m", "xorgpu.cli.main", "submit", "--nets", 4000, "--chunk-size", 1,
+               "--redis-url", redis_server.url]
+    submitter = subprocess.Popen([str(c) for c in command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    client = redis_server.client()
+    wait_until(lambda: client.llen("xorgpu") > 100, what="enqueueing to start")
+    submitter.send_signal(signal.SIGINT)
+    out, err = submitter.communicate(timeout=60)
+    assert submitter.returncode == 130 and out == ""
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("xorgpu: error: job ") and "submit was interrupted after" in line
+    job_id = line.split()[3].rstrip(":")
+    job = store.get_job(job_id)
+    assert job.state == "failed" and "no chunk of this job will run" in job.error
+
+
+def test_a_submit_that_lost_redis_fails_when_its_lease_runs_out(redis_server):
+    store = JobStore.from_url(redis_server.url)
+    job = store.create_job(Config(), SeedRange(0, 10), 5, "xorgpu", 60)  # submitting, then the submitter died
+    assert store.get_job(job.id).state == "submitting"
+    redis_server.client().hset(f"xorgpu:job:{job.id}", "submit_deadline", 1.0)  # its lease ran out long ago
+    status = json.loads(xorgpu("status", job.id, "--json", url=redis_server.url).stdout)
+    assert status["state"] == "failed" and "submit stopped before every chunk was enqueued" in status["error"]
+
+
+def test_workers_wait_for_a_job_to_be_fully_submitted(redis_server, start_worker):
+    start_worker("w")
+    store = JobStore.from_url(redis_server.url)
+    job = store.create_job(Config(epochs=20), SeedRange(0, 20), 10, "xorgpu", 60)
+    sender = make_app(redis_server.url)
+    sender.send_task("xorgpu.train_chunk", args=[job.id, 0, 0, 10], queue="xorgpu")
+    time.sleep(2)
+    assert store.get_job(job.id).chunks_done == 0  # not trained while submitting
+    sender.send_task("xorgpu.train_chunk", args=[job.id, 1, 10, 20], queue="xorgpu")
+    assert store.mark_queued(job.id)
+    assert wait_for(store, job.id, timeout=60).state == "done"
+
+
+def test_a_worker_that_cannot_start_exits_non_zero(tmp_path):
+    url = f"redis://127.0.0.1:{RedisServer(tmp_path).port}/0"  # nothing listens there
+    done = subprocess.run([sys.executable, "-m", "xorgpu.cli.main", "worker", "--redis-url", url],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "cannot reach Redis" in done.stderr
+
+
+def test_redis_connection_errors_are_retried_not_dropped(redis_server):
+    """A store call that meets a dead Redis raises redis's error (the task retries it), it
+    does not report the chunk as done."""
+    store = JobStore.from_url(redis_server.url)
+    job = submit(store, Config(epochs=5), SeedRange(0, 10), enqueue=lambda *a: None)
+    redis_server.kill()
+    from xorgpu.service import run_chunk  # noqa: PLC0415
+
+    with pytest.raises(redis.ConnectionError):
+        run_chunk(store, job.id, 0, 0, 10)

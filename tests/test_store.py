@@ -1,0 +1,97 @@
+"""The job store against a real redis-server: states, leases, broken records, a full Redis."""
+
+from __future__ import annotations
+
+import pytest
+
+from xorgpu.config import Config, ConfigError, SeedRange
+from xorgpu.settings import MAX_CHUNKS, MAX_JOB_NETS
+from xorgpu.store import BrokenJob, JobStore, UnknownJob
+
+
+@pytest.fixture
+def store(redis_server):
+    return JobStore.from_url(redis_server.url)
+
+
+def test_a_job_is_submitting_until_queued(store):
+    job = store.create_job(Config(), SeedRange(0, 10), 4, "xorgpu", 60)
+    assert job.state == "submitting" and job.chunks_total == 3
+    assert [str(c) for c in job.chunks()] == ["0:4", "4:8", "8:10"]
+    assert store.mark_queued(job.id) and store.get_job(job.id).state == "queued"
+    assert not store.mark_queued(job.id)  # only from submitting
+
+
+def test_a_submit_lease_that_runs_out_fails_the_job(store, redis_server):
+    job = store.create_job(Config(), SeedRange(0, 10), 5, "xorgpu", 60)
+    store.renew_lease(job.id)
+    assert store.get_job(job.id).state == "submitting"  # within its lease
+    redis_server.client().hset(f"xorgpu:job:{job.id}", "submit_deadline", 1.0)
+    failed = store.get_job(job.id)
+    assert failed.state == "failed" and "submit stopped" in failed.error
+    assert not store.mark_queued(job.id)
+
+
+@pytest.mark.parametrize("index", [-1, 3, 1.0, True, "0"])
+def test_a_chunk_index_outside_the_job_is_refused(store, index):
+    job = store.create_job(Config(), SeedRange(0, 10), 4, "xorgpu", 60)
+    with pytest.raises(ConfigError, match="has chunks 0 to 2"):
+        job.chunk(index)
+
+
+@pytest.mark.parametrize("nets, chunk_size, ttl, message", [
+    (MAX_JOB_NETS + 1, 100_000, 60, "at most"),
+    (MAX_CHUNKS + 1, 1, 60, "chunks: at most"),
+    (10, 0, 60, "chunk size"),
+    (10, 1, 0, "ttl"),
+    (10, 1, 10**17, "ttl"),
+])
+def test_jobs_beyond_the_limits_are_refused(store, nets, chunk_size, ttl, message):
+    with pytest.raises(ConfigError, match=message):
+        store.create_job(Config(), SeedRange(0, nets), chunk_size, "xorgpu", ttl)
+    assert not store.client.keys("xorgpu:job:*")
+
+
+@pytest.mark.parametrize("field, value", [
+    ("config", "{not json"), ("config", '{"hidden": 0}'), ("config", "null"), ("seeds", "9:3"),
+    ("chunks_total", "many"), ("chunks_total", "7"), ("state", "exploded"), ("options", "[]"),
+])
+def test_a_broken_record_is_reported_as_broken(store, redis_server, field, value):
+    job = store.create_job(Config(), SeedRange(0, 10), 5, "xorgpu", 60)
+    other = store.create_job(Config(), SeedRange(0, 10), 5, "xorgpu", 60)
+    redis_server.client().hset(f"xorgpu:job:{job.id}", field, value)
+    with pytest.raises(BrokenJob, match=f"job {job.id}: its record is broken"):
+        store.get_job(job.id)
+    listed = store.recent_jobs()
+    assert {getattr(j, "id", None) or j.job_id for j in listed} == {job.id, other.id}
+    assert any(isinstance(j, BrokenJob) for j in listed)
+    assert store.fail(job.id, "its record is broken")  # a worker can still end it
+
+
+def test_unknown_and_malformed_ids_are_unknown_jobs(store):
+    for job_id in ("0123456789ab", "nosuchjob", "x" * 5000, "../../etc"):
+        with pytest.raises(UnknownJob):
+            store.get_job(job_id)
+
+
+def test_a_job_can_be_failed_when_redis_is_full(store, redis_server):
+    job = store.create_job(Config(), SeedRange(0, 10), 5, "xorgpu", 60)
+    store.mark_queued(job.id)
+    redis_server.client().config_set("maxmemory", "1")  # every write that could grow memory is refused
+    with pytest.raises(Exception, match="maxmemory"):
+        store.mark_running(job.id)
+    assert store.fail(job.id, "chunk 0 could not be recorded: Redis is full")
+    redis_server.client().config_set("maxmemory", "0")
+    assert store.get_job(job.id).state == "failed"
+
+
+def test_damaged_chunk_results_are_a_broken_job_not_a_crash(store, redis_server):
+    job = store.create_job(Config(epochs=5), SeedRange(0, 4), 4, "xorgpu", 60)
+    redis_server.client().hset(f"xorgpu:job:{job.id}:results", 0, b"PK\x03\x04 not really a zip")
+    with pytest.raises(BrokenJob, match="results of chunk 0 are broken"):
+        store.chunk_results(job, 0)
+
+
+def test_the_bulk_limit_is_read_from_redis(store, redis_server):
+    redis_server.client().config_set("proto-max-bulk-len", str(2**20))
+    assert store.max_bulk_bytes() == 2**20
