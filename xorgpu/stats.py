@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,7 @@ PLATEAU_RELATIVE_DROP = 0.01
 
 @dataclass
 class Summary:
-    """Mergeable counts describing how a set of nets trained."""
+    """Mergeable counts describing how a set of nets trained (the COUNTERS, then histograms)."""
 
     nets: int = 0
     solved: int = 0  # reached the criterion at some epoch (epochs_to_solve >= 0)
@@ -68,12 +68,7 @@ class Summary:
     def merge(self, other: Summary) -> Summary:
         curve = other.loss_curve if self.loss_curve.size == 0 else self.loss_curve + other.loss_curve
         return Summary(
-            nets=self.nets + other.nets,
-            solved=self.solved + other.solved,
-            solved_then_lost=self.solved_then_lost + other.solved_then_lost,
-            diverged=self.diverged + other.diverged,
-            unsolved_improving=self.unsolved_improving + other.unsolved_improving,
-            unsolved_stuck=self.unsolved_stuck + other.unsolved_stuck,
+            **{name: getattr(self, name) + getattr(other, name) for name in COUNTERS},
             epochs_to_solve=self.epochs_to_solve + other.epochs_to_solve,
             wrong_patterns=self.wrong_patterns + other.wrong_patterns,
             final_loss=self.final_loss + other.final_loss,
@@ -84,9 +79,7 @@ class Summary:
 
     def to_state(self) -> dict[str, Any]:
         return {
-            "nets": self.nets, "solved": self.solved, "solved_then_lost": self.solved_then_lost,
-            "diverged": self.diverged, "unsolved_improving": self.unsolved_improving,
-            "unsolved_stuck": self.unsolved_stuck,
+            **{name: getattr(self, name) for name in COUNTERS},
             "epochs_to_solve": sorted(self.epochs_to_solve.items()),
             "wrong_patterns": sorted(self.wrong_patterns.items()),
             "final_loss": _sparse(self.final_loss),
@@ -97,9 +90,7 @@ class Summary:
     def from_state(cls, state: dict[str, Any]) -> Summary:
         curve = [_dense(row) for row in state["loss_curve"]]
         return cls(
-            nets=state["nets"], solved=state["solved"], solved_then_lost=state["solved_then_lost"],
-            diverged=state["diverged"], unsolved_improving=state["unsolved_improving"],
-            unsolved_stuck=state["unsolved_stuck"],
+            **{name: int(state[name]) for name in COUNTERS},
             epochs_to_solve=Counter({int(k): int(v) for k, v in state["epochs_to_solve"]}),
             wrong_patterns=Counter({int(k): int(v) for k, v in state["wrong_patterns"]}),
             final_loss=_dense(state["final_loss"]),
@@ -132,6 +123,9 @@ class Summary:
             ],
             "config": config.to_dict(),
         }
+
+
+COUNTERS = tuple(f.name for f in fields(Summary) if f.type == "int")  # nets, solved, ...: summed when merged
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
