@@ -10,7 +10,7 @@ kills are done it waits for every job, then counts, per job:
   mismatched  nets whose results differ from the same nets trained in this process
   hung        jobs not in a final state `--settle` seconds after the last kill
   failed      jobs that ended failed (with their reasons)
-Usage: python bench/chaos.py [--worker-kills 24] [--redis-kills 6] [--jobs 4] [--seed 0] [--write FILE]
+Usage: python bench/chaos.py [--worker-kills 24] [--redis-kills 6] [--jobs 6] [--seed 0] [--write FILE]
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from xorgpu.service import job_results, submit  # noqa: E402
 from xorgpu.store import FINAL_STATES, JobStore  # noqa: E402
 from xorgpu.workers.app import chunk_sender  # noqa: E402
 
-CONFIG = Config(epochs=1500, hidden=3)  # chunks of 600 nets: about half a second each on the array engine
-NETS_PER_JOB, CHUNK = 12_000, 600
+CONFIG = Config(epochs=3000, hidden=3)  # chunks of 600 nets: about a second each on the array engine
+NETS_PER_JOB, CHUNK = 24_000, 600
 VISIBILITY_TIMEOUT = 5
 
 
@@ -44,7 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker-kills", type=int, default=24)
     parser.add_argument("--redis-kills", type=int, default=6)
-    parser.add_argument("--jobs", type=int, default=4)
+    parser.add_argument("--jobs", type=int, default=6)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--settle", type=float, default=240, help="seconds allowed after the last kill")
@@ -65,8 +65,10 @@ def main() -> None:
     kills = ["worker"] * args.worker_kills + ["redis"] * args.redis_kills
     rng.shuffle(kills)
     spawned = len(workers)
+    during = {"worker": 0, "redis": 0}  # kills while some job was still running
     for number, kind in enumerate(kills, 1):
         time.sleep(rng.uniform(0.3, 2.5))
+        during[kind] += any(store.get_job(j).state not in FINAL_STATES for j in jobs)
         if kind == "worker":
             victim = rng.randrange(len(workers))
             workers[victim].kill()
@@ -118,7 +120,8 @@ def main() -> None:
         f"{NETS_PER_JOB:,} nets ({CONFIG.epochs} epochs, H={CONFIG.hidden}, array engine) in chunks of {CHUNK}; "
         f"{args.workers} workers, visibility timeout {VISIBILITY_TIMEOUT} s; seed {args.seed}.",
         f"{args.worker_kills} worker SIGKILLs and {args.redis_kills} Redis kill -9 restarts in "
-        f"{chaos_over - started:.0f} s; every job final {settled - chaos_over:.0f} s after the last kill.",
+        f"{chaos_over - started:.0f} s ({during['worker']} and {during['redis']} of them while jobs ran); "
+        f"every job final {settled - chaos_over:.0f} s after the last kill.",
         "",
         "| job | state | chunks | lost | doubled | mismatched nets | hung | error |",
         "|---|---|---:|---:|---:|---:|---|---|",

@@ -41,15 +41,14 @@ def measure(engine: str, dtype: str, nets: int) -> dict:
                 X, y, epochs, 0.1, print_fn=lambda line: None)
         first = steady = time.perf_counter() - start
     elif engine in ("array", "fused"):
-        from xorgpu.backend import numpy_backend  # noqa: PLC0415
-        from xorgpu.config import Config, SeedRange  # noqa: PLC0415
+        from xorgpu.config import Config, RunOptions, SeedRange  # noqa: PLC0415
         from xorgpu.experiment import train_seeds  # noqa: PLC0415
 
-        config = Config(epochs=epochs, dtype=dtype, engine=engine)
+        config = Config(epochs=epochs, dtype=dtype)
         times = []
         for _ in range(2):
             start = time.perf_counter()
-            train_seeds(config, SeedRange(0, nets), numpy_backend(), processes=None)
+            train_seeds(config, SeedRange(0, nets), RunOptions(backend="numpy", engine=engine))
             times.append(time.perf_counter() - start)
         first, steady = times
     else:

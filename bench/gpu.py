@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from xorgpu.backend import numpy_backend, resolve_backend
-from xorgpu.config import Config, SeedRange
+from xorgpu.config import Config, RunOptions, SeedRange
 from xorgpu.experiment import train_seeds
 from xorgpu.init import initial_params
 
@@ -57,9 +57,9 @@ def main() -> None:
               "|---|---|---|---:|---:|"]
     for engine in ENGINES:
         for dtype in ("float64", "float32"):
-            config = Config(epochs=4000, dtype=dtype, engine=engine)
-            cpu, _ = train_seeds(config, SeedRange(0, 3000), numpy_backend())
-            dev, _ = train_seeds(config, SeedRange(0, 3000), gpu)
+            config = Config(epochs=4000, dtype=dtype)
+            cpu, _ = train_seeds(config, SeedRange(0, 3000), RunOptions(engine=engine), numpy_backend())
+            dev, _ = train_seeds(config, SeedRange(0, 3000), RunOptions(engine=engine), gpu)
             diff = float(np.abs(cpu.outputs.astype(float) - dev.outputs.astype(float)).max())
             same = float((cpu.epochs_to_solve == dev.epochs_to_solve).mean())
             lines.append(f"| {engine} | {dtype} | 3000 x 4000 | {diff:.2e} | {100 * same:.2f}% |")
@@ -72,8 +72,9 @@ def main() -> None:
         for dtype in ("float32", "float64"):
             for nets in (10_000, 100_000, 1_000_000):
                 epochs = 10_000 if engine != "array" else 1_000
-                config = Config(epochs=epochs, dtype=dtype, engine=engine)
-                first, median = timed(lambda: train_seeds(config, SeedRange(0, nets), gpu), args.repeat)
+                config = Config(epochs=epochs, dtype=dtype)
+                first, median = timed(lambda: train_seeds(config, SeedRange(0, nets), RunOptions(engine=engine), gpu),
+                                      args.repeat)
                 lines.append(f"| {engine} | {dtype} | {nets:,} | {epochs:,} | {first:.3f} | {median:.3f} | "
                              f"{nets * epochs / median / 1e9:.2f}G |")
                 print(lines[-1], flush=True)
@@ -98,8 +99,9 @@ def main() -> None:
         scheme = Config().init_scheme
         first, median = timed(lambda: initial_params(scheme, seeds, 4, dtype, gpu.xp), args.repeat)
         lines.append(f"\nInit of 1,000,000 nets ({dtype}, on the device): median {median:.4f} s")
-    end_to_end = Config(epochs=10_000, dtype="float32", engine="fused")
-    first, median = timed(lambda: train_seeds(end_to_end, SeedRange(0, 1_000_000), gpu), args.repeat)
+    end_to_end = Config(epochs=10_000, dtype="float32")
+    fused = RunOptions(engine="fused")
+    first, median = timed(lambda: train_seeds(end_to_end, SeedRange(0, 1_000_000), fused, gpu), args.repeat)
     lines.append(f"\n1e6 nets x 1e4 epochs float32, fused, init to statistics on the host: "
                  f"first {first:.3f} s, median {median:.3f} s")
     table = "\n".join(lines)

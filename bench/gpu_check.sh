@@ -10,5 +10,5 @@ python3 -m pip install -q --no-deps --no-build-isolation --no-index -e . >/dev/n
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import numpy, cupy; print('numpy', numpy.__version__, 'cupy', cupy.__version__)"
 timeout 240 python3 -m pytest -q -p no:cacheprovider -p no:randomly \
-  tests/test_engine.py tests/test_fused.py tests/test_backend.py tests/test_init.py tests/test_stats.py "$@" 2>&1 | tee "${OUT:-/tmp}/gpu_tests.log" | tail -15
+  tests/engines tests/test_backend.py tests/test_init.py tests/test_stats.py "$@" 2>&1 | tee "${OUT:-/tmp}/gpu_tests.log" | tail -15
 PYTHONPATH=bench:${PYTHONPATH:-} timeout 300 python3 bench/gpu.py --write "${OUT:-/tmp}/gpu_bench.md"

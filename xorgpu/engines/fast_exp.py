@@ -6,13 +6,13 @@ x = k ln2 + r with |r| <= ln2/2 (Cody-Waite, ln2 split in two so k*LN2_HI is exa
 exp(r) ~ 1 + r + r^2 q(r) in Horner form, with q the Chebyshev interpolant of
 (exp(r) - 1 - r) / r^2 on that interval (near-minimax: degree 11 in all for float64, 6 for
 float32; error below 3e-16 and 1.1e-8 relative: two and one multiply-adds fewer than the
-Taylor polynomials of the same accuracy, which made training about 5% faster here), and
-2^k built directly in the exponent bits. Accuracy: within 2 ulp of libm's exp (tests/test_fast_exp.py). Inputs are clamped
+Taylor polynomials of the same accuracy), and 2^k built directly in the exponent bits.
+Accuracy: within 2 ulp of libm's exp (tests/engines/test_fast_exp.py). Inputs are clamped
 to the range where 2^k stays a normal number: there exp(x) is below 1e-307 (float64) or
 1e-38 (float32), which 1 / (1 + exp(x)) rounds away exactly as it rounds 0.
 
-numba's on-disk cache of the fused kernel is keyed on xorgpu/fused_cpu.py alone: after
-editing this file, touch that one, or the cached kernel keeps the old exp.
+numba's on-disk cache of the fused kernel is keyed on xorgpu/engines/fused_cpu.py alone:
+after editing this file, touch that one, or the cached kernel keeps the old exp.
 """
 
 from __future__ import annotations

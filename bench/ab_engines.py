@@ -1,0 +1,67 @@
+"""A/B: whole `xorgpu run` processes of two installs of xorgpu, same machine, same run.
+
+For a change that must not slow any engine (a restructuring, say): `--baseline` and
+`--current` are the Python interpreters of two environments, each with its own xorgpu
+installed (e.g. a git worktree of the old commit with its own venv). Each case (engine x
+dtype x nets, about WORK net-epochs) runs as a whole process under both, A and B taken
+in turn in every round, after one warm-up of each (numba's cache filled); the table has
+the medians and current / baseline.
+Usage: python bench/ab_engines.py --baseline ../old/.venv/bin/python --current .venv/bin/python [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import subprocess
+import time
+
+from report import emit  # bench/report.py (scripts run from bench/ on sys.path)
+
+WORK = 5e7  # net-epochs per run
+CASES = [(engine, dtype, nets) for engine in ("fused", "array") for dtype in ("float64", "float32")
+         for nets in (10_000, 100_000, 1_000_000)]
+
+
+def seconds(python: str, engine: str, dtype: str, nets: int) -> float:
+    epochs = max(1, int(WORK // nets))
+    command = [python, "-m", "xorgpu.cli.main", "run", "--nets", str(nets), "--epochs", str(epochs),
+               "--engine", engine, "--dtype", dtype, "--backend", "numpy", "--json"]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", required=True)
+    parser.add_argument("--current", required=True)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--write")
+    args = parser.parse_args()
+    lines = [
+        "### A/B: whole `xorgpu run` processes, baseline and current (bench/ab_engines.py)",
+        "",
+        f"Machine: {platform.node()}, {platform.machine()}; {time.strftime('%Y-%m-%d')}. Medians of {args.rounds} "
+        f"rounds, A and B in turn; each run about {WORK:.0e} net-epochs, start-up included.",
+        "",
+        "| engine | dtype | nets | epochs | baseline s | current s | current / baseline |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for engine, dtype, nets in CASES:
+        for python in (args.baseline, args.current):  # warm-up: numba's cache, the page cache
+            seconds(python, engine, dtype, nets)
+        times: dict[str, list[float]] = {"baseline": [], "current": []}
+        for _ in range(args.rounds):
+            times["baseline"].append(seconds(args.baseline, engine, dtype, nets))
+            times["current"].append(seconds(args.current, engine, dtype, nets))
+        a, b = statistics.median(times["baseline"]), statistics.median(times["current"])
+        lines.append(f"| {engine} | {dtype} | {nets:,} | {max(1, int(WORK // nets)):,} | {a:.2f} | {b:.2f} | "
+                     f"{b / a:.2f} |")
+        print(lines[-1], flush=True)
+    emit("\n".join(lines), args.write)
+
+
+if __name__ == "__main__":
+    main()
