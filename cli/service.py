@@ -15,6 +15,8 @@ from xorgpu.settings import DEFAULT_QUEUE, DEFAULT_TTL, MAX_CHUNK_NETS, MAX_CHUN
 
 from .options import JobSpec, job_options, redis_option
 
+WATCH_SECONDS = 1.0  # status --watch: time between refreshes
+
 
 @click.command()
 @job_options
@@ -69,7 +71,7 @@ def status(job_id: str, as_json: bool, watch: bool, redis_url: str) -> None:
         click.echo(json.dumps(info) if as_json else _status_line(info))
         if not watch or job.state in ("done", "failed", "cancelled"):
             return
-        time.sleep(1)
+        time.sleep(WATCH_SECONDS)
 
 
 @click.command()

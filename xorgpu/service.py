@@ -42,6 +42,8 @@ Enqueue = Callable[[str, int, SeedRange, str], None]  # job id, chunk index, see
 Outcome = dict[str, Any]  # what a chunk's task did: counted, skipped, refused or failed
 TRANSIENT_REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, redis.OutOfMemoryError)
 SUBMITTING_POLL_SECONDS = 0.2
+RECORD_FIRST_WAIT, RECORD_LONGEST_WAIT = 0.5, 10.0  # seconds between tries to record a chunk, doubling
+WAIT_POLL_SECONDS = 0.5  # how often `wait_for` looks at a job
 
 
 class SubmitFailed(ServiceError):
@@ -184,7 +186,7 @@ def _record_patiently(store: JobStore, job: Job, index: int, record: dict[str, A
                                         "submit with a smaller --chunk-size")
     patience = record_patience()
     deadline = time.monotonic() + patience
-    delay = 0.5
+    delay = RECORD_FIRST_WAIT
     while True:
         try:
             counted = store.record_chunk(job, index, record, blob)
@@ -200,7 +202,7 @@ def _record_patiently(store: JobStore, job: Job, index: int, record: dict[str, A
             log.warning("job %s chunk %d: recording failed (%s); trying again in %.1f s",
                         job.id, index, first_line(error), delay)
             time.sleep(delay)
-            delay = min(2 * delay, 10.0)
+            delay = min(2 * delay, RECORD_LONGEST_WAIT)
 
 
 def _fail(store: JobStore, job: Job, index: int, reason: str) -> Outcome:
@@ -256,7 +258,7 @@ def job_results(store: JobStore, job: Job) -> NetResults:
 
 
 def wait_for(store: JobStore, job_id: str, on_progress: Callable[[Job], None] | None = None,
-             poll: float = 0.5, timeout: float | None = None) -> Job:
+             poll: float = WAIT_POLL_SECONDS, timeout: float | None = None) -> Job:
     """Poll until the job reaches a final state."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:

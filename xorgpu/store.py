@@ -48,6 +48,11 @@ ACTIVE_STATES = ("submitting", "queued", "running")
 JOB_ID = re.compile(r"^[0-9a-f]{12}$")
 SUBMIT_LEASE_SECONDS = 60  # a submitter renews its lease far more often than this
 DEFAULT_MAX_BULK_BYTES = 512 * 2**20  # Redis's proto-max-bulk-len unless configured otherwise
+CONNECT_TIMEOUT_SECONDS = 3
+# a patient client (a worker's) retries a command this many times, waiting 0.1 s doubling
+# to at most 2 s: about a minute, enough for Redis to restart from its AOF
+PATIENT_RETRIES, PATIENT_FIRST_WAIT, PATIENT_LONGEST_WAIT = 30, 0.1, 2.0
+MAX_ERROR_CHARS = 1000  # a job's stored error, at most
 
 _SERVER_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1e6 "
 
@@ -155,9 +160,10 @@ class JobStore:
         Redis restart without failing the chunk in hand); the CLI fails fast instead.
         """
         url = canonical(url)
-        options: dict[str, Any] = {"socket_connect_timeout": 3}
+        options: dict[str, Any] = {"socket_connect_timeout": CONNECT_TIMEOUT_SECONDS}
         if patient:
-            options.update(retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=30),
+            backoff = ExponentialBackoff(cap=PATIENT_LONGEST_WAIT, base=PATIENT_FIRST_WAIT)
+            options.update(retry=Retry(backoff, retries=PATIENT_RETRIES),
                            retry_on_error=[redis.ConnectionError, redis.TimeoutError])
         try:
             client = redis.Redis.from_url(url, **options)
@@ -280,7 +286,7 @@ class JobStore:
     def fail(self, job_id: str, message: str) -> bool:
         """Fail a job that has not ended, with a one-line reason; works on a full Redis (>= 7).
         True if this call failed it."""
-        args = [time.time(), " ".join(redact(message).split())[:1000]]
+        args = [time.time(), " ".join(redact(message).split())[:MAX_ERROR_CHARS]]
         try:
             return bool(self._fail(keys=[self._job_key(job_id)], args=args))
         except redis.ResponseError as error:
