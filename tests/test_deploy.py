@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import tomllib
 from importlib.metadata import entry_points
@@ -43,8 +44,8 @@ def compose_shell(script: str) -> str:
 
 
 def redis_flags(script: str) -> list[str]:
-    """The redis-server flags a compose command ends with."""
-    return shlex.split(script.split("redis-server -", 1)[1])
+    """The redis-server flags of a compose command (up to its here-document)."""
+    return shlex.split(script.split("redis-server -", 1)[1].split("<<", 1)[0])
 
 
 def test_redis_is_persistent_private_and_evicts_nothing():
@@ -63,22 +64,27 @@ def test_the_compose_redis_takes_any_password_and_never_shows_it(tmp_path):
     port = free_port()
     script = compose_shell(SERVICES["redis"]["command"][2]).replace("redis-server -", f"redis-server - --port {port}")
     server = subprocess.Popen(["sh", "-c", script], cwd=tmp_path, env={**os.environ, "REDIS_PASSWORD": password},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         client = redis.Redis(port=port, password=password)
         wait_until(lambda: _answers(client), what="the compose redis to start")
         with pytest.raises(redis.AuthenticationError):
             redis.Redis(port=port).ping()
-        for pid in [server.pid, *_children(server.pid)]:
-            assert password.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes()
+        argv = Path(f"/proc/{server.pid}/cmdline").read_bytes()
+        assert argv.startswith(b"redis-server")  # it replaced the shell: docker's SIGTERM reaches it
+        assert password.encode() not in argv and not _children(server.pid)
         health = SERVICES["redis"]["healthcheck"]["test"]
         assert health[0] == "CMD-SHELL" and "-a" not in shlex.split(health[1])
         checked = subprocess.run(["sh", "-c", health[1].replace("redis-cli", f"redis-cli -p {port}")],
                                  env={**os.environ, "REDISCLI_AUTH": password})
         assert checked.returncode == 0
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(20)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def _answers(client: redis.Redis) -> bool:
@@ -86,11 +92,6 @@ def _answers(client: redis.Redis) -> bool:
         return bool(client.ping())
     except redis.ConnectionError:
         return False
-
-
-def _children(pid: int) -> list[int]:
-    found = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in found.read_text().split()] if found.exists() else []
 
 
 def test_workers_reach_redis_with_the_password_in_its_own_variable():
