@@ -154,7 +154,8 @@ def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel:
     _check_queues(queues)
     if hostname is not None and (not hostname.strip() or any(c.isspace() for c in hostname)):
         raise click.BadParameter("a worker name has no spaces", param_hint="--hostname")
-    default_backend_name(), visibility_timeout(), record_patience()  # bad settings: one line now, not in a child
+    for setting in (default_backend_name, visibility_timeout, record_patience):
+        setting()  # a bad setting: one line now, not an error in every pool process
     JobStore.from_url(redis_url)  # a clear error now rather than a retry loop
     os.environ[REDIS_URL_ENV] = canonical(redis_url)  # for the tasks' store in the pool processes
     # Each pool process runs the fused CPU engine on numba threads: share the CPUs out.
