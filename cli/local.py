@@ -13,7 +13,8 @@ from .options import JobSpec, job_options, notice
 @click.command()
 @job_options
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as one JSON object.")
-@click.option("--out", type=click.Path(dir_okay=False), help="Write per-net results to FILE.npz.")
+@click.option("-o", "--out", type=click.Path(dir_okay=False),
+              help="Write every net to FILE.parquet or FILE.npz (by its suffix).")
 @click.option("--processes", type=click.IntRange(1, 1024), default=None,
               help="Blocks trained at once in processes  [default: the usable CPUs for the "
                    "array engine on NumPy; the fused engine uses threads itself].")
@@ -21,7 +22,6 @@ def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) ->
     """Train the nets in this process and print their convergence statistics."""
     from xorgpu.experiment import check_fits_in_memory, prepare  # noqa: PLC0415
     from xorgpu.files import check_writable  # noqa: PLC0415
-    from xorgpu.results import save_npz  # noqa: PLC0415
     from xorgpu.text import format_report  # noqa: PLC0415
 
     if out:
@@ -29,11 +29,10 @@ def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) ->
     check_fits_in_memory(len(spec.seeds))
     plan = prepare(spec.config, spec.options.replace(processes=processes), on_compile=notice)
     with click.progressbar(length=len(spec.seeds), label="training", file=sys.stderr) as bar:
-        results, summary = plan.train(spec.seeds, progress=bar.update)
-    report = {**summary.report(spec.config), "ran": [plan.ran()]}
+        trained = plan.run(spec.seeds, progress=bar.update)
     if out:
-        save_npz(out, results, spec.config, report)
-    click.echo(json.dumps(report) if as_json else format_report(report))
+        trained.save(out)
+    click.echo(json.dumps(trained.stats) if as_json else format_report(trained.stats))
 
 
 @click.command()

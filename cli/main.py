@@ -14,12 +14,12 @@ from typing import Any
 
 import click
 
-from xorgpu.errors import ConfigError, ServiceError, UserError
+from xorgpu.errors import UserError
 
 # name -> module:attribute, in the order `xorgpu --help` lists them
 COMMANDS = {
     "run": "local:run", "demo": "local:demo", "sweep": "sweep:sweep", "presets": "sweep:presets",
-    "inspect": "inspect_net:inspect", "plot": "plot:plot", "report": "report:report",
+    "inspect": "inspect_net:inspect", "compare": "compare:compare", "plot": "plot:plot", "report": "report:report",
     "submit": "service:submit", "status": "service:status", "stats": "service:stats", "results": "service:results",
     "jobs": "service:jobs", "cancel": "service:cancel", "worker": "service:worker",
 }
@@ -55,10 +55,8 @@ class OneLineErrors(click.Group):
             _fail("interrupted", 130)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
-        except ConfigError as error:
-            _fail(str(error), 2)
-        except (ServiceError, UserError) as error:
-            _fail(str(error), getattr(error, "exit_code", 1))
+        except UserError as error:  # ConfigError (exit 2), ServiceError (1), Interrupted (130)
+            _fail(str(error), error.exit_code)
         except MemoryError:
             _fail("out of memory: ask for fewer nets at once (a smaller --seeds range)", 1)
         except Exception as error:  # noqa: BLE001  (a bug: still one line, and where to look)

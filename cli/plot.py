@@ -12,13 +12,13 @@ from .options import redis_option
 
 @click.command()
 @click.argument("source")
-@click.option("--out", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("xorgpu-plots"),
+@click.option("-o", "--out", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("xorgpu-plots"),
               show_default=True, help="Folder for the PNG and SVG files (made if missing).")
 @redis_option
 def plot(source: str, folder: Path, redis_url: str) -> None:
     """Plot a job (JOB id), a results file (FILE.npz) or a sweep (FILE.jsonl)."""
     from xorgpu import plots  # noqa: PLC0415  (matplotlib loads slowly)
-    from xorgpu import sweep as sweeps  # noqa: PLC0415
+    from xorgpu import sweeps  # noqa: PLC0415
     from xorgpu.config import ConfigError  # noqa: PLC0415
     from xorgpu.files import check_folder, move_into  # noqa: PLC0415
     from xorgpu.sources import open_source  # noqa: PLC0415

@@ -18,7 +18,7 @@ from .options import redis_option
 def report(source: str, out: Path, redis_url: str) -> None:
     """Write an HTML report of a job (JOB id), a results file (FILE.npz) or a sweep (FILE.jsonl)."""
     from xorgpu import plots, presets, report_html  # noqa: PLC0415  (matplotlib loads slowly)
-    from xorgpu import sweep as sweeps  # noqa: PLC0415
+    from xorgpu import sweeps  # noqa: PLC0415
     from xorgpu.config import ConfigError  # noqa: PLC0415
     from xorgpu.files import check_writable, written_atomically  # noqa: PLC0415
     from xorgpu.sources import open_source  # noqa: PLC0415

@@ -16,6 +16,8 @@ from xorgpu.settings import DEFAULT_QUEUE, DEFAULT_TTL, MAX_CHUNK_NETS, MAX_CHUN
 from .options import JobSpec, job_options, redis_option
 
 WATCH_SECONDS = 1.0  # status --watch: time between refreshes
+NO_WORKER_WARNING_SECONDS = 8  # submit --wait: when to look for a worker on the queue, if nothing moves
+MAX_LABEL = 80
 
 
 @click.command()
@@ -27,29 +29,33 @@ WATCH_SECONDS = 1.0  # status --watch: time between refreshes
 @click.option("--ttl", type=click.IntRange(1, MAX_TTL), default=DEFAULT_TTL, show_default=True,
               help=f"Seconds the job's keys live after its last write (at most {MAX_TTL:,}, a year).")
 @click.option("--wait", is_flag=True, help="Wait for the job, then print its statistics.")
+@click.option("--label", default="", help="A few words to find the job by in `xorgpu jobs`.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @redis_option
-def submit(spec: JobSpec, chunk_size: int | None, queue: str, ttl: int, wait: bool,
+def submit(spec: JobSpec, chunk_size: int | None, queue: str, ttl: int, wait: bool, label: str,
            as_json: bool, redis_url: str) -> None:
     """Submit a job to the Celery workers; print its id (or, with --wait, its statistics)."""
-    from xorgpu.errors import ServiceError  # noqa: PLC0415
-    from xorgpu.service import SubmitFailed, default_chunk_size, job_report, submit as submit_job  # noqa: PLC0415
+    from xorgpu.errors import Interrupted, ServiceError  # noqa: PLC0415
+    from xorgpu.service import default_chunk_size, job_report, submit as submit_job  # noqa: PLC0415
     from xorgpu.store import JobStore, check_job_size  # noqa: PLC0415
     from xorgpu.workers.app import chunk_sender  # noqa: PLC0415
 
     _check_queues(queue)
+    if len(label) > MAX_LABEL or not label.isprintable():
+        raise click.BadParameter(f"a label is at most {MAX_LABEL} printable characters", param_hint="--label")
     chunk_size = chunk_size or default_chunk_size(spec.config, len(spec.seeds))
     check_job_size(spec.seeds, chunk_size)  # before Redis is reached: a job too large is refused at once
     store = JobStore.from_url(redis_url)
-    try:
-        job = submit_job(store, spec.config, spec.seeds, chunk_sender(redis_url), chunk_size, queue, ttl, spec.options)
-    except SubmitFailed as error:
-        error.exit_code = 130 if error.interrupted else 1  # type: ignore[attr-defined]
-        raise
+    job = submit_job(store, spec.config, spec.seeds, chunk_sender(redis_url), chunk_size, queue, ttl, spec.options,
+                     label)
     if not wait:
         click.echo(json.dumps({"job_id": job.id}) if as_json else job.id)
         return
-    job = _wait_with_bar(store, job)
+    try:
+        job = _wait_with_bar(store, job, redis_url)
+    except KeyboardInterrupt:
+        raise Interrupted(f"stopped waiting; job {job.id} goes on: `xorgpu status {job.id}` follows it, "
+                          f"`xorgpu cancel {job.id}` stops it") from None
     if job.state != "done":
         raise ServiceError(f"job {job.id} ended {job.state}{': ' + job.error if job.error else ''}")
     _print_report(job_report(store, job), as_json)
@@ -58,20 +64,35 @@ def submit(spec: JobSpec, chunk_size: int | None, queue: str, ttl: int, wait: bo
 @click.command()
 @click.argument("job_id")
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--watch", is_flag=True, help="Refresh until the job ends.")
+@click.option("--watch", is_flag=True, help="Refresh until the job ends (in place, on a terminal).")
+@click.option("--chunks", is_flag=True, help="Also list its chunks: seeds, worker, host, device, seconds.")
 @redis_option
-def status(job_id: str, as_json: bool, watch: bool, redis_url: str) -> None:
-    """State, progress and ETA of a job."""
-    from xorgpu.store import JobStore  # noqa: PLC0415
+def status(job_id: str, as_json: bool, watch: bool, chunks: bool, redis_url: str) -> None:
+    """State, progress and ETA of a job; exits 1 for a failed or cancelled job."""
+    from xorgpu.store import FINAL_STATES, JobStore  # noqa: PLC0415
 
     store = JobStore.from_url(redis_url)
+    in_place = watch and not as_json and sys.stdout.isatty()
     while True:
         job = store.get_job(job_id)
         info = _status(job)
-        click.echo(json.dumps(info) if as_json else _status_line(info))
-        if not watch or job.state in ("done", "failed", "cancelled"):
-            return
+        if chunks:
+            info["chunks"] = _chunk_rows(store.chunk_records(job.id))
+        if in_place:
+            click.echo("\r\033[K" + _status_line(info), nl=False)
+        else:
+            click.echo(json.dumps(info) if as_json else _status_line(info))
+        if not watch or job.state in FINAL_STATES:
+            break
         time.sleep(WATCH_SECONDS)
+    if in_place:
+        click.echo()
+    if chunks and not as_json:
+        for row in info["chunks"]:
+            click.echo(f"  chunk {row['chunk']:>6}  seeds {row['seeds']:<15}  {row['worker']:<24}  {row['host']:<16}  "
+                       f"{row['engine']} on {row['device']}  {row['seconds']:.1f} s")
+    if job.state in ("failed", "cancelled"):
+        sys.exit(1)
 
 
 @click.command()
@@ -93,20 +114,24 @@ def stats(job_id: str, as_json: bool, redis_url: str) -> None:
 
 @click.command()
 @click.argument("job_id")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="FILE.npz to write.")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
+              help="FILE.parquet or FILE.npz to write (the format of `run --out`, by its suffix).")
+@click.option("--partial", is_flag=True, help="Of a job not done (running, failed, cancelled): the chunks so far.")
 @redis_option
-def results(job_id: str, out: str, redis_url: str) -> None:
-    """Write every net's results to FILE.npz (the format of `run --out`)."""
+def results(job_id: str, out: str, partial: bool, redis_url: str) -> None:
+    """Write every net's results to a file (the format of `run --out`)."""
     from xorgpu.files import check_writable  # noqa: PLC0415
-    from xorgpu.results import save_npz  # noqa: PLC0415
+    from xorgpu.results import save_results  # noqa: PLC0415
     from xorgpu.service import job_report, job_results  # noqa: PLC0415
     from xorgpu.store import JobStore  # noqa: PLC0415
 
     check_writable(out)
     store = JobStore.from_url(redis_url)
     job = store.get_job(job_id)
-    save_npz(out, job_results(store, job), job.config, job_report(store, job))
-    click.echo(f"wrote {job.nets_total} nets to {out}")
+    nets = job_results(store, job, partial=partial)
+    save_results(out, nets, job.config, job_report(store, job))
+    click.echo(f"wrote {len(nets):,} nets of job {job.id} to {out}" + ("" if len(nets) == job.nets_total else
+                                                                           f" ({job.nets_total:,} in the job)"))
 
 
 @click.command()
@@ -180,17 +205,33 @@ def _check_queues(queues: str) -> None:
                                  param_hint="--queue(s)")
 
 
-def _wait_with_bar(store: Any, job: Any) -> Any:
+def _wait_with_bar(store: Any, job: Any, redis_url: str) -> Any:
     from xorgpu.service import wait_for  # noqa: PLC0415
 
+    started = time.monotonic()
+    warned = [False]
     with click.progressbar(length=job.nets_total, label=f"job {job.id}", file=sys.stderr) as bar:
         shown = [0]
 
         def advance(current: Any) -> None:
             bar.update(current.nets_done - shown[0])
             shown[0] = current.nets_done
+            if (not warned[0] and current.nets_done == 0 and current.state in ("queued", "submitting")
+                    and time.monotonic() - started > NO_WORKER_WARNING_SECONDS):
+                warned[0] = True
+                if not _consumers(redis_url, current.queue):
+                    click.echo(f"\nxorgpu: no worker consumes the queue {current.queue!r}: the job waits in Redis "
+                               f"until one does (start one with `xorgpu worker --queues {current.queue}`)", err=True)
 
         return wait_for(store, job.id, advance)
+
+
+def _consumers(redis_url: str, queue: str) -> list[str]:
+    """The workers that answer and consume `queue` (Celery's remote control, one second)."""
+    from xorgpu.workers.app import make_app  # noqa: PLC0415
+
+    answers = make_app(redis_url).control.inspect(timeout=1.0).active_queues() or {}
+    return [worker for worker, queues in answers.items() if any(q.get("name") == queue for q in queues)]
 
 
 def _status(job: Any) -> dict[str, Any]:
@@ -204,8 +245,25 @@ def _status(job: Any) -> dict[str, Any]:
         "chunks_done": job.chunks_done, "chunks_total": job.chunks_total,
         "created": datetime.datetime.fromtimestamp(job.created).isoformat(timespec="seconds"),
         "elapsed_s": round(elapsed, 1), "eta_s": None if eta is None else round(eta, 1),
-        "queue": job.queue, "error": job.error or None,
+        "queue": job.queue, "error": job.error or None, "label": job.label or None,
+        "config": _short_config(job.config),
     }
+
+
+def _short_config(config: Any) -> str:
+    """The config in a few words: what differs from the notebook's defaults."""
+    from xorgpu.config import Config  # noqa: PLC0415
+
+    default = Config()
+    changed = [f"{name}={getattr(config, name)}" for name in ("lr", "momentum", "update", "loss_reduction", "init",
+                                                               "criterion", "dtype") if getattr(config, name) != getattr(default, name)]
+    return " ".join([f"2-{config.hidden}-1", f"{config.epochs:,} epochs", *changed])
+
+
+def _chunk_rows(records: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"chunk": index, "seeds": r.get("seeds", "?"), "worker": r.get("worker") or "?", "host": r.get("host") or "?",
+             "engine": r.get("engine", "?"), "device": r.get("device", "?"), "seconds": float(r.get("seconds", 0))}
+            for index, r in sorted(records.items())]
 
 
 def _broken(error: Any) -> dict[str, Any]:
@@ -217,8 +275,9 @@ def _status_line(info: dict[str, Any]) -> str:
         return f"{info['job_id']}  broken     {info['error']}"
     eta = f", ETA {info['eta_s']:.0f} s" if info["eta_s"] is not None else ""
     error = f", error: {info['error']}" if info["error"] else ""
-    return (f"{info['job_id']}  {info['state']:<9}  {info['nets_done']}/{info['nets_total']} nets, "
-            f"{info['chunks_done']}/{info['chunks_total']} chunks, created {info['created']}, "
+    label = f" [{info['label']}]" if info.get("label") else ""
+    return (f"{info['job_id']}  {info['state']:<10} {info['config']}{label}: {info['nets_done']:,}/{info['nets_total']:,} "
+            f"nets, {info['chunks_done']}/{info['chunks_total']} chunks, created {info['created']}, "
             f"{info['elapsed_s']:.0f} s{eta}{error}")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Iterator
@@ -18,6 +19,7 @@ from .options import backend_option, engine_option, notice, redis_option
 FIELD_TYPES = {f.name: f.type for f in fields(Config)}
 SWEEPABLE = [f.name for f in fields(Config)]
 MAX_CELLS = 10_000
+POLL_SECONDS = 0.5  # sweep --submit: how often it looks at its jobs
 
 
 def _axis(name: str, text: str) -> list[Any]:
@@ -47,7 +49,7 @@ def _axis_options(command: Any) -> Any:
 @_axis_options
 @backend_option
 @engine_option
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Sweep file: one JSON line per finished cell; rerun to resume  "
                    "[default: xorgpu-sweep.jsonl, or xorgpu-NAME.jsonl for a preset].")
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table",
@@ -61,7 +63,7 @@ def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str 
           **axis_text: str | None) -> None:
     """Train every combination of the given values, e.g. --hidden 2,3,4 --lr 0.5,1."""
     from xorgpu import presets as literature  # noqa: PLC0415
-    from xorgpu import sweep as sweeps  # noqa: PLC0415
+    from xorgpu import sweeps  # noqa: PLC0415
     from xorgpu.files import check_writable  # noqa: PLC0415
 
     axes = {name: _axis(name, text) for name, text in axis_text.items() if text is not None}
@@ -100,7 +102,7 @@ def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str 
 def presets() -> None:
     """List the published experiments that `xorgpu sweep --preset NAME` reproduces."""
     from xorgpu import presets as literature  # noqa: PLC0415
-    from xorgpu import sweep as sweeps  # noqa: PLC0415
+    from xorgpu import sweeps  # noqa: PLC0415
 
     for preset in literature.PRESETS.values():
         cells = len(sweeps.cells(preset.base, preset.axes))
@@ -116,8 +118,7 @@ def _local(seeds: SeedRange, options: RunOptions):
         plans = [prepare(config, options, on_compile=notice) for config in configs]  # every problem first
         with click.progressbar(plans, label="cells", file=sys.stderr) as bar:
             for plan in bar:
-                _, summary = plan.train(seeds)
-                yield plan.config, {**summary.report(plan.config), "ran": [plan.ran()]}
+                yield plan.config, plan.run(seeds).stats
 
     return train
 
@@ -125,19 +126,31 @@ def _local(seeds: SeedRange, options: RunOptions):
 def _submitted(redis_url: str, chunk_size: int | None, seeds: SeedRange, options: RunOptions):
     def train(configs: list[Config]) -> Iterator[tuple[Config, dict[str, Any]]]:
         from xorgpu.errors import ServiceError  # noqa: PLC0415
-        from xorgpu.service import job_report, submit as submit_job, wait_for  # noqa: PLC0415
-        from xorgpu.store import JobStore  # noqa: PLC0415
+        from xorgpu.service import job_report, submit as submit_job  # noqa: PLC0415
+        from xorgpu.store import FINAL_STATES, JobStore  # noqa: PLC0415
         from xorgpu.workers.app import chunk_sender  # noqa: PLC0415
 
         store = JobStore.from_url(redis_url)
         enqueue = chunk_sender(redis_url)
-        jobs = [(config, submit_job(store, config, seeds, enqueue, chunk_size, options=options)) for config in configs]
-        for config, job in jobs:
-            finished = wait_for(store, job.id)
-            if finished.state != "done":
-                raise ServiceError(f"job {job.id} of the sweep ended {finished.state}"
-                                   + (f": {finished.error}" if finished.error else ""))
-            report = job_report(store, finished)
-            yield config, {k: v for k, v in report.items() if k not in ("job_id", "state")}
+        jobs = [(config, submit_job(store, config, seeds, enqueue, chunk_size, options=options).id)
+                for config in configs]
+        pending = dict(jobs)
+        with click.progressbar(length=len(jobs) * len(seeds), label=f"{len(jobs)} jobs", file=sys.stderr) as bar:
+            shown = 0
+            while pending:
+                states = {config: store.get_job(job_id) for config, job_id in pending.items()}
+                done_nets = sum(job.nets_done for job in states.values()) + (len(jobs) - len(pending)) * len(seeds)
+                bar.update(done_nets - shown)
+                shown = done_nets
+                for config, job in states.items():
+                    if job.state not in FINAL_STATES:
+                        continue
+                    if job.state != "done":
+                        raise ServiceError(f"job {job.id} of the sweep ended {job.state}"
+                                           + (f": {job.error}" if job.error else ""))
+                    del pending[config]
+                    report = job_report(store, job)
+                    yield config, {k: v for k, v in report.items() if k not in ("job_id", "state")}
+                time.sleep(POLL_SECONDS)
 
     return train

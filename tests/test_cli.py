@@ -34,8 +34,10 @@ def test_run_table_is_readable():
     assert lines[0].startswith("xorgpu: 2-4-1 sigmoid nets on XOR, lr 0.1") and "500 epochs" in lines[0]
     assert f"  nets                {report['nets']}" in lines and f"  solved              {report['solved']}" in lines
     assert any(line.startswith("  success rate") and "95% CI [" in line for line in lines)
-    rows = lines[lines.index("  loss percentiles    epoch       p10         median      p90") + 1:]
+    start = lines.index("  loss percentiles    epoch       p10         median      p90     (each within 1%)") + 1
+    rows = lines[start:start + 3]
     assert [int(row.split()[0]) for row in rows] == [0, 250, 500]  # one row per sampled epoch
+    assert lines[start + 3] == "" and lines[start + 4].startswith("  seeds 10:60; trained by the fused engine, numpy, cpu (")
 
 
 def test_run_out_writes_the_documented_npz(tmp_path):
@@ -118,11 +120,19 @@ def test_bare_xorgpu_prints_its_help_and_succeeds():
     assert result.exit_code == 0 and result.stdout.startswith("Usage: ") and "  run " in result.stdout
 
 
-def test_run_json_says_what_ran():
-    report = json.loads(invoke("run", "--nets", 20, "--epochs", 10, "--engine", "array", "--backend", "numpy",
+def test_run_json_says_where_its_numbers_came_from():
+    import platform  # noqa: PLC0415
+    import socket  # noqa: PLC0415
+
+    import xorgpu  # noqa: PLC0415
+
+    report = json.loads(invoke("run", "--seeds", "7:27", "--epochs", 10, "--engine", "array", "--backend", "numpy",
                                "--json").stdout)
-    assert report["ran"] == [{"engine": "array", "backend": "numpy", "device": report["ran"][0]["device"]}]
-    assert report["ran"][0]["device"].startswith("cpu (")
+    made = report["provenance"]
+    assert made["seeds"] == "7:27" and made["version"] == xorgpu.__version__
+    assert (made["engine"], made["backend"]) == ("array", "numpy") and made["device"].startswith("cpu (")
+    assert made["host"] == socket.gethostname() and made["python"] == platform.python_version()
+    assert made["numpy"] == np.__version__ and made["started"].endswith("+00:00") and made["wall_seconds"] > 0
 
 
 def test_demo_explain_shows_one_epoch_a_gradient_check_and_the_boundary():

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from xorgpu import presets
-from xorgpu import sweep as sweeps
+from xorgpu import sweeps
 from xorgpu.cli.main import cli
 from xorgpu.config import ConfigError
 

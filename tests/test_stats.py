@@ -4,7 +4,9 @@ import pytest
 from xorgpu.config import Config, RunOptions, SeedRange
 from xorgpu.engines.contract import BlockRecord
 from xorgpu.experiment import train_seeds
-from xorgpu.stats import Summary, loss_histogram, quantile_of_counts, wilson_interval
+from xorgpu.stats import (
+    LOSS_RELATIVE_ERROR, OUTCOMES, Summary, loss_sketch, outcomes, quantile_of_counts, sketch_quantile, wilson_interval,
+)
 
 
 def test_wilson_interval_hand_computed():
@@ -61,12 +63,54 @@ def test_a_hand_computed_summary():
     assert failures["plateau"] == 1 and failures["still_improving"] == 1  # 0.25 flat; 0.2 -> 0.1
     assert failures["patterns_wrong"] == {"1": 1, "4": 1}  # net 4: an output of 0.5 is wrong
     assert failures["solved_then_lost"] == 1
-    assert report["final_loss"]["median"] == pytest.approx(0.01, rel=0.13)
+    assert report["final_loss"]["median"] == pytest.approx(0.01, rel=LOSS_RELATIVE_ERROR)
 
 
-def test_loss_histogram_bins_and_nan():
-    counts = loss_histogram(np.array([0.0, 1e-30, 1e-3, 1e-3, 0.5, 1.0, np.nan]))
-    assert counts.sum() == 6 and counts[0] == 2 and counts[-1] == 1
+def test_loss_sketch_quantiles_are_within_one_percent():
+    rng = np.random.default_rng(3)
+    for losses in (np.exp(rng.normal(-6, 3, 5000)), rng.uniform(1e-9, 1e-8, 777), np.full(10, 0.25)):
+        ordered = np.sort(losses)
+        sketch = loss_sketch(losses)
+        for q in (0.0, 0.1, 0.5, 0.9, 1.0):
+            exact = ordered[int(np.floor(q * (len(ordered) - 1)))]
+            assert abs(sketch_quantile(sketch, q) - exact) <= LOSS_RELATIVE_ERROR * exact
+
+
+def test_loss_sketch_keeps_zeros_and_leaves_out_nan():
+    sketch = loss_sketch(np.array([0.0, 0.0, 1e-30, 1e-3, 0.5, np.nan, np.inf]))
+    assert sum(sketch.values()) == 5
+    assert sketch_quantile(sketch, 0.0) == 0.0 and sketch_quantile(sketch, 0.25) == 0.0
+    assert sketch_quantile(sketch, 1.0) == pytest.approx(0.5, rel=LOSS_RELATIVE_ERROR)
+
+
+def test_states_of_older_versions_are_still_read():
+    older = {"nets": 3, "solved": 3, "solved_then_lost": 0, "diverged": 0, "unsolved_improving": 0,
+             "unsolved_stuck": 0, "epochs_to_solve": [[5, 3]], "wrong_patterns": [],
+             "final_loss": [[341, 3]], "loss_curve": []}  # bin 341: 1e-20 * 10**(340.5 / 20) = 1e-2.975
+    report = Summary.from_state(older).report(Config())
+    assert report["final_loss"]["median"] == pytest.approx(10**-2.975, rel=0.02)
+
+
+def test_each_net_has_one_outcome():
+    rec = record(ets=[10, 20, -1, -1, -1], lost=[1], diverged=[4], loss=[0.01, 0.3, 0.25, 0.1, np.nan],
+                 before=[0.02, 0.02, 0.25, 0.2, np.nan])
+    assert [OUTCOMES[i] for i in outcomes(rec)] == ["solved", "solved_then_lost", "plateau", "still_improving",
+                                                    "diverged"]
+
+
+def test_exact_final_loss_quantiles_where_the_losses_are_at_hand():
+    rec = record(ets=[1, 2, 3, 4], loss=[0.1, 0.2, 0.3, 0.4])
+    exact = Summary.of_block(rec).report(Config(), final_losses=rec.final_loss)["final_loss"]
+    assert exact == {"p10": pytest.approx(0.13), "median": pytest.approx(0.25), "p90": pytest.approx(0.37),
+                     "relative_error": 0.0}
+    sketched = Summary.of_block(rec).report(Config())["final_loss"]
+    assert sketched["relative_error"] == LOSS_RELATIVE_ERROR and sketched["median"] == pytest.approx(0.2, rel=0.01)
+
+
+def test_intervals_end_exactly_at_0_and_1():
+    assert wilson_interval(0, 300)[0] == 0.0 and wilson_interval(300, 300)[1] == 1.0
+    low, high = wilson_interval(1999, 2000)
+    assert 0 < low < 1999 / 2000 < high < 1
 
 
 def test_merged_pieces_equal_the_whole():

@@ -28,7 +28,7 @@ def test_the_text_shows_every_count_and_the_interval():
     lines = text.splitlines()
     assert lines[0].startswith("xorgpu: 2-4-1 sigmoid nets on XOR, lr 0.1, momentum 0.0, 100 epochs")
     assert "  nets                5" in lines and "  solved              3" in lines
-    assert "  success rate        60.00%   95% CI [23.07%, 88.24%] (Wilson)" in lines
+    assert "  success rate        60.00% (3/5)   95% CI [23.07%, 88.24%] (Wilson)" in lines
     assert "  epochs to solve     min 10  p10 12  median 20  p90 28  max 30  mean 20" in lines
     assert "  unsolved            2: plateau 0, still improving 1, diverged 1" in lines
     assert "  unsolved by patterns on the wrong side of 0.5: 1 wrong: 1" in lines
@@ -38,3 +38,13 @@ def test_the_text_shows_every_count_and_the_interval():
 def test_none_solved_says_so():
     text = format_report(report_of([-1, -1]))
     assert "  epochs to solve     none solved" in text.splitlines()
+
+
+def test_a_rate_is_never_rounded_to_100_or_0_percent():
+    from xorgpu.text import percent, rate_text  # noqa: PLC0415
+
+    assert rate_text(29999, 30000) == "99.997% (29,999/30,000)"
+    assert rate_text(1999, 2000) == "99.95% (1,999/2,000)"
+    assert percent(1 / 10**7) == "0.00001%" and percent(1.0) == "100%" and percent(0.0) == "0%"
+    text = format_report(report_of([1] * 29999 + [-1]))
+    assert "100.00%" not in text and "99.997% (29,999/30,000)" in text

@@ -4,10 +4,20 @@
 class UserError(Exception):
     """A problem the user can fix; its message is one line meant for them."""
 
+    exit_code = 1
+
 
 class ConfigError(UserError, ValueError):
     """An invalid experiment description or input (a flag, a file, a setting)."""
 
+    exit_code = 2
+
 
 class ServiceError(UserError):
     """A service problem (unreachable Redis, unknown job, a job that failed)."""
+
+
+class Interrupted(UserError):
+    """The user pressed Ctrl-C; the message says what became of the work."""
+
+    exit_code = 130

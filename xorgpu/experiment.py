@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
 
+from . import provenance
 from .backend import Backend, available_memory, resolve_backend
 from .config import Config, ConfigError, RunOptions, SeedRange
 from .engines.selection import Engine, bytes_per_net, select_engine
 from .init import initial_params
 from .lifetime import die_with
+from .params import per_net
 from .results import BYTES_PER_NET, NetResults
-from .stats import Summary
+from .runs import Run
+from .stats import Summary, outcomes
 
 Progress = Callable[[int], None]  # called with the number of nets just finished
 
@@ -39,37 +43,53 @@ class Plan:
         """What actually trained, for result records: never "auto"."""
         return {"engine": self.engine.name, "backend": self.backend.name, "device": self.backend.device}
 
-    def train(self, seeds: SeedRange, progress: Progress | None = None) -> tuple[NetResults, Summary]:
+    def train(self, seeds: SeedRange, progress: Progress | None = None,
+              keep_weights: bool = False) -> tuple[NetResults, Summary]:
         """Train the nets of `seeds`; per-net results and their statistics.
 
         Net s's results depend on (config, s, engine, dtype) alone: not on the backend's
         processes, the block size, or which other seeds are trained alongside it. As always
         with multiprocessing, a script whose plan has processes > 1 must guard its top
         level with `if __name__ == "__main__":`.
+        keep_weights: keep each net's initial and final weights in the results.
         """
-        check_fits_in_memory(len(seeds), self)
+        check_fits_in_memory(len(seeds), self, keep_weights)
         block_nets = min(self.block_nets, -(-len(seeds) // self.processes))
         blocks = seeds.split(block_nets)
         parts: list[NetResults] = []
         summary = Summary()
-        for part, piece in self._train_blocks(blocks, min(self.processes, len(blocks))):
+        for part, piece in self._train_blocks(blocks, min(self.processes, len(blocks)), keep_weights):
             parts.append(part)
             summary = summary.merge(piece)
             if progress is not None:
                 progress(len(part))
         return NetResults.concatenate(parts), summary
 
-    def train_block(self, seeds: SeedRange) -> tuple[NetResults, Summary]:
+    def run(self, seeds: SeedRange, progress: Progress | None = None, keep_weights: bool = False) -> Run:
+        """Train the nets of `seeds`: their results, statistics and provenance."""
+        started, clock = time.time(), time.perf_counter()
+        results, summary = self.train(seeds, progress, keep_weights)
+        stats = {**summary.report(self.config, final_losses=results.final_loss),
+                 "provenance": provenance.of_local_run(seeds, self.ran(), started, time.perf_counter() - clock)}
+        return Run(self.config, results, stats)
+
+    def train_block(self, seeds: SeedRange, keep_weights: bool = False) -> tuple[NetResults, Summary]:
         """Train one block of nets in this process: host init -> device -> engine -> host."""
         seed_array = np.arange(seeds.start, seeds.stop, dtype=np.int64)
         params = initial_params(self.config.init_scheme, seed_array, self.config.hidden, self.config.dtype,
                                 self.backend.xp)
+        initial = per_net(params.map(self.backend.to_host)) if keep_weights else None
         record = self.engine.train_block(params, self.config, self.backend)
-        return NetResults.of_block(seed_array, record), Summary.of_block(record)
+        outcome = outcomes(record)
+        results = NetResults.of_block(seed_array, record, outcome)
+        if keep_weights:
+            results.initial_weights, results.final_weights = initial, per_net(params.map(self.backend.to_host))
+        return results, Summary.of_block(record, outcome)
 
-    def _train_blocks(self, blocks: list[SeedRange], processes: int) -> Iterator[tuple[NetResults, Summary]]:
+    def _train_blocks(self, blocks: list[SeedRange], processes: int,
+                      keep_weights: bool) -> Iterator[tuple[NetResults, Summary]]:
         if processes <= 1:
-            yield from (self.train_block(block) for block in blocks)
+            yield from (self.train_block(block, keep_weights) for block in blocks)
             return
         # NumPy holds the GIL between its many small calls, so threads scale poorly here and
         # processes do (docs/benchmarks.md). forkserver: never fork a threaded parent. Each
@@ -78,8 +98,8 @@ class Plan:
         pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=die_with,
                                    initargs=(os.getpid(),))
         try:
-            yield from pool.map(_train_block_in_child, [(self.config, self.engine.name, self.backend.name, b)
-                                                        for b in blocks])
+            yield from pool.map(_train_block_in_child, [(self.config, self.engine.name, self.backend.name, b,
+                                                         keep_weights) for b in blocks])
         except BaseException:  # an error or an interrupt: stop the children now, not after their blocks
             for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.kill()
@@ -105,15 +125,17 @@ def train_seeds(config: Config, seeds: SeedRange, options: RunOptions = RunOptio
     return prepare(config, options, backend).train(seeds, progress)
 
 
-def _train_block_in_child(job: tuple[Config, str, str, SeedRange]) -> tuple[NetResults, Summary]:
-    config, engine, backend, seeds = job
-    return prepare(config, RunOptions(backend=backend, engine=engine, processes=1)).train_block(seeds)
+def _train_block_in_child(job: tuple[Config, str, str, SeedRange, bool]) -> tuple[NetResults, Summary]:
+    config, engine, backend, seeds, keep_weights = job
+    return prepare(config, RunOptions(backend=backend, engine=engine, processes=1)).train_block(seeds, keep_weights)
 
 
-def check_fits_in_memory(nets: int, plan: Plan | None = None) -> None:
+def check_fits_in_memory(nets: int, plan: Plan | None = None, keep_weights: bool = False) -> None:
     """Refuse, before any work, a job whose per-net results and blocks cannot fit in the
     memory available now."""
     needed = 2 * nets * BYTES_PER_NET  # the parts, and their concatenation
+    if plan is not None and keep_weights:
+        needed += 2 * 2 * nets * (4 * plan.config.hidden + 1) * np.dtype(plan.config.dtype).itemsize
     if plan is not None:
         needed += plan.processes * min(nets, plan.block_nets) * bytes_per_net(plan.config)
     available = available_memory()

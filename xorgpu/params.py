@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
+
 
 @dataclass
 class Params:
@@ -34,3 +36,17 @@ class Params:
 
     def arrays(self) -> tuple[Any, Any, Any, Any]:
         return (self.w1, self.b1, self.w2, self.b2)
+
+
+def weight_names(hidden: int) -> list[str]:
+    """The names of one net's 4H + 1 weights, in the order `per_net` lays them out:
+    W1[i,j] (input i to hidden unit j), b1[j], W2[j] (hidden unit j to the output), b2.
+    It is the order of the notebook's arrays, and of the counter generator's draws."""
+    return ([f"W1[{i},{j}]" for i in range(2) for j in range(hidden)] + [f"b1[{j}]" for j in range(hidden)]
+            + [f"W2[{j}]" for j in range(hidden)] + ["b2"])
+
+
+def per_net(params: Params) -> np.ndarray:
+    """(n, 4H + 1): each net's weights in a row, as weight_names(H) names them (host arrays)."""
+    n = params.nets
+    return np.concatenate([params.w1.reshape(-1, n), params.b1, params.w2, params.b2.reshape(1, n)]).T.copy()

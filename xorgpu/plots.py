@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import presets, sweep
+from . import presets, sweeps
 from .results import NetResults
 
 FORMATS = ("png", "svg")
@@ -98,8 +98,8 @@ def job_figures(results: NetResults, config: Any, report: dict[str, Any], folder
 def sweep_figures(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
     """Every figure of a sweep file's rows: success rates, and for a literature preset with
     a law of its own, our epochs beside the source's."""
-    varying = sweep.varying_axes(rows)
-    written = success_figure(sweep.table_rows(rows, varying), varying, folder)
+    varying = sweeps.varying_axes(rows)
+    written = success_figure(sweeps.table_rows(rows, varying), varying, folder)
     preset = presets.of_rows(rows)
     if preset is not None and preset.curve is not None:
         written += preset_figure(rows, preset.curve, folder)
@@ -118,8 +118,8 @@ def success_figure(flat: list[dict[str, Any]], axes_names: list[str], folder: Pa
     for r in flat:
         groups.setdefault(tuple(r[a] for a in outer), []).append(r)
     plt = _pyplot()
-    row_values = _ordered(r[rows_axis] for r in flat)
-    col_values = _ordered(r[cols_axis] for r in flat)
+    row_values = sweeps.in_order([r[rows_axis] for r in flat])
+    col_values = sweeps.in_order([r[cols_axis] for r in flat])
     columns = min(3, len(groups))
     lines = -(-len(groups) // columns)
     figure, panels = plt.subplots(lines, columns, squeeze=False, layout="constrained", figsize=(
@@ -168,7 +168,7 @@ def preset_figure(rows: list[dict[str, Any]], curve: presets.SourceCurve, folder
     """Our median epochs to solve (p10-p90 bars) along curve.axis, one line per value of the
     other varying axes, beside the source's law."""
     plt = _pyplot()
-    others = [a for a in sweep.varying_axes(rows) if a != curve.axis]
+    others = [a for a in sweeps.varying_axes(rows) if a != curve.axis]
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(row["config"][a] for a in others), []).append(row)
@@ -191,11 +191,6 @@ def preset_figure(rows: list[dict[str, Any]], curve: presets.SourceCurve, folder
     axes.set(xlabel=curve.axis, ylabel="epochs to solve", title="ours beside the source")
     axes.legend(fontsize="small")
     return _save(figure, folder, "beside_the_source")
-
-
-def _ordered(values: Any) -> list[Any]:
-    """Distinct values in first-seen order (a sweep's own axis order)."""
-    return list(dict.fromkeys(values))
 
 
 def decision_boundaries(results: NetResults, config: Any, folder: Path, title: str, per_kind: int = 3) -> list[Path]:

@@ -225,7 +225,7 @@ def comparison(preset: Preset, rows: list[dict[str, Any]]) -> list[dict[str, str
 
 
 def of_rows(rows: list[dict[str, Any]]) -> Preset | None:
-    """The preset a sweep file's rows all came from, if they did (see xorgpu.sweep.run)."""
+    """The preset a sweep file's rows all came from, if they did (see xorgpu.sweeps.run)."""
     names = {row.get("preset") for row in rows}
     if len(names) == 1 and None not in names and next(iter(names)) in PRESETS:
         return PRESETS[names.pop()]

@@ -12,6 +12,10 @@ import html
 from pathlib import Path
 from typing import Any
 
+from .text import percent, rate_text
+
+RATE_COLUMNS = ("success_rate", "ci95_low", "ci95_high")  # shown as percentages, never rounded to 100%
+
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2em; }
@@ -68,7 +72,8 @@ def job_page(title: str, report: dict[str, Any], figures: list[Path]) -> str:
     low, high = report["success_ci95"]
     stats = [
         ["nets", report["nets"]], ["solved", report["solved"]],
-        ["success rate", report["success_rate"]], ["95% CI (Wilson)", f"[{low:.4f}, {high:.4f}]"],
+        ["success rate", rate_text(report["solved"], report["nets"])],
+        ["95% CI (Wilson)", f"[{percent(low)}, {percent(high)}]"],
         *[[f"epochs to solve: {k}", v] for k, v in report["epochs_to_solve"].items()],
         *[[f"final loss: {k}", v] for k, v in report["final_loss"].items()],
     ]
@@ -79,6 +84,9 @@ def job_page(title: str, report: dict[str, Any], figures: list[Path]) -> str:
         "<h2>Unsolved nets</h2>", _table(failures),
         "<h2>Figures</h2>", _figures(figures),
         "<h2>Configuration</h2>", _table([[k, v] for k, v in report["config"].items()]),
+        *(["<h2>Provenance</h2>", _table([[k, ", ".join(map(str, v)) if isinstance(v, list) else v]
+                                          for k, v in report["provenance"].items()])]
+          if report.get("provenance") else []),
     ])
 
 
@@ -86,7 +94,8 @@ def sweep_page(title: str, flat: list[dict[str, Any]], figures: list[Path],
                preset: Any = None, comparison: list[dict[str, str]] | None = None) -> str:
     """preset (xorgpu.presets.Preset) and comparison: the source's numbers beside ours."""
     header = list(flat[0]) if flat else []
-    sections = ["<h2>Cells</h2>", _table([[row[k] for k in header] for row in flat], header),
+    shown = [{k: percent(v) if k in RATE_COLUMNS and v is not None else v for k, v in row.items()} for row in flat]
+    sections = ["<h2>Cells</h2>", _table([[row[k] for k in header] for row in shown], header),
                 "<h2>Figures</h2>", _figures(figures)]
     if preset is not None:
         sections += [

@@ -1,9 +1,10 @@
 """Per-net results of a job, and their `.npz` file format.
 
 The file holds `seeds` (N,), `outputs` (N, 4) in the pattern order [0,0], [0,1], [1,0],
-[1,1], `epochs_to_solve` (N,), `final_loss` (N,), `diverged` (N,), `config`, the
-experiment's config as a JSON string, and `statistics`, the job's statistics (the JSON of
-`xorgpu run --json`; files from before it was added lack it). It loads with
+[1,1], `epochs_to_solve` (N,), `final_loss` (N,), `diverged` (N,), `outcome` (N,), the
+index in xorgpu.stats.OUTCOMES of how each net ended, `config`, the experiment's config as
+a JSON string, and `statistics`, the job's statistics (the JSON of `xorgpu run --json`).
+Files from before outcomes or statistics were kept lack them. It loads with
 `np.load(path, allow_pickle=False)`.
 """
 
@@ -18,10 +19,10 @@ import numpy as np
 
 from .config import Config, ConfigError
 from .engines.contract import BlockRecord
-from .files import npz_arrays, written_atomically
-from .stats import check_report
+from .files import check_readable, npz_arrays, written_atomically
+from .stats import OUTCOMES, UNKNOWN_OUTCOME, check_report
 
-BYTES_PER_NET = 8 + 4 * 8 + 8 + 8 + 1  # seeds, outputs, epochs_to_solve, final_loss, diverged
+BYTES_PER_NET = 8 + 4 * 8 + 8 + 8 + 1 + 1  # seeds, outputs, epochs_to_solve, final_loss, diverged, outcome
 
 
 @dataclass
@@ -31,20 +32,35 @@ class NetResults:
     epochs_to_solve: np.ndarray  # (N,) int64, -1: never solved
     final_loss: np.ndarray  # (N,)
     diverged: np.ndarray  # (N,) bool
+    outcome: np.ndarray  # (N,) uint8: an index into xorgpu.stats.OUTCOMES (UNKNOWN_OUTCOME in older files)
+    # kept on request: (N, 4H + 1) each net's weights before and after training (params.weight_names)
+    initial_weights: np.ndarray | None = None
+    final_weights: np.ndarray | None = None
 
     @classmethod
-    def of_block(cls, seeds: np.ndarray, record: BlockRecord) -> NetResults:
-        return cls(seeds, record.outputs, record.epochs_to_solve, record.final_loss, record.diverged)
+    def of_block(cls, seeds: np.ndarray, record: BlockRecord, outcome: np.ndarray) -> NetResults:
+        return cls(seeds, record.outputs, record.epochs_to_solve, record.final_loss, record.diverged, outcome)
+
+    @property
+    def outcome_names(self) -> np.ndarray:
+        """(N,) str: each net's outcome by name ("unknown" for files that predate them)."""
+        names = np.array([*OUTCOMES, "unknown"])
+        return names[np.minimum(self.outcome, len(OUTCOMES))]
 
     @classmethod
     def concatenate(cls, parts: list[NetResults]) -> NetResults:
-        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
+        def joined(name: str) -> np.ndarray | None:
+            arrays = [getattr(p, name) for p in parts]
+            return None if any(a is None for a in arrays) else np.concatenate(arrays)
+
+        return cls(**{f.name: joined(f.name) for f in fields(cls)})
 
     def __len__(self) -> int:
         return len(self.seeds)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """Every per-net array that is there (the weights only if kept)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
 
 
 # The arrays of a results file: (shape with N for the nets, dtype kinds accepted)
@@ -56,7 +72,29 @@ NPZ_ARRAYS = {
     "diverged": (("N",), "b"),
     "config": ((), "U"),
 }
-OPTIONAL_NPZ_ARRAYS = {"statistics": ((), "U")}
+OPTIONAL_NPZ_ARRAYS = {"statistics": ((), "U"), "outcome": (("N",), "u"),
+                       "initial_weights": (("N", "P"), "f"), "final_weights": (("N", "P"), "f")}  # P: 4H + 1
+
+
+def save_results(path: str | os.PathLike, results: NetResults, config: Config, statistics: dict[str, Any]) -> None:
+    """A results file: Parquet if `path` ends in .parquet, else .npz."""
+    if str(path).endswith(".parquet"):
+        from .tables import save_parquet  # noqa: PLC0415  (pyarrow loads slowly)
+
+        save_parquet(path, results, config, statistics)
+    else:
+        save_npz(path, results, config, statistics)
+
+
+def load_results(path: str | os.PathLike) -> tuple[NetResults, Config, dict[str, Any] | None]:
+    """A results file of either format, told apart by its first bytes."""
+    with open(check_readable(path), "rb") as handle:
+        head = handle.read(4)
+    if head == b"PAR1":
+        from .tables import load_parquet  # noqa: PLC0415
+
+        return load_parquet(path)
+    return load_npz(path)
 
 
 def save_npz(path: str | os.PathLike, results: NetResults, config: Config, statistics: dict[str, Any]) -> None:
@@ -72,13 +110,18 @@ def load_npz(path: str | os.PathLike) -> tuple[NetResults, Config, dict[str, Any
     found = npz_arrays(path)
     nets = _check_layout(path, found)
     with np.load(path, allow_pickle=False) as data:
-        results = NetResults(**{f.name: data[f.name] for f in fields(NetResults)})
+        per_net = {f.name: data[f.name] for f in fields(NetResults) if f.name in found}
+        per_net.setdefault("outcome", np.full(nets, UNKNOWN_OUTCOME, np.uint8))
+        results = NetResults(**per_net)
         config_text = str(data["config"])
         statistics_text = str(data["statistics"]) if "statistics" in found else None
     try:
         config = Config.from_json(config_text)
     except ConfigError as error:
         raise ConfigError(f"cannot read {path}: its config is not valid ({error})") from None
+    for kept in (results.initial_weights, results.final_weights):
+        if kept is not None and kept.shape[1] != 4 * config.hidden + 1:
+            raise ConfigError(f"cannot read {path}: its weights are not those of 2-{config.hidden}-1 nets")
     statistics = None
     if statistics_text is not None:
         try:
@@ -100,7 +143,8 @@ def _check_layout(path: str | os.PathLike, found: dict[str, tuple[tuple[int, ...
         if name not in found:
             continue
         got_shape, dtype = found[name]
-        want = tuple(nets if axis == "N" else axis for axis in shape)
+        want = tuple(nets if axis == "N" else got_shape[i] if axis == "P" and len(got_shape) > i else axis
+                     for i, axis in enumerate(shape))
         if got_shape != want or dtype.kind not in kinds:
             raise ConfigError(f"cannot read {path}: its {name} array is {dtype} {got_shape}, "
                               f"not the {_kinds(kinds)} {want} of a results file")

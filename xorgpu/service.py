@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 import redis
 
+from . import provenance
 from .backend import resolve_backend
 from .config import Config, ConfigError, RunOptions, SeedRange
 from .engines.selection import bytes_per_net
@@ -53,6 +54,7 @@ class SubmitFailed(ServiceError):
         super().__init__(message)
         self.job_id = job_id
         self.interrupted = interrupted
+        self.exit_code = 130 if interrupted else 1
 
 
 def default_chunk_size(config: Config, nets: int) -> int:
@@ -64,7 +66,7 @@ def default_chunk_size(config: Config, nets: int) -> int:
 
 def submit(
     store: JobStore, config: Config, seeds: SeedRange, enqueue: Enqueue, chunk_size: int | None = None,
-    queue: str = DEFAULT_QUEUE, ttl: int = DEFAULT_TTL, options: RunOptions = RunOptions(),
+    queue: str = DEFAULT_QUEUE, ttl: int = DEFAULT_TTL, options: RunOptions = RunOptions(), label: str = "",
 ) -> Job:
     """Store the job, enqueue one task per chunk, then let workers start on it.
 
@@ -73,7 +75,8 @@ def submit(
     the reason and SubmitFailed names it; if even that cannot be written, the job's lease
     runs out and the next reader fails it.
     """
-    job = store.create_job(config, seeds, chunk_size or default_chunk_size(config, len(seeds)), queue, ttl, options)
+    job = store.create_job(config, seeds, chunk_size or default_chunk_size(config, len(seeds)), queue, ttl, options,
+                           label)
     enqueued = 0
     try:
         renewed = time.monotonic()
@@ -229,32 +232,28 @@ def _shown(args: Any, kwargs: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def job_summary(store: JobStore, job: Job) -> Summary:
-    """Statistics merged from the chunks recorded so far."""
-    summary = Summary()
-    for _, record in sorted(store.chunk_records(job.id).items()):
-        summary = summary.merge(Summary.from_state(record["summary"]))
-    return summary
-
-
-def job_ran(store: JobStore, job: Job) -> list[dict[str, str]]:
-    """What trained the job's chunks so far: each distinct engine, backend and device."""
-    seen = {(r.get("engine", "?"), r.get("backend", "?"), r.get("device", "?"))
-            for r in store.chunk_records(job.id).values()}
-    return [{"engine": e, "backend": b, "device": d} for e, b, d in sorted(seen)]
-
-
 def job_report(store: JobStore, job: Job) -> dict[str, Any]:
-    """The statistics report of `run --json`, plus the job's id and state."""
-    report = job_summary(store, job).report(job.config)
-    return {"job_id": job.id, "state": job.state, **report, "ran": job_ran(store, job)}
+    """The statistics report of `run --json` (loss quantiles from the merged sketch, within
+    1%), plus the job's id and state, and the provenance of its chunks so far."""
+    records = store.chunk_records(job.id)
+    summary = Summary()
+    for _, record in sorted(records.items()):
+        summary = summary.merge(Summary.from_state(record["summary"]))
+    return {"job_id": job.id, "state": job.state, **summary.report(job.config),
+            "provenance": provenance.of_job(job.seeds, list(records.values()), job.started, job.finished,
+                                            job.submitter)}
 
 
-def job_results(store: JobStore, job: Job) -> NetResults:
-    """Every net's results, in seed order; only for a job that is done."""
-    if job.state != "done":
-        raise ServiceError(f"job {job.id} is {job.state} ({job.chunks_done} of {job.chunks_total} chunks)")
-    return NetResults.concatenate([store.chunk_results(job, i) for i in range(job.chunks_total)])
+def job_results(store: JobStore, job: Job, partial: bool = False) -> NetResults:
+    """Every net's results, in seed order, of a job that is done; with partial, of the
+    chunks recorded so far, whatever the job's state."""
+    if job.state != "done" and not partial:
+        raise ServiceError(f"job {job.id} is {job.state} ({job.chunks_done} of {job.chunks_total} chunks): "
+                           "--partial writes the chunks so far")
+    recorded = sorted(store.chunk_records(job.id)) if partial else range(job.chunks_total)
+    if not recorded:
+        raise ServiceError(f"job {job.id} has no chunk recorded yet")
+    return NetResults.concatenate([store.chunk_results(job, i) for i in recorded])
 
 
 def wait_for(store: JobStore, job_id: str, on_progress: Callable[[Job], None] | None = None,

@@ -1,8 +1,8 @@
 """What `inspect`, `plot` and `report` read: a job, a results file or a sweep file.
 
 `open_source` decides which by what exists and by its content, not by its name alone:
-an existing file is a results file if it is a zip archive (.npz), a sweep file if it
-holds JSON lines; anything else that exists is refused; a name that does not exist is a
+an existing file is a results file if it is a Parquet file or a zip archive (.npz), a
+sweep file if it holds JSON lines; anything else that exists is refused; a name that does not exist is a
 job id if it looks like one, else a missing file. Every problem is one line.
 """
 
@@ -17,7 +17,8 @@ import numpy as np
 from .config import Config, ConfigError, SeedRange
 from .files import check_readable
 
-ZIP_MAGIC = b"PK\x03\x04"
+ZIP_MAGIC = b"PK\x03\x04"  # .npz
+PARQUET_MAGIC = b"PAR1"
 
 
 @dataclass
@@ -44,13 +45,13 @@ def open_source(text: str, redis_url: str | None = None) -> Source:
         file = check_readable(path)
         with open(file, "rb") as handle:
             head = handle.read(64)
-        if head.startswith(ZIP_MAGIC):
+        if head.startswith(ZIP_MAGIC) or head.startswith(PARQUET_MAGIC):
             return _results_file(file)
         if head.lstrip()[:1] == b"{":
             return _sweep_file(file)
         if not head:
-            raise ConfigError(f"{text} is empty: not a results (.npz) or sweep (.jsonl) file")
-        raise ConfigError(f"{text} is neither a results file (.npz) nor a sweep file (JSON lines)")
+            raise ConfigError(f"{text} is empty: not a results (.parquet, .npz) or sweep (.jsonl) file")
+        raise ConfigError(f"{text} is neither a results file (.parquet, .npz) nor a sweep file (JSON lines)")
     from .store import JOB_ID  # noqa: PLC0415
 
     if JOB_ID.match(text):
@@ -61,9 +62,9 @@ def open_source(text: str, redis_url: str | None = None) -> Source:
 
 
 def _results_file(file: Path) -> Source:
-    from .results import load_npz  # noqa: PLC0415
+    from .results import load_results  # noqa: PLC0415
 
-    results, config, statistics = load_npz(file)
+    results, config, statistics = load_results(file)
 
     def recorded(seed: int) -> tuple[int, float] | None:
         where = np.flatnonzero(results.seeds == seed)
@@ -74,9 +75,9 @@ def _results_file(file: Path) -> Source:
 
 
 def _sweep_file(file: Path) -> Source:
-    from . import sweep  # noqa: PLC0415
+    from . import sweeps  # noqa: PLC0415
 
-    return Source("sweep", f"sweep {file.name}", rows=sweep.finished_rows(file))
+    return Source("sweep", f"sweep {file.name}", rows=sweeps.finished_rows(file))
 
 
 def _job(job_id: str, redis_url: str | None) -> Source:
@@ -89,3 +90,48 @@ def _job(job_id: str, redis_url: str | None) -> Source:
     seeds: SeedRange = job.seeds
     return Source("job", f"job {job.id}", config=job.config, seeds=np.arange(seeds.start, seeds.stop),
                   statistics=job_report(store, job), _results=lambda: job_results(store, job))
+
+
+def paired_results(text: str, redis_url: str | None, notice: Callable[[str], None]) -> tuple[Any, str]:
+    """Every net of a source, for a paired comparison: a results file, a finished job, or a
+    cell of a sweep file, `SWEEP.jsonl@hidden=2,lr=0.5`, re-trained from its config and
+    seeds (results depend on them alone; notice says so first). (results, a name)."""
+    if "@" in text and not Path(text).exists():
+        file, _, selector = text.rpartition("@")
+        opened = open_source(file, redis_url)
+        if opened.kind != "sweep":
+            raise ConfigError(f"{file} is not a sweep file: @field=value picks a cell of a sweep")
+        row = _cell(opened.rows, selector, file)
+        from .config import RunOptions  # noqa: PLC0415
+        from .experiment import prepare  # noqa: PLC0415
+
+        config, seeds = Config.from_dict(row["config"]), SeedRange.parse(row["seeds"])
+        notice(f"re-training the cell {selector} of {file} ({len(seeds):,} nets, seeds {seeds})")
+        results, _ = prepare(config, RunOptions()).train(seeds)
+        return results, f"{file}@{selector}"
+    opened = open_source(text, redis_url)
+    if opened.kind == "sweep":
+        raise ConfigError(f"{text} is a sweep file: pick a cell, e.g. {text}@hidden=2")
+    return opened.results(), opened.name
+
+
+def _cell(rows: list[dict[str, Any]], selector: str, file: str) -> dict[str, Any]:
+    wanted: dict[str, str] = {}
+    for item in filter(None, selector.split(",")):
+        name, equals, value = item.partition("=")
+        if not equals or name not in rows[0]["config"]:
+            raise ConfigError(f"{selector!r}: pick a cell as field=value,... (fields: {', '.join(rows[0]['config'])})")
+        wanted[name] = value
+    matching = [r for r in rows if all(_same(r["config"][name], value) for name, value in wanted.items())]
+    if len(matching) != 1:
+        raise ConfigError(f"{file}@{selector} picks {len(matching)} cells, not one: name more fields")
+    return matching[0]
+
+
+def _same(stored: Any, typed: str) -> bool:
+    if isinstance(stored, (int, float)) and not isinstance(stored, bool):
+        try:
+            return float(typed) == float(stored)
+        except ValueError:
+            return False
+    return str(stored) == typed

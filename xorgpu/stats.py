@@ -1,11 +1,19 @@
-"""Convergence statistics that merge exactly.
+"""Convergence statistics that merge exactly, and how each net's training ended.
 
 A `Summary` holds only counts: it is built per block (or per chunk of a service job) and
 summed, so the statistics of a job are the same whichever way it was cut up. Epochs to
 solve are integers and kept as an exact histogram, so their quantiles are exact. Losses
-are real numbers and kept as a histogram on log-spaced bins (LOSS_BINS_PER_DECADE per
-decade): their quantiles are reported as the geometric centre of a bin, exact to within
-one bin (a factor 10**(1/20), 12%).
+are real numbers and kept in a logarithmic sketch (the mapping of DDSketch, Masson et al.
+2019): bin i holds the losses in (g^(i-1), g^i] with g = (1 + a) / (1 - a), and a
+quantile read from it is within a relative error a = LOSS_RELATIVE_ERROR (1%) of the exact
+one. Bins are integers with counts, so sketches merge exactly, like every other count.
+Where every net's final loss is at hand (a local run, a results file), the report gives
+the exact quantiles instead, and says which (`relative_error` 0).
+
+Each net ends in one OUTCOME: solved (meets the criterion at the end), solved then lost
+(met it at some epoch, not at the end), diverged (never solved; a weight or output is no
+longer finite), plateau (never solved; its loss fell by less than PLATEAU_RELATIVE_DROP
+over the last tenth of training) or still improving (never solved; its loss still falls).
 """
 
 from __future__ import annotations
@@ -22,12 +30,29 @@ from .engines.contract import TARGETS, BlockRecord, sample_epochs
 
 Z95 = 1.959963984540054  # standard normal quantile for a two-sided 95% interval
 QUANTILES = {"p10": 0.10, "median": 0.50, "p90": 0.90}
-LOSS_MIN_DECADE = -20  # bin 0 holds every loss below 1e-20, zero included
-LOSS_BINS_PER_DECADE = 20
-LOSS_BINS = -LOSS_MIN_DECADE * LOSS_BINS_PER_DECADE + 2  # + under- and overflow (loss >= 1)
+LOSS_RELATIVE_ERROR = 0.01
+LOSS_GAMMA = (1 + LOSS_RELATIVE_ERROR) / (1 - LOSS_RELATIVE_ERROR)
+ZERO_LOSS_BIN = -(2**31)  # the bin of a loss of exactly 0
+SKETCH_NAME = "log-1%"  # marks the sketch in stored states (older states used 20 bins a decade)
+OLD_LOSS_MIN_DECADE, OLD_LOSS_BINS_PER_DECADE = -20, 20  # the binning of those older states
 # An unsolved net whose loss fell by less than this fraction over the last tenth of training
 # (xorgpu.engines.contract.plateau_window) is counted as stuck on a plateau, else as still improving.
 PLATEAU_RELATIVE_DROP = 0.01
+OUTCOMES = ("solved", "solved_then_lost", "plateau", "still_improving", "diverged")
+UNKNOWN_OUTCOME = 255  # in results written before outcomes were kept
+
+
+def outcomes(record: BlockRecord) -> np.ndarray:
+    """(n,) uint8: the index in OUTCOMES of how each net's training ended."""
+    code = {name: np.uint8(i) for i, name in enumerate(OUTCOMES)}
+    solved = record.epochs_to_solve >= 0
+    still_falling = record.final_loss < record.loss_before_end * (1 - PLATEAU_RELATIVE_DROP)
+    result = np.full(solved.shape, code["plateau"], dtype=np.uint8)
+    result[~solved & still_falling] = code["still_improving"]
+    result[~solved & record.diverged] = code["diverged"]
+    result[solved & record.solved_at_end] = code["solved"]
+    result[solved & ~record.solved_at_end] = code["solved_then_lost"]
+    return result
 
 
 @dataclass
@@ -42,37 +67,40 @@ class Summary:
     unsolved_stuck: int = 0  # never solved, finite, loss flat at the end (a plateau)
     epochs_to_solve: Counter = field(default_factory=Counter)  # epoch -> solved nets
     wrong_patterns: Counter = field(default_factory=Counter)  # unsolved nets by patterns wrong
-    final_loss: np.ndarray = field(default_factory=lambda: np.zeros(LOSS_BINS, np.int64))
-    loss_curve: np.ndarray = field(default_factory=lambda: np.zeros((0, LOSS_BINS), np.int64))
+    final_loss: Counter = field(default_factory=Counter)  # loss sketch: bin -> nets
+    loss_curve: list[Counter] = field(default_factory=list)  # a loss sketch per sampled epoch
 
     @classmethod
-    def of_block(cls, record: BlockRecord) -> Summary:
+    def of_block(cls, record: BlockRecord, outcome: np.ndarray | None = None) -> Summary:
+        """outcome: `outcomes(record)`, if already computed."""
+        outcome = outcomes(record) if outcome is None else outcome
+        count = {name: int((outcome == i).sum()) for i, name in enumerate(OUTCOMES)}
         solved = record.epochs_to_solve >= 0
         unsolved_finite = ~solved & ~record.diverged
-        still_falling = record.final_loss < record.loss_before_end * (1 - PLATEAU_RELATIVE_DROP)
         wrong = (np.abs(record.outputs - np.array(TARGETS)) >= 0.5).sum(axis=1)
         return cls(
             nets=int(solved.size),
-            solved=int(solved.sum()),
-            solved_then_lost=int((solved & ~record.solved_at_end).sum()),
+            solved=count["solved"] + count["solved_then_lost"],
+            solved_then_lost=count["solved_then_lost"],
             diverged=int(record.diverged.sum()),
-            unsolved_improving=int((unsolved_finite & still_falling).sum()),
-            unsolved_stuck=int((unsolved_finite & ~still_falling).sum()),
+            unsolved_improving=count["still_improving"],
+            unsolved_stuck=count["plateau"],
             epochs_to_solve=Counter(dict(zip(*_unique_counts(record.epochs_to_solve[solved])))),
             wrong_patterns=Counter(dict(zip(*_unique_counts(wrong[unsolved_finite])))),
-            final_loss=loss_histogram(record.final_loss),
-            loss_curve=np.stack([loss_histogram(row) for row in record.loss_samples])
-            if record.loss_samples.size else np.zeros((0, LOSS_BINS), np.int64),
+            final_loss=loss_sketch(record.final_loss),
+            loss_curve=[loss_sketch(row) for row in record.loss_samples],
         )
 
     def merge(self, other: Summary) -> Summary:
-        curve = other.loss_curve if self.loss_curve.size == 0 else self.loss_curve + other.loss_curve
+        if self.loss_curve and other.loss_curve and len(self.loss_curve) != len(other.loss_curve):
+            raise ValueError("summaries of different sampled epochs do not merge")
+        curve = [a + b for a, b in zip(self.loss_curve, other.loss_curve)] or self.loss_curve or other.loss_curve
         return Summary(
             **{name: getattr(self, name) + getattr(other, name) for name in COUNTERS},
             epochs_to_solve=self.epochs_to_solve + other.epochs_to_solve,
             wrong_patterns=self.wrong_patterns + other.wrong_patterns,
             final_loss=self.final_loss + other.final_loss,
-            loss_curve=curve,
+            loss_curve=[Counter(row) for row in curve],
         )
 
     # --- storage form: small JSON, for Redis and for files --------------------------------
@@ -82,33 +110,44 @@ class Summary:
             **{name: getattr(self, name) for name in COUNTERS},
             "epochs_to_solve": sorted(self.epochs_to_solve.items()),
             "wrong_patterns": sorted(self.wrong_patterns.items()),
-            "final_loss": _sparse(self.final_loss),
-            "loss_curve": [_sparse(row) for row in self.loss_curve],
+            "loss_sketch": SKETCH_NAME,
+            "final_loss": sorted(self.final_loss.items()),
+            "loss_curve": [sorted(row.items()) for row in self.loss_curve],
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Summary:
-        curve = [_dense(row) for row in state["loss_curve"]]
+        read = _sketch if state.get("loss_sketch") == SKETCH_NAME else _sketch_of_old_bins
         return cls(
             **{name: int(state[name]) for name in COUNTERS},
             epochs_to_solve=Counter({int(k): int(v) for k, v in state["epochs_to_solve"]}),
             wrong_patterns=Counter({int(k): int(v) for k, v in state["wrong_patterns"]}),
-            final_loss=_dense(state["final_loss"]),
-            loss_curve=np.stack(curve) if curve else np.zeros((0, LOSS_BINS), np.int64),
+            final_loss=read(state["final_loss"]),
+            loss_curve=[read(row) for row in state["loss_curve"]],
         )
 
     # --- what users read ------------------------------------------------------------------
 
-    def report(self, config: Config) -> dict[str, Any]:
-        """The statistics as one JSON-ready dict (the `--json` output of run and stats)."""
+    def report(self, config: Config, final_losses: np.ndarray | None = None) -> dict[str, Any]:
+        """The statistics as one JSON-ready dict (the `--json` output of run and stats).
+
+        final_losses: every net's final loss, where at hand: its quantiles are then exact.
+        """
         unsolved = self.nets - self.solved
+        if final_losses is not None:
+            finite = final_losses[np.isfinite(final_losses)].astype(np.float64)
+            final_loss = {name: float(np.quantile(finite, q)) if finite.size else None for name, q in QUANTILES.items()}
+            final_loss["relative_error"] = 0.0
+        else:
+            final_loss = {name: sketch_quantile(self.final_loss, q) for name, q in QUANTILES.items()}
+            final_loss["relative_error"] = LOSS_RELATIVE_ERROR
         return {
             "nets": self.nets,
             "solved": self.solved,
             "success_rate": self.solved / self.nets if self.nets else None,
             "success_ci95": list(wilson_interval(self.solved, self.nets)),
             "epochs_to_solve": _epoch_stats(self.epochs_to_solve),
-            "final_loss": {name: _loss_quantile(self.final_loss, q) for name, q in QUANTILES.items()},
+            "final_loss": final_loss,
             "failures": {
                 "unsolved": unsolved,
                 "diverged": self.diverged,
@@ -118,7 +157,7 @@ class Summary:
                 "solved_then_lost": self.solved_then_lost,
             },
             "loss_curve": [
-                {"epoch": epoch, **{name: _loss_quantile(row, q) for name, q in QUANTILES.items()}}
+                {"epoch": epoch, **{name: sketch_quantile(row, q) for name, q in QUANTILES.items()}}
                 for epoch, row in zip(sample_epochs(config), self.loss_curve)
             ],
             "config": config.to_dict(),
@@ -129,14 +168,17 @@ COUNTERS = tuple(f.name for f in fields(Summary) if f.type == "int")  # nets, so
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval for a binomial proportion (Wilson 1927)."""
+    """The Wilson score interval for a binomial proportion (Wilson 1927), within [0, 1]:
+    exactly 0 at its low end when nothing succeeded, exactly 1 at its high end when all did."""
     if trials == 0:
         return (0.0, 1.0)
     p = successes / trials
     denom = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denom
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    low = 0.0 if successes == 0 else min(p, max(0.0, centre - half))
+    high = 1.0 if successes == trials else max(p, min(1.0, centre + half))
+    return (low, high)
 
 
 def quantile_of_counts(values: np.ndarray, counts: np.ndarray, q: float) -> float:
@@ -149,23 +191,42 @@ def quantile_of_counts(values: np.ndarray, counts: np.ndarray, q: float) -> floa
     return float(below + (above - below) * (position - lower))
 
 
-def loss_histogram(losses: np.ndarray) -> np.ndarray:
-    """Counts of finite losses per log-spaced bin (non-finite losses are left out)."""
+def loss_sketch(losses: np.ndarray) -> Counter:
+    """The logarithmic sketch of some losses (non-finite ones are left out): bin -> count."""
     finite = losses[np.isfinite(losses)].astype(np.float64)
-    with np.errstate(divide="ignore"):
-        position = (np.log10(finite) - LOSS_MIN_DECADE) * LOSS_BINS_PER_DECADE
-    index = np.clip(np.floor(position) + 1, 0, LOSS_BINS - 1).astype(np.int64)
-    return np.bincount(index, minlength=LOSS_BINS)
+    positive = finite[finite > 0]
+    bins = np.ceil(np.log(positive) / math.log(LOSS_GAMMA)).astype(np.int64)
+    sketch = Counter(dict(zip(*_unique_counts(bins))))
+    zeros = int((finite == 0).sum())
+    if zeros:
+        sketch[ZERO_LOSS_BIN] = zeros
+    return sketch
 
 
-def _loss_quantile(histogram: np.ndarray, q: float) -> float | None:
-    if histogram.sum() == 0:
+def sketch_quantile(sketch: Counter, q: float) -> float | None:
+    """The q-quantile of the losses in a sketch, within LOSS_RELATIVE_ERROR of the exact one."""
+    total = sum(sketch.values())
+    if total == 0:
         return None
-    index = int(np.searchsorted(np.cumsum(histogram), q * (histogram.sum() - 1), side="right"))
-    if index == 0:
-        return 0.0  # below 1e-20
-    centre_decade = LOSS_MIN_DECADE + (index - 0.5) / LOSS_BINS_PER_DECADE
-    return float(10.0**centre_decade)
+    bins = sorted(sketch)
+    cumulative = np.cumsum([sketch[b] for b in bins])
+    index = bins[int(np.searchsorted(cumulative, q * (total - 1), side="right"))]
+    if index == ZERO_LOSS_BIN:
+        return 0.0
+    return float(2 * LOSS_GAMMA**index / (LOSS_GAMMA + 1))
+
+
+def _sketch(pairs: list[list[int]]) -> Counter:
+    return Counter({int(k): int(v) for k, v in pairs})
+
+
+def _sketch_of_old_bins(pairs: list[list[int]]) -> Counter:
+    """A sketch from the histogram of older states (20 bins a decade from 1e-20; bin 0 held
+    0 and everything below): each bin's nets at its centre, so within its 12%."""
+    centres = [(0.0 if index == 0 else 10 ** (OLD_LOSS_MIN_DECADE + (index - 0.5) / OLD_LOSS_BINS_PER_DECADE), count)
+               for index, count in pairs]
+    return sum((Counter({ZERO_LOSS_BIN if value == 0 else int(math.ceil(math.log(value) / math.log(LOSS_GAMMA))): count})
+                for value, count in centres), Counter())
 
 
 def _epoch_stats(histogram: Counter) -> dict[str, Any]:
@@ -185,22 +246,10 @@ def _unique_counts(values: np.ndarray) -> tuple[list[int], list[int]]:
     return unique.tolist(), counts.tolist()
 
 
-def _sparse(histogram: np.ndarray) -> list[list[int]]:
-    nonzero = np.flatnonzero(histogram)
-    return [[int(i), int(histogram[i])] for i in nonzero]
-
-
-def _dense(pairs: list[list[int]]) -> np.ndarray:
-    histogram = np.zeros(LOSS_BINS, np.int64)
-    for index, count in pairs:
-        histogram[index] = count
-    return histogram
-
-
 # --- checking a report read back from a file ---------------------------------------------------
 
 _NUMBER_OR_NONE = (int, float, type(None))
-_QUANTILES = {name: _NUMBER_OR_NONE for name in QUANTILES}
+_QUANTILES = {name: _NUMBER_OR_NONE for name in QUANTILES}  # final_loss may add relative_error
 REPORT_SHAPE: dict[str, Any] = {
     "nets": int,
     "solved": int,

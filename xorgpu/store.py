@@ -29,7 +29,7 @@ import re
 import time
 import uuid
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,11 +37,13 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from . import provenance
 from .config import Config, ConfigError, RunOptions, SeedRange
 from .errors import ServiceError
 from .redis_url import canonical, redact
 from .results import NetResults
 from .settings import KEY_PREFIX, MAX_CHUNK_NETS, MAX_CHUNKS, MAX_JOB_NETS, MAX_TTL
+from .stats import UNKNOWN_OUTCOME
 
 FINAL_STATES = ("done", "failed", "cancelled")
 ACTIVE_STATES = ("submitting", "queued", "running")
@@ -126,6 +128,8 @@ class Job:
     started: float | None
     finished: float | None
     error: str
+    submitter: dict[str, str] = field(default_factory=dict)  # the submitting machine's provenance.here()
+    label: str = ""
 
     @property
     def nets_total(self) -> int:
@@ -192,7 +196,7 @@ class JobStore:
     # --- jobs ------------------------------------------------------------------------------
 
     def create_job(self, config: Config, seeds: SeedRange, chunk_size: int, queue: str, ttl: int,
-                   options: RunOptions = RunOptions()) -> Job:
+                   options: RunOptions = RunOptions(), label: str = "") -> Job:
         """A new job in state `submitting`, its lease held for SUBMIT_LEASE_SECONDS."""
         chunks_total = check_job_size(seeds, chunk_size)
         check_ttl(ttl)
@@ -205,6 +209,7 @@ class JobStore:
                 "chunk_size": chunk_size, "chunks_total": chunks_total, "nets_total": len(seeds),
                 "queue": queue, "created": now, "state": "submitting", "chunks_done": 0,
                 "nets_done": 0, "ttl": ttl, "error": "", "submit_deadline": 0,
+                "submitter": json.dumps(provenance.here()), "label": label,
             }
             key = self._job_key(job_id)
             if self.client.hsetnx(key, "id", job_id):
@@ -359,12 +364,20 @@ def _job_of(job_id: str, data: dict[str, str]) -> Job:
         started=float(data["started"]) if data.get("started") else None,
         finished=float(data["finished"]) if data.get("finished") else None,
         error=data.get("error", ""),
+        submitter=_object(data.get("submitter") or "{}"), label=data.get("label", ""),
     )
     if job.state not in ACTIVE_STATES + FINAL_STATES:
         raise ValueError(f"unknown state {job.state[:20]!r}")
     if job.chunk_size < 1 or job.chunks_total != -(-len(job.seeds) // job.chunk_size):
         raise ValueError("its chunks do not cover its seeds")
     return job
+
+
+def _object(text: str) -> dict[str, Any]:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    return value
 
 
 def _reason(error: BaseException) -> str:
@@ -397,7 +410,7 @@ def encode_results(results: NetResults) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, outputs=results.outputs, final_loss=results.final_loss,
              epochs_to_solve=results.epochs_to_solve.astype(np.int32),
-             diverged=np.packbits(results.diverged))
+             diverged=np.packbits(results.diverged), outcome=results.outcome)
     return buffer.getvalue()
 
 
@@ -409,8 +422,10 @@ def decode_results(blob: bytes, seeds: SeedRange) -> NetResults:
             outputs=data["outputs"], final_loss=data["final_loss"],
             epochs_to_solve=data["epochs_to_solve"].astype(np.int64),
             diverged=np.unpackbits(data["diverged"], count=n).astype(bool),
+            outcome=data["outcome"] if "outcome" in data.files else np.full(n, UNKNOWN_OUTCOME, np.uint8),
         )
-    if results.outputs.shape != (n, 4) or results.final_loss.shape != (n,) or results.epochs_to_solve.shape != (n,):
+    if (results.outputs.shape != (n, 4) or results.final_loss.shape != (n,) or results.epochs_to_solve.shape != (n,)
+            or results.outcome.shape != (n,)):
         raise ValueError(f"its arrays do not hold {n} nets")
     return results
 

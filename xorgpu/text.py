@@ -11,7 +11,6 @@ def format_report(report: dict[str, Any]) -> str:
     ets = report["epochs_to_solve"]
     loss = report["final_loss"]
     failures = report["failures"]
-    rate = report["success_rate"]
     lines = [
         "xorgpu: 2-{hidden}-1 sigmoid nets on XOR, lr {lr}, momentum {momentum}, {epochs} epochs, "
         "{update} updates, {loss_reduction} loss, init {init}, criterion {criterion}, {dtype}".format(
@@ -19,14 +18,16 @@ def format_report(report: dict[str, Any]) -> str:
         "",
         f"  nets                {report['nets']}",
         f"  solved              {report['solved']}",
-        f"  success rate        {_pct(rate)}   95% CI [{_pct(low)}, {_pct(high)}] (Wilson)",
+        f"  success rate        {rate_text(report['solved'], report['nets'])}   "
+        f"95% CI [{percent(low)}, {percent(high)}] (Wilson)",
         "  epochs to solve     "
         + ("none solved" if ets["median"] is None else
            f"min {ets['min']}  p10 {_num(ets['p10'])}  median {_num(ets['median'])}  "
            f"p90 {_num(ets['p90'])}  max {ets['max']}  mean {_num(ets['mean'])}"),
         "  final loss (MSE)    "
         + ("n/a" if loss["median"] is None else
-           f"p10 {_sci(loss['p10'])}  median {_sci(loss['median'])}  p90 {_sci(loss['p90'])}"),
+           f"p10 {_loss(loss['p10'], loss)}  median {_loss(loss['median'], loss)}  p90 {_loss(loss['p90'], loss)}"
+           + ("" if not loss.get("relative_error") else f"  (within {100 * loss['relative_error']:g}%)")),
         f"  unsolved            {failures['unsolved']}: plateau {failures['plateau']}, "
         f"still improving {failures['still_improving']}, diverged {failures['diverged']}",
     ]
@@ -36,22 +37,54 @@ def format_report(report: dict[str, Any]) -> str:
     if failures["solved_then_lost"]:
         lines.append(f"  solved, then lost by the end: {failures['solved_then_lost']}")
     if report["loss_curve"]:
-        lines += ["", "  loss percentiles    epoch       p10         median      p90"]
+        lines += ["", "  loss percentiles    epoch       p10         median      p90     (each within 1%)"]
         lines += [
-            f"                      {row['epoch']:<11} {_sci(row['p10']):<11} "
-            f"{_sci(row['median']):<11} {_sci(row['p90'])}"
+            f"                      {row['epoch']:<11} {_sci(row['p10'], 2):<11} "
+            f"{_sci(row['median'], 2):<11} {_sci(row['p90'], 2)}"
             for row in report["loss_curve"]
         ]
+    if report.get("provenance"):
+        lines += ["", "  " + provenance_line(report["provenance"])]
     return "\n".join(lines)
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.2f}%"
+def percent(fraction: float | None, decimals: int = 2) -> str:
+    """A fraction as a percentage that is never 100% (or 0%) unless it is exactly that:
+    `decimals` places, or as many more as it takes to tell it from 100% (or 0%)."""
+    if fraction is None:
+        return "n/a"
+    if fraction in (0, 1):
+        return f"{100 * fraction:.0f}%"
+    places = decimals
+    while f"{100 * fraction:.{places}f}" in (f"{100:.{places}f}", f"{0:.{places}f}") and places < 12:
+        places += 1
+    return f"{100 * fraction:.{places}f}%"
+
+
+def rate_text(solved: int, nets: int, decimals: int = 2) -> str:
+    """A success rate with its count beside it: '99.91% (9,991/10,000)'."""
+    return f"{percent(solved / nets if nets else None, decimals)} ({solved:,}/{nets:,})"
+
+
+def provenance_line(provenance: dict[str, Any]) -> str:
+    """Where numbers came from, in one line."""
+    engine = f"{provenance['engine']} engine" if provenance.get("engine") else None
+    where = ", ".join(str(p) for p in (engine, provenance.get("backend"), provenance.get("device")) if p)
+    parts = [f"seeds {provenance.get('seeds')}", f"trained by the {where}" if where else None,
+             f"{provenance['wall_seconds']:.1f} s" if provenance.get("wall_seconds") is not None else None,
+             f"started {provenance.get('started')}" if provenance.get("started") else None,
+             f"xorgpu {provenance.get('version')}" if provenance.get("version") else None]
+    return "; ".join(p for p in parts if p)
 
 
 def _num(value: float) -> str:
     return f"{value:.1f}" if value != int(value) else str(int(value))
 
 
-def _sci(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3g}"
+def _sci(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}g}"
+
+
+def _loss(value: float | None, quantiles: dict[str, Any]) -> str:
+    """A loss quantile to the precision it has: 3 figures if exact, 2 from a 1% sketch."""
+    return _sci(value, 2 if quantiles.get("relative_error") else 3)

@@ -3,10 +3,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from xorgpu import sweep as sweeps
+from xorgpu import sweeps
 from xorgpu.cli.main import cli
 from xorgpu.config import Config, ConfigError, RunOptions, SeedRange
 from xorgpu.experiment import train_seeds
+from xorgpu.stats import wilson_interval
 
 
 def test_cells_are_the_cartesian_product_in_axis_order():
@@ -61,3 +62,35 @@ def test_bad_sweep_input_is_one_line(tmp_path):
     (tmp_path / "broken.jsonl").write_text("not json\n")
     result = CliRunner().invoke(cli, ["sweep", "--nets", "10", "--out", str(tmp_path / "broken.jsonl")])
     assert result.exit_code != 0 and "not a sweep row" in result.stderr
+
+
+def test_a_sweep_file_holds_one_sweep(tmp_path):
+    out = tmp_path / "s.jsonl"
+    base = ["sweep", "--epochs", "50", "--hidden", "2,3", "--out", str(out)]
+    assert CliRunner().invoke(cli, [*base, "--nets", "20"]).exit_code == 0
+    other_seeds = CliRunner().invoke(cli, [*base, "--nets", "30"])
+    assert other_seeds.exit_code == 2 and "holds cells of seeds 0:20, not 0:30" in other_seeds.stderr
+    other_fixed = CliRunner().invoke(cli, ["sweep", "--epochs", "60", "--hidden", "2,3", "--nets", "20", "--out", str(out)])
+    assert other_fixed.exit_code == 2 and "holds cells with epochs 50, not 60" in other_fixed.stderr
+    more = CliRunner().invoke(cli, [*base[:-4], "--hidden", "2,3,4", "--out", str(out), "--nets", "20"])
+    assert more.exit_code == 0, more.output  # the same sweep, extended along its axis
+    assert len(out.read_text().splitlines()) == 3
+
+
+def test_numeric_axes_are_in_order_of_value(tmp_path):
+    out = tmp_path / "s.jsonl"
+    result = CliRunner().invoke(cli, ["sweep", "--nets", "20", "--epochs", "50", "--lr", "2,0.1,0.5",
+                                      "--format", "json", "--out", str(out)])
+    assert [row["lr"] for row in json.loads(result.stdout)] == [0.1, 0.5, 2.0]
+    text = CliRunner().invoke(cli, ["sweep", "--nets", "20", "--epochs", "50", "--lr", "0.5,2,0.1", "--out", str(out)])
+    assert [line.split()[0] for line in text.stdout.splitlines()[1:]] == ["0.1", "0.5", "2.0"]
+
+
+def test_the_sweep_table_never_rounds_to_100_percent(tmp_path):
+    rows = [{"config": Config(hidden=h).to_dict(), "seeds": "0:2000",
+             "report": {"nets": 2000, "solved": s, "success_rate": s / 2000, "success_ci95": list(wilson_interval(s, 2000)),
+                        "epochs_to_solve": {"median": 10.0, "p90": 20.0}, "failures": {}}}
+            for h, s in ((2, 1999), (3, 2000))]
+    lines = sweeps.to_text(sweeps.table_rows(rows, ["hidden"]), ["hidden"]).splitlines()
+    assert lines[1].split()[:3] == ["2", "1,999/2,000", "99.95%"] and lines[1].split()[4] == "99.99%]"
+    assert lines[2].split()[:3] == ["3", "2,000/2,000", "100%"] and lines[2].split()[4] == "100%]"

@@ -3,6 +3,9 @@
 A sweep is a list of cells (configs); each finished cell is appended as one JSON line to
 the sweep's file, so an interrupted sweep resumes where it stopped: cells already in the
 file are not run again. The file is also what `xorgpu sweep` reads to print its table.
+A file holds one sweep: every row has the same seeds, and a config field that neither the
+file nor a new sweep varies has the same value in both (else `run` refuses, so plots and
+reports never mix two experiments). Tables and figures order numeric axes by value.
 """
 
 from __future__ import annotations
@@ -19,17 +22,38 @@ from .backend import available_memory
 from .config import Config, ConfigError, SeedRange
 from .files import MAX_INPUT_FRACTION, check_readable, check_writable
 from .stats import check_report
+from .text import percent
 
 SWEEPABLE = [f.name for f in fields(Config)]
 
 
 def cells(base: Config, axes: dict[str, list[Any]]) -> list[Config]:
-    """Every combination of the axes' values, applied to `base`, in axis order."""
+    """Every combination of the axes' values, applied to `base`, in axis order, each
+    numeric axis from its smallest value to its largest."""
     unknown = sorted(set(axes) - set(SWEEPABLE))
     if unknown:
         raise ConfigError(f"cannot sweep over {', '.join(unknown)}")
     names = list(axes)
-    return [base.replace(**dict(zip(names, values))) for values in itertools.product(*axes.values())]
+    ordered = [in_order(values) for values in axes.values()]
+    return [base.replace(**dict(zip(names, values))) for values in itertools.product(*ordered)]
+
+
+def in_order(values: list[Any]) -> list[Any]:
+    """Distinct values, numbers by value, anything else as given."""
+    distinct = list(dict.fromkeys(values))
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in distinct)
+    return sorted(distinct) if numeric else distinct
+
+
+def sorted_axes(axes: dict[str, list[Any]]) -> list[str]:
+    """The axes that vary (more than one value)."""
+    return [name for name, values in axes.items() if len(set(map(str, values))) > 1]
+
+
+def sort_rows(rows: list[dict[str, Any]], axes: list[str]) -> list[dict[str, Any]]:
+    """Rows ordered by their axes' values: numbers by value, anything else as first seen."""
+    order = {axis: {str(v): i for i, v in enumerate(in_order([r["config"][axis] for r in rows]))} for axis in axes}
+    return sorted(rows, key=lambda r: tuple(order[a][str(r["config"][a])] for a in axes))
 
 
 def cell_key(config: Config, seeds: SeedRange) -> str:
@@ -96,6 +120,7 @@ def run(
     """
     configs = list(configs)
     done = load(path)
+    check_one_sweep(path, list(done.values()), configs, seeds)
     pending = [c for c in configs if cell_key(c, seeds) not in done]
     if pending:
         check_writable(path)
@@ -109,18 +134,38 @@ def run(
     return [done[cell_key(c, seeds)] for c in configs]
 
 
-def table_rows(rows: list[dict[str, Any]], axes: list[str]) -> list[dict[str, Any]]:
-    """One flat dict per cell: the swept values, then success rate with CI and epochs."""
+def check_one_sweep(path: Path, rows: list[dict[str, Any]], configs: list[Config], seeds: SeedRange) -> None:
+    """Refuse to add cells of other seeds, or of other fixed settings, to a sweep file."""
+    if not rows:
+        return
+    held = {r["seeds"] for r in rows}
+    if held != {str(seeds)}:
+        raise ConfigError(f"{path} holds cells of seeds {', '.join(sorted(held))}, not {seeds}: "
+                          "give another --out for another seed range")
+    for name in SWEEPABLE:
+        before = {json.dumps(r["config"].get(name, Config.__dataclass_fields__[name].default)) for r in rows}
+        now = {json.dumps(getattr(c, name)) for c in configs}
+        if len(before) == 1 and len(now) == 1 and before != now:
+            raise ConfigError(f"{path} holds cells with {name} {json.loads(next(iter(before)))}, not "
+                              f"{json.loads(next(iter(now)))}: give another --out for other fixed settings")
+
+
+def table_rows(rows: list[dict[str, Any]], axes: list[str], with_outcomes: bool = False) -> list[dict[str, Any]]:
+    """One flat dict per cell, ordered by the axes' values: the swept values, then success
+    rate with CI and epochs (and how many nets ended in each unsolved outcome)."""
     flat = []
-    for row in rows:
+    for row in sort_rows(rows, axes):
         report = row["report"]
         low, high = report["success_ci95"]
         ets = report["epochs_to_solve"]
+        failures = report["failures"]
         flat.append({
             **{axis: row["config"][axis] for axis in axes},
             "nets": report["nets"], "solved": report["solved"],
             "success_rate": report["success_rate"], "ci95_low": low, "ci95_high": high,
             "median_epochs": ets["median"], "p90_epochs": ets["p90"],
+            **({name: failures[name] for name in ("solved_then_lost", "plateau", "still_improving", "diverged")}
+               if with_outcomes else {}),
         })
     return flat
 
@@ -134,10 +179,10 @@ def to_csv(flat: list[dict[str, Any]]) -> str:
 
 
 def to_text(flat: list[dict[str, Any]], axes: list[str]) -> str:
-    header = [*axes, "nets", "success", "95% CI", "median ep", "p90 ep"]
+    header = [*axes, "solved", "success", "95% CI", "median ep", "p90 ep"]
     body = [
-        [*(str(r[a]) for a in axes), str(r["nets"]), f"{100 * r['success_rate']:.1f}%",
-         f"[{100 * r['ci95_low']:.1f}, {100 * r['ci95_high']:.1f}]",
+        [*(str(r[a]) for a in axes), f"{r['solved']:,}/{r['nets']:,}", percent(r["success_rate"], 1),
+         f"[{percent(r['ci95_low'], 1)}, {percent(r['ci95_high'], 1)}]",
          "-" if r["median_epochs"] is None else f"{r['median_epochs']:.0f}",
          "-" if r["p90_epochs"] is None else f"{r['p90_epochs']:.0f}"]
         for r in flat

@@ -1,0 +1,94 @@
+"""The Python API as the README and the docstrings document it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import xorgpu
+from xorgpu.cli.main import cli
+from xorgpu.config import ConfigError
+from xorgpu.init import initial_params
+from xorgpu.notebook import X, y
+from xorgpu.params import weight_names
+
+
+def test_train_to_pandas_equals_the_parquet_file_of_run_out(tmp_path):
+    run = xorgpu.train(seeds="5:305", hidden=3, lr=0.5, epochs=1500)
+    out = tmp_path / "nets.parquet"
+    result = CliRunner().invoke(cli, ["run", "--seeds", "5:305", "--hidden", "3", "--lr", "0.5", "--epochs", "1500",
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = run.to_pandas()
+    pd.testing.assert_frame_equal(frame, pd.read_parquet(out))
+    assert list(frame.columns) == ["seed", "o00", "o01", "o10", "o11", "epochs_to_solve", "final_loss", "outcome",
+                                   "diverged"]
+    assert frame["seed"].tolist() == list(range(5, 305))
+
+
+def test_the_table_agrees_with_the_statistics():
+    run = xorgpu.train(nets=400, hidden=2, lr=1.0, epochs=800)
+    frame, stats = run.to_pandas(), run.stats
+    outcome = frame["outcome"].value_counts()
+    assert stats["nets"] == len(frame) and stats["solved"] == int((frame["epochs_to_solve"] >= 0).sum())
+    assert stats["solved"] == outcome["solved"] + outcome["solved_then_lost"]
+    failures = stats["failures"]
+    assert (failures["plateau"], failures["still_improving"]) == (outcome["plateau"], outcome["still_improving"])
+    solved = frame.loc[frame["epochs_to_solve"] >= 0, "epochs_to_solve"]
+    assert stats["epochs_to_solve"]["median"] == pytest.approx(float(np.median(solved)))
+    assert stats["final_loss"]["median"] == pytest.approx(float(np.median(frame["final_loss"])))
+    wrong = (np.abs(frame[["o00", "o01", "o10", "o11"]].to_numpy() - y[:, 0]) >= 0.5).any(axis=1)
+    assert not wrong[frame["outcome"] == "solved"].any()  # a solved net's outputs meet the criterion
+
+
+def test_kept_weights_are_where_each_net_started_and_ended():
+    run = xorgpu.train(seeds=range(10, 15), hidden=3, epochs=300, init="uniform:-1:1", keep_weights=True)
+    frame = run.to_pandas()
+    names = weight_names(3)
+    start = initial_params(run.config.init_scheme, np.arange(10, 15), 3, "float64")
+    np.testing.assert_array_equal(frame[[f"initial_{n}" for n in names]].to_numpy()[:, :6],
+                                  start.w1.reshape(6, 5).T)
+    final = frame[[f"final_{n}" for n in names]].to_numpy()
+    for k in range(5):  # the final weights, through an independent forward pass, give the outputs
+        w1, b1, w2, b2 = final[k, :6].reshape(2, 3), final[k, 6:9], final[k, 9:12], final[k, 12]
+        hidden = 1 / (1 + np.exp(-(X @ w1 + b1)))
+        outputs = 1 / (1 + np.exp(-(hidden @ w2 + b2)))
+        np.testing.assert_allclose(outputs, frame.loc[k, ["o00", "o01", "o10", "o11"]].to_numpy(float), atol=1e-12)
+
+
+def test_sweep_returns_one_row_per_cell_in_order():
+    cells = xorgpu.sweep(nets=60, hidden=[3, 2], lr=[2.0, 0.5], epochs=400)
+    assert list(zip(cells["hidden"], cells["lr"])) == [(2, 0.5), (2, 2.0), (3, 0.5), (3, 2.0)]
+    assert {"solved", "success_rate", "ci95_low", "median_epochs", "plateau", "diverged"} <= set(cells.columns)
+    one = xorgpu.train(nets=60, hidden=3, lr=2.0, epochs=400).stats
+    assert cells.iloc[3]["solved"] == one["solved"] and cells.iloc[3]["median_epochs"] == one["epochs_to_solve"]["median"]
+
+
+def test_load_reads_what_save_wrote(tmp_path):
+    run = xorgpu.train(nets=50, epochs=200)
+    for name in ("nets.parquet", "nets.npz"):
+        run.save(tmp_path / name)
+        again = xorgpu.load(str(tmp_path / name))
+        pd.testing.assert_frame_equal(again.to_pandas(), run.to_pandas())
+        assert again.stats == json.loads(json.dumps(run.stats)) and again.config == run.config
+
+
+def test_bad_arguments_are_config_errors():
+    with pytest.raises(ConfigError):
+        xorgpu.train(nets=10, hidden=0)
+    with pytest.raises(TypeError):
+        xorgpu.train(nets=10, layers=3)
+    with pytest.raises(ConfigError, match="step 1"):
+        xorgpu.train(seeds=range(0, 10, 2))
+
+
+def test_importing_xorgpu_loads_no_engine_pandas_or_numba():
+    code = "import sys, xorgpu; print(sorted(m for m in ('numba', 'pandas', 'pyarrow', 'xorgpu.engines') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"

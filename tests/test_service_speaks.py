@@ -1,0 +1,117 @@
+"""The service says what it is doing: no worker, an interrupted wait, jobs at a glance,
+failed jobs that exit non-zero, who trained each chunk, partial results."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from xorgpu.config import Config, SeedRange
+from xorgpu.service import run_chunk, submit, wait_for
+from xorgpu.store import JobStore
+
+from .service_helpers import xorgpu
+
+pytestmark = pytest.mark.timeout(300)
+XORGPU = [sys.executable, "-m", "xorgpu.cli.main"]
+
+
+def test_waiting_with_no_worker_says_so_and_ctrl_c_leaves_the_job_running(redis_server):
+    waiting = subprocess.Popen([*XORGPU, "submit", "--nets", "30", "--wait", "--redis-url", redis_server.url],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    said = ""
+    deadline = time.monotonic() + 20
+    while "no worker consumes the queue 'xorgpu'" not in said:
+        assert time.monotonic() < deadline, said
+        ready, _, _ = select.select([waiting.stderr], [], [], 1)
+        if ready:
+            said += os.read(waiting.stderr.fileno(), 4096).decode()
+    assert "xorgpu worker --queues xorgpu" in said
+    waiting.send_signal(signal.SIGINT)
+    _, rest = waiting.communicate(timeout=30)
+    last = rest.strip().splitlines()[-1]
+    assert waiting.returncode == 130 and "goes on" in last and "xorgpu cancel" in last
+    job_id = last.split("job ")[1].split()[0]
+    assert JobStore.from_url(redis_server.url).get_job(job_id).state == "queued"
+
+
+def test_jobs_show_their_config_and_label(redis_server):
+    url = redis_server.url
+    job_id = xorgpu("submit", "--nets", 10, "--hidden", 3, "--lr", 0.5, "--label", "warm-up run", url=url).stdout.strip()
+    listed = xorgpu("jobs", url=url).stdout
+    assert f"{job_id}  queued     2-3-1 10,000 epochs lr=0.5 [warm-up run]: 0/10 nets" in listed
+    info = json.loads(xorgpu("jobs", "--json", url=url).stdout)[0]
+    assert info["label"] == "warm-up run" and info["config"] == "2-3-1 10,000 epochs lr=0.5"
+
+
+def test_status_of_a_failed_or_cancelled_job_exits_non_zero(redis_server):
+    store = JobStore.from_url(redis_server.url)
+    failed = submit(store, Config(epochs=5), SeedRange(0, 10), enqueue=lambda *a: None)
+    store.fail(failed.id, "a reason")
+    cancelled = submit(store, Config(epochs=5), SeedRange(0, 10), enqueue=lambda *a: None)
+    store.cancel(cancelled.id)
+    fine = submit(store, Config(epochs=5), SeedRange(0, 10), enqueue=lambda *a: None)
+    run_chunk(store, fine.id, 0, 0, 10)
+    assert xorgpu("status", failed.id, url=redis_server.url).exit_code == 1
+    assert xorgpu("status", cancelled.id, url=redis_server.url).exit_code == 1
+    assert xorgpu("status", fine.id, url=redis_server.url).exit_code == 0
+
+
+def test_status_lists_who_trained_each_chunk_and_results_can_be_partial(redis_server, start_worker, tmp_path):
+    start_worker("chunky")
+    url = redis_server.url
+    job_id = xorgpu("submit", "--nets", 600, "--epochs", 100, "--chunk-size", 200, url=url).stdout.strip()
+    store = JobStore.from_url(url)
+    wait_for(store, job_id, timeout=120)
+    shown = xorgpu("status", job_id, "--chunks", url=url)
+    chunk_lines = [line for line in shown.stdout.splitlines() if line.startswith("  chunk ")]
+    assert len(chunk_lines) == 3 and all("chunky@" in line and "fused on cpu (" in line for line in chunk_lines)
+    assert json.loads(xorgpu("status", job_id, "--chunks", "--json", url=url).stdout)["chunks"][2]["seeds"] == "400:600"
+    whole = tmp_path / "whole.parquet"
+    assert xorgpu("results", job_id, "-o", whole, url=url).exit_code == 0
+    local = tmp_path / "local.parquet"
+    assert xorgpu("run", "--nets", 600, "--epochs", 100, "-o", local).exit_code == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(whole), pd.read_parquet(local))
+
+    cancelled = submit(store, Config(epochs=100), SeedRange(0, 600), enqueue=lambda *a: None, chunk_size=200)
+    run_chunk(store, cancelled.id, 1, 200, 400)
+    store.cancel(cancelled.id)
+    refused = xorgpu("results", cancelled.id, "-o", tmp_path / "p.npz", url=url)
+    assert refused.exit_code == 1 and "--partial" in refused.stderr
+    partial = xorgpu("results", cancelled.id, "-o", tmp_path / "p.parquet", "--partial", url=url)
+    assert partial.exit_code == 0 and "wrote 200 nets" in partial.stdout
+    assert pd.read_parquet(tmp_path / "p.parquet")["seed"].tolist() == list(range(200, 400))
+
+
+def test_status_watch_redraws_in_place_on_a_terminal(redis_server, start_worker):
+    start_worker("w")
+    url = redis_server.url
+    job_id = xorgpu("submit", "--nets", 4000, "--epochs", 2000, "--chunk-size", 500, "--engine", "array",
+                    url=url).stdout.strip()
+    leader, follower = pty.openpty()
+    watching = subprocess.Popen([*XORGPU, "status", job_id, "--watch", "--redis-url", url], stdout=follower,
+                                stderr=follower, close_fds=True)
+    os.close(follower)
+    seen = b""
+    while True:
+        if select.select([leader], [], [], 0.2)[0]:
+            try:
+                seen += os.read(leader, 65536)
+                continue
+            except OSError:  # the terminal closed: the command ended
+                break
+        if watching.poll() is not None:
+            break
+    os.close(leader)
+    assert watching.wait(60) == 0
+    text = seen.decode()
+    assert text.count("\r\x1b[K") >= 2 and text.count("\n") == 1 and " done " in text.rsplit("\r\x1b[K", 1)[1]

@@ -1,0 +1,112 @@
+"""The Python API, for notebooks and scripts: `xorgpu.train`, `xorgpu.sweep`, `xorgpu.load`.
+
+    import xorgpu
+    run = xorgpu.train(nets=10_000, hidden=4, lr=0.1)   # any Config field as a keyword
+    run.stats["success_rate"], run.stats["success_ci95"]
+    nets = run.to_pandas()                               # one row per net
+    nets.groupby("outcome").size()
+    cells = xorgpu.sweep(nets=1000, hidden=[2, 3, 4], lr=[0.5, 1.0])   # one row per cell
+    again = xorgpu.load("nets.parquet")                  # a results file, or a job id
+
+The same engines, numbers and files as the `xorgpu` command: `train(...).stats` is
+`xorgpu run --json`, `train(...).save("f.parquet")` is `xorgpu run --out f.parquet`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from .config import Config, ConfigError, RunOptions, SeedRange
+from .runs import Run
+from .settings import default_backend_name
+
+
+def train(nets: int | None = None, seeds: str | range | None = None, *, backend: str | None = None,
+          engine: str = "auto", processes: int | None = None, keep_weights: bool = False,
+          progress: bool | None = None, **config: Any) -> Run:
+    """Train nets on XOR; their results, statistics and provenance.
+
+    nets, seeds: `nets=N` alone trains seeds 0..N-1; `seeds` is "A:B" or range(A, B).
+    config: any field of xorgpu.Config (hidden, lr, momentum, epochs, update,
+    loss_reduction, init, criterion, dtype, sample_every), as keywords.
+    backend, engine, processes: how to run (see xorgpu.RunOptions); not part of the results.
+    keep_weights: keep each net's initial and final weights (columns of to_pandas()).
+    progress: a progress bar (tqdm) in a notebook or on a terminal (None), always (True), never (False).
+    """
+    from .experiment import prepare  # noqa: PLC0415  (the engines load on first use)
+
+    seed_range = _seed_range(nets, seeds)
+    plan = prepare(Config(**config), _options(backend, engine, processes))
+    with _bar(len(seed_range), "nets", progress) as bar:
+        return plan.run(seed_range, progress=bar.update, keep_weights=keep_weights)
+
+
+def sweep(nets: int | None = None, seeds: str | range | None = None, *, backend: str | None = None,
+          engine: str = "auto", processes: int | None = None, progress: bool | None = None,
+          **values: Any) -> Any:
+    """Train the same seeds under every combination of config values; one row per cell.
+
+    values: config fields, each a list of values to sweep (hidden=[2, 3, 4]) or one value
+    to hold fixed (epochs=2000). Returns a pandas DataFrame: the swept values, then nets,
+    solved, success_rate, ci95_low, ci95_high, median_epochs, p90_epochs and, per outcome,
+    how many nets ended so.
+    """
+    import pandas as pd  # noqa: PLC0415
+
+    from . import sweeps  # noqa: PLC0415
+    from .experiment import prepare  # noqa: PLC0415
+
+    seed_range = _seed_range(nets, seeds)
+    axes = {name: list(v) for name, v in values.items() if isinstance(v, (list, tuple, range))}
+    fixed = {name: v for name, v in values.items() if name not in axes}
+    configs = sweeps.cells(Config(**fixed), axes)
+    options = _options(backend, engine, processes)
+    plans = [prepare(config, options) for config in configs]  # every problem before any work
+    rows = []
+    with _bar(len(plans), "cells", progress) as bar:
+        for plan in plans:
+            rows.append({"config": plan.config.to_dict(), "seeds": str(seed_range), "report": plan.run(seed_range).stats})
+            bar.update(1)
+    varying = sweeps.sorted_axes(axes)
+    return pd.DataFrame(sweeps.table_rows(sweeps.sort_rows(rows, varying), varying, with_outcomes=True))
+
+
+def load(source: str, redis_url: str | None = None) -> Run:
+    """A Run from a results file (.parquet or .npz, as `xorgpu run --out` writes them) or a
+    finished job of the service (its id; redis_url as for the command, default
+    $XORGPU_REDIS_URL or redis://localhost:6379/0)."""
+    from .settings import DEFAULT_REDIS_URL, REDIS_URL_ENV  # noqa: PLC0415
+    from .sources import open_source  # noqa: PLC0415
+
+    import os  # noqa: PLC0415
+
+    opened = open_source(str(source), redis_url or os.environ.get(REDIS_URL_ENV, DEFAULT_REDIS_URL))
+    if opened.kind == "sweep":
+        raise ConfigError(f"{source} is a sweep file: read it with pandas.read_json(path, lines=True)")
+    return Run(opened.config, opened.results(), opened.statistics or {})
+
+
+def _seed_range(nets: int | None, seeds: str | range | None) -> SeedRange:
+    if isinstance(seeds, range):
+        if seeds.step != 1:
+            raise ConfigError(f"seeds {seeds!r}: a range of consecutive seeds (step 1)")
+        seeds = f"{seeds.start}:{seeds.stop}"
+    return SeedRange.resolve(nets, seeds)
+
+
+def _options(backend: str | None, engine: str, processes: int | None) -> RunOptions:
+    return RunOptions(backend=backend or default_backend_name(), engine=engine, processes=processes)
+
+
+def _bar(total: int, unit: str, progress: bool | None) -> Any:
+    """A tqdm bar: in a notebook or on a terminal when progress is None."""
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    shown = progress if progress is not None else (_in_notebook() or sys.stderr.isatty())
+    return tqdm(total=total, unit=unit, disable=not shown, leave=False)
+
+
+def _in_notebook() -> bool:
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return type(shell).__name__ == "ZMQInteractiveShell"

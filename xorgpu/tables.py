@@ -1,0 +1,127 @@
+"""Per-net results as a table: a pandas DataFrame, and Parquet files of it.
+
+One row per net: `seed`, the four outputs `o00 o01 o10 o11` (inputs [0,0] [0,1] [1,0]
+[1,1]), `epochs_to_solve` (-1: never), `final_loss`, `outcome` (solved, solved_then_lost,
+plateau, still_improving, diverged; "unknown" in files that predate them), `diverged`, and,
+where kept, each net's weights before and after training (`initial_W1[0,0]` ...
+`final_b2`, named as xorgpu.params.weight_names). A Parquet file holds that table, with the
+config, the statistics and their provenance as one JSON object under the schema
+metadata key b"xorgpu". pandas and pyarrow are imported when first needed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+from .backend import available_memory
+from .config import Config, ConfigError
+from .files import MAX_INPUT_FRACTION, check_readable, written_atomically
+from .params import weight_names
+from .results import NetResults
+from .stats import OUTCOMES, UNKNOWN_OUTCOME, check_report
+
+METADATA_KEY = b"xorgpu"
+OUTPUT_COLUMNS = ("o00", "o01", "o10", "o11")
+OUTCOME_NAMES = (*OUTCOMES, "unknown")
+PARQUET_MAGIC = b"PAR1"
+STAGES = ("initial", "final")
+
+
+def to_frame(results: NetResults, hidden: int) -> Any:
+    """The results as a DataFrame, one row per net."""
+    import pandas as pd  # noqa: PLC0415
+
+    columns: dict[str, Any] = {"seed": results.seeds.astype(np.int64)}
+    columns.update({name: results.outputs[:, i] for i, name in enumerate(OUTPUT_COLUMNS)})
+    columns["epochs_to_solve"] = results.epochs_to_solve.astype(np.int64)
+    columns["final_loss"] = results.final_loss
+    columns["outcome"] = pd.Categorical.from_codes(np.minimum(results.outcome, len(OUTCOMES)).astype(np.int8),
+                                                   categories=list(OUTCOME_NAMES))
+    columns["diverged"] = results.diverged.astype(bool)
+    for stage in STAGES:
+        weights = getattr(results, f"{stage}_weights")
+        if weights is not None:
+            columns.update({f"{stage}_{name}": weights[:, j] for j, name in enumerate(weight_names(hidden))})
+    return pd.DataFrame(columns)
+
+
+def of_frame(frame: Any, hidden: int) -> NetResults:
+    """NetResults from a DataFrame laid out as `to_frame` lays it out."""
+    missing = [c for c in ("seed", *OUTPUT_COLUMNS, "epochs_to_solve", "final_loss", "outcome", "diverged")
+               if c not in frame.columns]
+    if missing:
+        raise ConfigError(f"not an xorgpu results table (no {', '.join(missing)})")
+    names = [str(x) for x in frame["outcome"].astype(str)]
+    unknown = set(names) - set(OUTCOME_NAMES)
+    if unknown:
+        raise ConfigError(f"unknown outcome {sorted(unknown)[0][:40]!r} in a results table")
+    code = {name: i for i, name in enumerate(OUTCOMES)}
+    weights = {}
+    for stage in STAGES:
+        columns = [f"{stage}_{name}" for name in weight_names(hidden)]
+        weights[f"{stage}_weights"] = frame[columns].to_numpy() if all(c in frame.columns for c in columns) else None
+    return NetResults(
+        seeds=frame["seed"].to_numpy(np.int64), outputs=frame[list(OUTPUT_COLUMNS)].to_numpy(),
+        epochs_to_solve=frame["epochs_to_solve"].to_numpy(np.int64), final_loss=frame["final_loss"].to_numpy(),
+        diverged=frame["diverged"].to_numpy(bool),
+        outcome=np.array([code.get(n, UNKNOWN_OUTCOME) for n in names], dtype=np.uint8), **weights,
+    )
+
+
+def save_parquet(path: str | os.PathLike, results: NetResults, config: Config, statistics: dict[str, Any]) -> None:
+    """Write a Parquet file of the results; it replaces `path` only once it is complete."""
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    table = pa.Table.from_pandas(to_frame(results, config.hidden), preserve_index=False)
+    metadata = {"config": config.to_dict(), "statistics": statistics, "provenance": statistics.get("provenance")}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), METADATA_KEY: json.dumps(metadata)})
+    with written_atomically(path) as handle:
+        pq.write_table(table, handle)
+
+
+def load_parquet(path: str | os.PathLike) -> tuple[NetResults, Config, dict[str, Any] | None]:
+    """The nets, their config and their statistics, from a Parquet file of `save_parquet`;
+    one-line errors for anything else."""
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    check_readable(path)
+    try:
+        schema = pq.read_schema(path)
+        metadata = json.loads((schema.metadata or {}).get(METADATA_KEY, b"null"))
+        footer = pq.ParquetFile(path).metadata
+        size = sum(footer.row_group(i).total_byte_size for i in range(footer.num_row_groups))
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"cannot read {path}: a damaged Parquet file ({_first_line(error)})") from None
+    budget = available_memory()
+    if budget is not None and size > budget * MAX_INPUT_FRACTION:
+        raise ConfigError(f"cannot read {path}: its table would take {size / 2**30:.1f} GiB, more than half "
+                          f"the {budget / 2**30:.1f} GiB of memory available")
+    if not isinstance(metadata, dict):
+        raise ConfigError(f"cannot read {path}: a Parquet file without xorgpu's metadata")
+    try:
+        config = Config.from_dict(metadata.get("config"))
+        frame = pq.read_table(path).to_pandas()
+        results = of_frame(frame, config.hidden)
+    except ConfigError as error:
+        raise ConfigError(f"cannot read {path}: {error}") from None
+    except (OSError, ValueError, KeyError) as error:
+        raise ConfigError(f"cannot read {path}: a damaged Parquet file ({_first_line(error)})") from None
+    if len(results) == 0:
+        raise ConfigError(f"cannot read {path}: it holds no nets")
+    statistics = metadata.get("statistics")
+    if statistics is not None:
+        try:
+            statistics = check_report(statistics, len(results))
+        except ConfigError as error:
+            raise ConfigError(f"cannot read {path}: its statistics are not valid ({error})") from None
+    return results, config, statistics
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:200]
