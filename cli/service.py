@@ -123,13 +123,15 @@ def results(job_id: str, out: str, partial: bool, redis_url: str) -> None:
     from xorgpu.files import check_writable  # noqa: PLC0415
     from xorgpu.results import save_results  # noqa: PLC0415
     from xorgpu.service import job_report, job_results  # noqa: PLC0415
+    from xorgpu.stats import exact_loss_quantiles  # noqa: PLC0415
     from xorgpu.store import JobStore  # noqa: PLC0415
 
     check_writable(out)
     store = JobStore.from_url(redis_url)
     job = store.get_job(job_id)
     nets = job_results(store, job, partial=partial)
-    save_results(out, nets, job.config, job_report(store, job))
+    report = {**job_report(store, job), "final_loss": exact_loss_quantiles(nets.final_loss)}  # every net at hand
+    save_results(out, nets, job.config, report)
     click.echo(f"wrote {len(nets):,} nets of job {job.id} to {out}" + ("" if len(nets) == job.nets_total else
                                                                            f" ({job.nets_total:,} in the job)"))
 

@@ -13,6 +13,7 @@ import sys
 import time
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from xorgpu.config import Config, SeedRange
@@ -81,6 +82,9 @@ def test_status_lists_who_trained_each_chunk_and_results_can_be_partial(redis_se
     local = tmp_path / "local.parquet"
     assert xorgpu("run", "--nets", 600, "--epochs", 100, "-o", local).exit_code == 0
     pd.testing.assert_frame_equal(pd.read_parquet(whole), pd.read_parquet(local))
+    stored = [json.loads(pq.read_schema(f).metadata[b"xorgpu"])["statistics"] for f in (whole, local)]
+    assert stored[0]["final_loss"] == stored[1]["final_loss"]  # exact: every net was at hand
+    assert stored[0]["final_loss"]["relative_error"] == 0.0 and stored[0]["provenance"]["workers"]
 
     cancelled = submit(store, Config(epochs=100), SeedRange(0, 600), enqueue=lambda *a: None, chunk_size=200)
     run_chunk(store, cancelled.id, 1, 200, 400)

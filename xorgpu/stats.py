@@ -135,9 +135,7 @@ class Summary:
         """
         unsolved = self.nets - self.solved
         if final_losses is not None:
-            finite = final_losses[np.isfinite(final_losses)].astype(np.float64)
-            final_loss = {name: float(np.quantile(finite, q)) if finite.size else None for name, q in QUANTILES.items()}
-            final_loss["relative_error"] = 0.0
+            final_loss = exact_loss_quantiles(final_losses)
         else:
             final_loss = {name: sketch_quantile(self.final_loss, q) for name, q in QUANTILES.items()}
             final_loss["relative_error"] = LOSS_RELATIVE_ERROR
@@ -165,6 +163,14 @@ class Summary:
 
 
 COUNTERS = tuple(f.name for f in fields(Summary) if f.type == "int")  # nets, solved, ...: summed when merged
+
+
+def exact_loss_quantiles(losses: np.ndarray) -> dict[str, Any]:
+    """The report's final_loss from every net's loss (non-finite ones left out): exact."""
+    finite = losses[np.isfinite(losses)].astype(np.float64)
+    quantiles: dict[str, Any] = {name: float(np.quantile(finite, q)) if finite.size else None
+                                 for name, q in QUANTILES.items()}
+    return {**quantiles, "relative_error": 0.0}
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
