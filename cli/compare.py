@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -13,14 +14,25 @@ from .options import notice, redis_option
 @click.argument("a")
 @click.argument("b")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON object.")
+@click.option("--report", "page", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the comparison as a self-contained HTML page.")
 @redis_option
-def compare(a: str, b: str, as_json: bool, redis_url: str) -> None:
+def compare(a: str, b: str, as_json: bool, page: Path | None, redis_url: str) -> None:
     """Compare A and B net by net: each a results file, a job id, or a sweep cell
     (SWEEP.jsonl@hidden=2,lr=0.5, re-trained from its config and seeds)."""
     from xorgpu import compare as paired  # noqa: PLC0415
+    from xorgpu.files import check_writable, written_atomically  # noqa: PLC0415
     from xorgpu.sources import paired_results  # noqa: PLC0415
 
-    results_a, name_a = paired_results(a, redis_url, notice)
-    results_b, name_b = paired_results(b, redis_url, notice)
-    result = paired.compare(results_a, results_b)
-    click.echo(json.dumps(result) if as_json else paired.to_text(result, name_a, name_b))
+    if page:
+        check_writable(page)
+    side_a = paired_results(a, redis_url, notice)
+    side_b = paired_results(b, redis_url, notice)
+    result = paired.compare(side_a.results, side_b.results)
+    if page:
+        from xorgpu import report_html  # noqa: PLC0415
+
+        text = report_html.compare_page(result, [(s.name, s.results, s.statistics, s.config) for s in (side_a, side_b)])
+        with written_atomically(page, "w") as handle:
+            handle.write(text)
+    click.echo(json.dumps(result) if as_json else paired.to_text(result, side_a.name, side_b.name))

@@ -1,4 +1,4 @@
-"""`xorgpu report SOURCE -o report.html`: one self-contained page for a job or a sweep."""
+"""`xorgpu report SOURCE -o report.html`: one self-contained page for a job, a results file or a sweep."""
 
 from __future__ import annotations
 
@@ -16,9 +16,8 @@ from .options import redis_option
               show_default=True)
 @redis_option
 def report(source: str, out: Path, redis_url: str) -> None:
-    """Write an HTML report of a job (JOB id), a results file (FILE.npz) or a sweep (FILE.jsonl)."""
-    from xorgpu import plots, presets, report_html  # noqa: PLC0415  (matplotlib loads slowly)
-    from xorgpu import sweeps  # noqa: PLC0415
+    """Write an HTML report of a job (JOB id), a results file (.parquet, .npz) or a sweep (.jsonl)."""
+    from xorgpu import plots, presets, report_html, sweeps  # noqa: PLC0415  (matplotlib loads slowly)
     from xorgpu.config import ConfigError  # noqa: PLC0415
     from xorgpu.files import check_writable, written_atomically  # noqa: PLC0415
     from xorgpu.sources import open_source  # noqa: PLC0415
@@ -30,17 +29,19 @@ def report(source: str, out: Path, redis_url: str) -> None:
         if opened.kind == "sweep":
             rows = opened.rows
             varying = sweeps.varying_axes(rows)
-            flat = sweeps.table_rows(rows, varying)
-            figures = plots.sweep_figures(rows, folder)
+            flat = sweeps.table_rows(rows, varying, with_outcomes=True)
             preset = presets.of_rows(rows)
+            static = len(varying) > 2 or (preset is not None and preset.curve is not None)
+            figures = plots.sweep_figures(rows, folder) if static else []
             comparison = presets.comparison(preset, rows) if preset else None
-            page = report_html.sweep_page(f"xorgpu {opened.name}", flat, figures, preset, comparison)
+            page = report_html.sweep_page(f"xorgpu {opened.name}", rows, flat, varying, figures, preset, comparison)
         else:
             if opened.statistics is None:
                 raise ConfigError(f"{source} holds no statistics (written by an older xorgpu): "
                                   "write it again with `xorgpu run --out` or `xorgpu results`")
-            figures = plots.job_figures(opened.results(), opened.config, opened.statistics, folder, opened.name)
-            page = report_html.job_page(f"xorgpu {opened.name}", opened.statistics, figures)
+            results = opened.results()
+            boundaries = plots.decision_boundaries(results, opened.config, folder, opened.name)[0]
+            page = report_html.job_page(f"xorgpu {opened.name}", opened.statistics, results, opened.config, boundaries)
     with written_atomically(out, "w") as handle:
         handle.write(page)
     click.echo(f"wrote {out}")

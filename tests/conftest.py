@@ -7,6 +7,7 @@ import pytest
 
 from xorgpu.backend import numpy_backend, resolve_backend
 
+from .browser import Rendered, start_browser
 from .service_helpers import RedisServer, Worker
 from .strict_xp import strict_backend
 
@@ -51,3 +52,11 @@ def start_worker(redis_server, tmp_path):
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """open(page) -> the page as headless chromium drew it (tests/browser.py); one browser for the session."""
+    driver = start_browser(tmp_path_factory.mktemp("chromium-profile"))
+    yield lambda page: Rendered(driver, page)
+    driver.quit()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
 import zipfile
 
 import numpy as np
@@ -21,6 +23,23 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path):
             raise KeyboardInterrupt
     assert target.read_bytes() == b"earlier results"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.npz"]  # no temporary file left
+
+
+def test_a_written_file_gets_the_mode_a_new_file_gets_or_keeps_the_old_one(tmp_path):
+    old_mask = os.umask(0o027)
+    try:
+        new = tmp_path / "new.html"
+        with files.written_atomically(new, "w") as handle:
+            handle.write("x")
+        assert stat.S_IMODE(new.stat().st_mode) == 0o640  # 0666 less the umask, not the temporary file's 0600
+        kept = tmp_path / "kept.html"
+        kept.write_text("old")
+        kept.chmod(0o604)
+        with files.written_atomically(kept, "w") as handle:
+            handle.write("new")
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o604 and kept.read_text() == "new"
+    finally:
+        os.umask(old_mask)
 
 
 def test_writing_through_a_link_writes_where_it_points(tmp_path):

@@ -1,6 +1,7 @@
 from xml.etree import ElementTree
 
 import matplotlib.image
+import numpy as np
 from click.testing import CliRunner
 
 from xorgpu.cli.main import cli
@@ -69,3 +70,58 @@ def test_a_dollar_in_a_file_name_is_text_not_mathtext(tmp_path):
     result = invoke("plot", out, "--out", tmp_path / "figures")
     assert result.exit_code == 0, result.output
     assert b"$x^{2$" in (tmp_path / "figures" / "epochs_to_solve_ecdf.svg").read_bytes()
+
+
+def synthetic_results(epochs_to_solve, outcome_names, final_loss):
+    from xorgpu.results import NetResults  # noqa: PLC0415
+    from xorgpu.stats import OUTCOMES  # noqa: PLC0415
+
+    n = len(epochs_to_solve)
+    return NetResults(seeds=np.arange(100, 100 + n), outputs=np.zeros((n, 4)),
+                      epochs_to_solve=np.array(epochs_to_solve), final_loss=np.array(final_loss, dtype=float),
+                      diverged=np.array([name == "diverged" for name in outcome_names]),
+                      outcome=np.array([OUTCOMES.index(name) for name in outcome_names], dtype=np.uint8))
+
+
+def test_the_boundaries_show_fastest_median_slowest_and_one_net_of_each_failure():
+    from xorgpu.plots import chosen_nets  # noqa: PLC0415
+
+    results = synthetic_results(
+        [50, -1, 700, 20, -1, 300, 90, -1, 400],
+        ["solved", "plateau", "solved", "solved", "plateau", "solved", "solved_then_lost", "diverged", "solved"],
+        [1e-3] * 9)
+    # solved (epochs >= 0) by epoch: 20 (seed 103), 50 (100), 90 (106), 300 (105), 400 (108), 700 (102)
+    assert chosen_nets(results) == [
+        (103, "fastest solved, epoch 20"), (105, "median solved, epoch 300"), (102, "slowest solved, epoch 700"),
+        (106, "solved then lost"), (101, "plateau"), (107, "diverged")]
+
+
+def test_the_final_loss_histogram_counts_solved_and_unsolved_nets_apart():
+    from xorgpu.report_html import loss_histogram_spec  # noqa: PLC0415
+
+    rng = np.random.default_rng(5)
+    solved_losses, unsolved_losses = 10 ** rng.uniform(-4, -2, 900), 10 ** rng.uniform(-1.5, -0.5, 37)
+    results = synthetic_results([10] * 900 + [-1] * 37, ["solved"] * 900 + ["plateau"] * 37,
+                                [*solved_losses, *unsolved_losses[:-1], np.nan])  # a NaN loss is left out
+    spec = loss_histogram_spec(results)
+    solved, unsolved = spec["data"]
+    assert sum(solved["y"]) == 900 and sum(unsolved["y"]) == 36
+    assert spec["layout"]["yaxis"]["type"] == "log"
+    # each bar sits where its nets' losses are: the log10 of every unsolved loss lies within
+    # half a bar's width of some unsolved bar's centre
+    centres = np.array(unsolved["x"])
+    assert all(np.min(np.abs(centres - np.log10(v))) <= unsolved["width"] / 2 + 1e-12 for v in unsolved_losses[:-1])
+
+
+def test_sweep_heatmaps_scale_their_colours_over_the_datas_range():
+    from xorgpu.report_html import heatmap_spec  # noqa: PLC0415
+
+    flat = [{"hidden": h, "lr": lr, "success_rate": rate, "solved": round(rate * 100), "nets": 100, "ci95_low": 0,
+             "ci95_high": 1, "median_epochs": epochs}
+            for h, lr, rate, epochs in [(2, 0.5, 0.94, 700), (2, 4, 0.97, 200), (10, 0.5, 0.99, 500), (10, 4, 1.0, 90)]]
+    spec = heatmap_spec(flat, ["hidden", "lr"], "success_rate")
+    trace = spec["data"][0]
+    assert "zmin" not in trace and "zmax" not in trace  # plotly then spans the data: 94% to 100%
+    assert trace["y"] == ["2", "10"] and trace["x"] == ["0.5", "4"]  # numeric order, not text order
+    assert trace["z"] == [[0.94, 0.97], [0.99, 1.0]]
+    assert trace["text"] == [["94.0%", "97.0%"], ["99.0%", "100%"]]

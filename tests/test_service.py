@@ -228,17 +228,18 @@ def test_plot_a_job_with_its_loss_bands(redis_server, tmp_path):
                                             "decision_boundaries") for ext in ("png", "svg")}
 
 
-def test_job_report_renders_in_a_browser_with_its_figures(redis_server, tmp_path):
-    from .browser import console_errors, figures_loaded, render  # noqa: PLC0415
-
+def test_job_report_renders_in_a_browser_with_its_figures(redis_server, tmp_path, browser):
     store = JobStore.from_url(redis_server.url)
-    job = submit(store, Config(epochs=800, sample_every=100), SeedRange(0, 300), enqueue=lambda *a: None,
+    job = submit(store, Config(epochs=800, lr=1.0, sample_every=100), SeedRange(0, 300), enqueue=lambda *a: None,
                  chunk_size=150)
     for index, chunk in enumerate(job.chunks()):
         run_chunk(store, job.id, index, chunk.start, chunk.stop)
     page = tmp_path / "job.html"
     result = xorgpu("report", job.id, "-o", page, url=redis_server.url)
     assert result.exit_code == 0, result.output
-    dom, log = render(page, tmp_path / "profile")
-    assert figures_loaded(dom) == 4 == dom.count("<img")  # ECDF, loss histogram, boundaries, loss bands
-    assert "Statistics" in dom and "Unsolved nets" in dom and console_errors(log) == []
+    rendered = browser(page)
+    assert rendered.console_errors() == []
+    assert rendered.figures_drawn == rendered.figures_on_page == 4  # ECDF, loss histogram, loss bands, boundaries
+    expected, _ = local_report(Config(epochs=800, lr=1.0, sample_every=100), SeedRange(0, 300), RunOptions())
+    assert f"of the nets solved XOR ({expected['solved']:,} of 300)" in rendered.text
+    assert job.id in rendered.text and "seeds 0:300" in rendered.text

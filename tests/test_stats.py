@@ -123,3 +123,26 @@ def test_merged_pieces_equal_the_whole():
     assert merged.to_state() == whole.to_state()
     assert merged.report(config) == whole.report(config)
     assert Summary.from_state(whole.to_state()).report(config) == whole.report(config)
+
+
+def test_loss_curves_of_solved_and_unsolved_nets_are_kept_apart_and_merge():
+    """Each sampled epoch's quantiles, of the nets that solved and of those that did not, are
+    within 1% of numpy's on those nets' losses, whether the nets come in one block or two."""
+    rng = np.random.default_rng(11)
+    n = 400
+    ets = np.where(rng.uniform(size=n) < 0.7, rng.integers(0, 900, n), -1)
+    samples = np.exp(rng.normal(-4, 2, (3, n)))  # (S, n) losses at the sampled epochs
+    rec = record(ets=ets.tolist())
+    rec.loss_samples = samples
+    config = Config(epochs=1000, sample_every=500)  # sampled at epochs 0, 500, 1000
+    whole = Summary.of_block(rec).report(config)["loss_curve"]
+    halves = [record(ets=part.tolist()) for part in (ets[:150], ets[150:])]
+    halves[0].loss_samples, halves[1].loss_samples = samples[:, :150], samples[:, 150:]
+    merged = Summary.of_block(halves[0]).merge(Summary.of_block(halves[1])).report(config)["loss_curve"]
+    assert merged == whole and [row["epoch"] for row in whole] == [0, 500, 1000]
+    for row, losses in zip(whole, samples):
+        for group, mask in (("solved", ets >= 0), ("unsolved", ets < 0)):
+            ordered = np.sort(losses[mask])
+            for name, q in (("p10", 0.1), ("median", 0.5), ("p90", 0.9)):
+                exact = ordered[int(np.floor(q * (len(ordered) - 1)))]
+                assert abs(row[group][name] - exact) <= LOSS_RELATIVE_ERROR * exact

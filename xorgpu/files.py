@@ -71,11 +71,19 @@ def written_atomically(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO
     try:
         with handle:
             yield handle
+        # a temporary file is private (0600): give the result the mode a new file gets, or the old one's
+        os.chmod(handle.name, target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask())
         os.replace(handle.name, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(handle.name)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def check_folder(folder: Path) -> None:

@@ -1,14 +1,17 @@
-"""Figures of a job, a results file or a sweep, with matplotlib (PNG and SVG).
+"""Figures of a job, a results file or a sweep, with matplotlib (PNG and SVG, for papers).
 
 - epochs-to-solve ECDF: the fraction of nets solved by each epoch (unsolved nets keep the
-  curve below 1, so the final height is the success rate);
-- final-loss histogram on log-spaced bins;
-- loss percentile bands over epochs (p10-p90 around the median), from statistics with a
-  sampled loss curve (`--sample-every`);
-- decision boundaries of a few solved and unsolved nets, re-trained from their seeds;
-- for a sweep: success rate along one axis, as a heatmap over two, or as heatmaps over
-  the last two axes for each combination of the others; for a literature preset whose
-  source gives a law (Chauvin's P = 280 - 33 log2 H), our epochs to solve beside it.
+  curve below 1, so its end is the success rate, annotated with its interval);
+- final-loss histogram: solved and unsolved nets apart, on log-spaced bins and a log count
+  axis (a few unsolved nets stay visible beside thousands of solved ones);
+- loss bands over epochs (p10-p90 around the median) of the nets that end solved and of
+  those that do not, from statistics with a sampled loss curve (`--sample-every`);
+- decision boundaries of the fastest, median and slowest solved nets and of one net of
+  each way of failing, re-trained from their seeds, with a colour bar and the patterns;
+- for a sweep: success rate with its interval and epochs to solve along one axis (a log
+  axis where values span decades); heatmaps of the success rate and of median epochs over
+  two, titled with the fixed settings; for a literature preset whose source gives a law
+  (Chauvin's P = 280 - 33 log2 H), our numbers beside it in the source's units.
 matplotlib is imported inside the functions, with the non-interactive Agg backend, so the
 rest of xorgpu never pays for it.
 """
@@ -21,51 +24,77 @@ from typing import Any
 import numpy as np
 
 from . import presets, sweeps
+from .engines.contract import PATTERNS, TARGETS
 from .results import NetResults
+from .stats import OUTCOMES
+from .text import percent
 
 FORMATS = ("png", "svg")
+WIDTH = 7.5  # inches: full width in a paper's column pair, or a report's page
+SPAN_FOR_LOG_AXIS = 100  # one-axis sweeps: a log axis where the largest value is this many times the smallest
+FAILURES = ("solved_then_lost", "plateau", "still_improving", "diverged")
+SOLVED_COLOUR, UNSOLVED_COLOUR = "tab:blue", "tab:red"
 
 
 def _pyplot() -> Any:
     import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
-    matplotlib.rcParams["text.parse_math"] = False  # a "$" in a file name or label is text, not mathtext
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     return plt
+
+
+def literal(text: str) -> str:
+    """Text from a user (a file name, a label) as matplotlib should show it: "$" stays a
+    dollar sign instead of opening mathtext."""
+    return str(text).replace("$", r"\$")
 
 
 def _save(figure: Any, folder: Path, name: str) -> list[Path]:
     paths = []
     for fmt in FORMATS:
         path = folder / f"{name}.{fmt}"
-        figure.savefig(path, dpi=120, bbox_inches="tight")
+        figure.savefig(path, dpi=150, bbox_inches="tight")
         paths.append(path)
     _pyplot().close(figure)
     return paths
 
 
-def epochs_to_solve_ecdf(results: NetResults, epochs: int, folder: Path, title: str) -> list[Path]:
+def epochs_to_solve_ecdf(results: NetResults, epochs: int, report: dict[str, Any], folder: Path,
+                         title: str) -> list[Path]:
     plt = _pyplot()
     solved = np.sort(results.epochs_to_solve[results.epochs_to_solve >= 0])
-    figure, axes = plt.subplots(figsize=(6, 4))
+    figure, axes = plt.subplots(figsize=(WIDTH, 4))
     fraction = np.arange(1, solved.size + 1) / len(results)
-    axes.step(np.concatenate([[0], solved, [epochs]]),
-              np.concatenate([[0], fraction, [fraction[-1] if solved.size else 0]]), where="post")
-    axes.set(xlabel="epochs", ylabel="fraction of nets solved", ylim=(0, 1.02), xlim=(0, epochs),
-             title=f"{title}: epochs to solve (ECDF, {len(results)} nets)")
+    end = fraction[-1] if solved.size else 0.0
+    axes.step(np.concatenate([[0], solved, [epochs]]), np.concatenate([[0], fraction, [end]]), where="post",
+              color=SOLVED_COLOUR)
+    low, high = report.get("success_ci95", (None, None))
+    axes.axhline(end, color="grey", linestyle=":", linewidth=1)
+    axes.text(0.98, 0.05, f"solved by epoch {epochs:,}: {percent(end)} ({solved.size:,}/{len(results):,})\n"
+              f"95% CI [{percent(low)}, {percent(high)}] (Wilson)", transform=axes.transAxes, va="bottom",
+              ha="right", bbox={"facecolor": "white", "edgecolor": "lightgrey"})
+    axes.set(xlabel="epoch", ylabel="share of nets solved", ylim=(0, 1.02), xlim=(0, epochs),
+             title=f"{literal(title)}: epochs to solve (ECDF)")
     axes.grid(alpha=0.3)
     return _save(figure, folder, "epochs_to_solve_ecdf")
 
 
 def final_loss_histogram(results: NetResults, folder: Path, title: str) -> list[Path]:
     plt = _pyplot()
-    losses = results.final_loss[np.isfinite(results.final_loss)].astype(np.float64)
-    figure, axes = plt.subplots(figsize=(6, 4))
-    floor = 1e-20
-    axes.hist(np.log10(np.maximum(losses, floor)), bins=80, color="tab:orange")
-    axes.set(xlabel="log10 final loss (MSE)", ylabel="nets", title=f"{title}: final loss")
+    finite = np.isfinite(results.final_loss)
+    losses = np.log10(np.maximum(results.final_loss[finite].astype(np.float64), 1e-30))
+    solved = (results.epochs_to_solve >= 0)[finite]
+    figure, axes = plt.subplots(figsize=(WIDTH, 4))
+    bins = np.linspace(losses.min(), losses.max() + 1e-9, 81) if losses.size else 10
+    for mask, label, colour in ((solved, "solved", SOLVED_COLOUR), (~solved, "unsolved", UNSOLVED_COLOUR)):
+        if mask.any():
+            axes.hist(losses[mask], bins=bins, color=colour, alpha=0.6, label=f"{label} ({mask.sum():,} nets)")
+    axes.set_yscale("log")
+    axes.set(xlabel="final loss, log10 of the mean squared error", ylabel="nets (log scale)",
+             title=f"{literal(title)}: final loss, solved and unsolved nets apart")
+    axes.legend()
     axes.grid(alpha=0.3)
     return _save(figure, folder, "final_loss_histogram")
 
@@ -74,12 +103,21 @@ def loss_bands(report: dict[str, Any], folder: Path, title: str) -> list[Path]:
     plt = _pyplot()
     curve = report["loss_curve"]
     epochs = [row["epoch"] for row in curve]
-    figure, axes = plt.subplots(figsize=(6, 4))
-    axes.fill_between(epochs, [row["p10"] for row in curve], [row["p90"] for row in curve],
-                      alpha=0.3, label="p10-p90")
-    axes.plot(epochs, [row["median"] for row in curve], label="median")
-    axes.set(yscale="log", xlabel="epoch", ylabel="loss (MSE)", title=f"{title}: loss across nets")
-    axes.legend()
+    figure, axes = plt.subplots(figsize=(WIDTH, 4))
+    split = "solved" in curve[0]
+    groups = [("solved", SOLVED_COLOUR), ("unsolved", UNSOLVED_COLOUR)] if split else [(None, SOLVED_COLOUR)]
+    for group, colour in groups:
+        rows = [row[group] if group else row for row in curve]
+        if all(r["median"] is None for r in rows):
+            continue
+        value = lambda r, q: np.nan if r[q] is None else r[q]  # noqa: E731
+        label = f"{group} nets" if group else "all nets"
+        axes.fill_between(epochs, [value(r, "p10") for r in rows], [value(r, "p90") for r in rows], alpha=0.25,
+                          color=colour, label=f"{label}: p10-p90")
+        axes.plot(epochs, [value(r, "median") for r in rows], color=colour, label=f"{label}: median")
+    axes.set(yscale="log", xlabel="epoch", ylabel="loss (mean squared error)",
+             title=f"{literal(title)}: loss over training (quantiles within 1%)")
+    axes.legend(fontsize="small")
     axes.grid(alpha=0.3)
     return _save(figure, folder, "loss_bands")
 
@@ -87,7 +125,7 @@ def loss_bands(report: dict[str, Any], folder: Path, title: str) -> list[Path]:
 def job_figures(results: NetResults, config: Any, report: dict[str, Any], folder: Path,
                 title: str) -> list[Path]:
     """Every figure of a job or results file: ECDF, loss histogram, boundaries, loss bands."""
-    written = epochs_to_solve_ecdf(results, config.epochs, folder, title)
+    written = epochs_to_solve_ecdf(results, config.epochs, report, folder, title)
     written += final_loss_histogram(results, folder, title)
     written += decision_boundaries(results, config, folder, title)
     if report.get("loss_curve"):
@@ -96,23 +134,41 @@ def job_figures(results: NetResults, config: Any, report: dict[str, Any], folder
 
 
 def sweep_figures(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
-    """Every figure of a sweep file's rows: success rates, and for a literature preset with
-    a law of its own, our epochs beside the source's."""
+    """Every figure of a sweep file's rows: success rates and epochs, and for a literature
+    preset with a law of its own, ours beside the source's."""
     varying = sweeps.varying_axes(rows)
-    written = success_figure(sweeps.table_rows(rows, varying), varying, folder)
+    written = success_figure(sweeps.table_rows(rows, varying), varying, fixed_settings(rows, varying), folder)
     preset = presets.of_rows(rows)
     if preset is not None and preset.curve is not None:
         written += preset_figure(rows, preset.curve, folder)
     return written
 
 
-def success_figure(flat: list[dict[str, Any]], axes_names: list[str], folder: Path) -> list[Path]:
-    """Success rates: a line over one axis, a heatmap over two, small multiples of heatmaps
-    over the last two axes for each combination of the others."""
+SETTING_WORDS = {  # how a figure's title names a fixed setting
+    "hidden": lambda v: f"H = {v}", "lr": lambda v: f"lr {v}", "momentum": lambda v: f"momentum {v}",
+    "epochs": lambda v: f"{v:,} epochs", "update": lambda v: f"{v} updates", "loss_reduction": lambda v: f"{v} loss",
+    "init": lambda v: f"init {v}", "criterion": lambda v: f"criterion {v}", "dtype": str,
+    "sample_every": lambda v: f"loss sampled every {v} epochs" if v else "",
+}
+
+
+def fixed_settings(rows: list[dict[str, Any]], varying: list[str]) -> str:
+    """The seeds and the config values every cell shares, in words, wrapped for a title."""
+    import textwrap  # noqa: PLC0415
+
+    config = rows[0]["config"]
+    words = [f"seeds {rows[0]['seeds']}"] + [SETTING_WORDS[name](config[name]) for name in sweeps.SWEEPABLE
+                                             if name not in varying and name in config]
+    return "\n".join(textwrap.wrap(", ".join(w for w in words if w), 110))
+
+
+def success_figure(flat: list[dict[str, Any]], axes_names: list[str], fixed: str, folder: Path) -> list[Path]:
+    """A line over one axis; heatmaps of success and of median epochs over two (the last two
+    axes, a row of panels for each combination of the others)."""
     if not axes_names:
         return []
     if len(axes_names) == 1:
-        return sweep_lines(flat, axes_names[0], folder)
+        return sweep_lines(flat, axes_names[0], fixed, folder)
     *outer, rows_axis, cols_axis = axes_names
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for r in flat:
@@ -120,59 +176,77 @@ def success_figure(flat: list[dict[str, Any]], axes_names: list[str], folder: Pa
     plt = _pyplot()
     row_values = sweeps.in_order([r[rows_axis] for r in flat])
     col_values = sweeps.in_order([r[cols_axis] for r in flat])
-    columns = min(3, len(groups))
-    lines = -(-len(groups) // columns)
-    figure, panels = plt.subplots(lines, columns, squeeze=False, layout="constrained", figsize=(
-        columns * (1.1 * len(col_values) + 1.6) + 1, lines * (0.7 * len(row_values) + 1.4)))
-    for panel, (key, cells) in zip(panels.flat, groups.items()):
-        grid = np.full((len(row_values), len(col_values)), np.nan)
-        for r in cells:
-            grid[row_values.index(r[rows_axis]), col_values.index(r[cols_axis])] = r["success_rate"]
-        image = panel.imshow(grid, vmin=0, vmax=1, cmap="viridis", aspect="auto")
-        panel.set_xticks(range(len(col_values)), [str(v) for v in col_values])
-        panel.set_yticks(range(len(row_values)), [str(v) for v in row_values])
-        panel.set(xlabel=cols_axis, ylabel=rows_axis,
-                  title=", ".join(f"{a}={v}" for a, v in zip(outer, key)) or "success rate")
-        for (i, j), value in np.ndenumerate(grid):
-            if np.isfinite(value):
-                panel.text(j, i, f"{100 * value:.0f}%", ha="center", va="center",
-                           color="white" if value < 0.6 else "black")
-    for panel in list(panels.flat)[len(groups):]:
-        panel.set_axis_off()
-    figure.colorbar(image, ax=panels.ravel().tolist(), label="success rate")
+    rates = [r["success_rate"] for r in flat if r["success_rate"] is not None]
+    epochs = [r["median_epochs"] for r in flat if r["median_epochs"] is not None]
+    cell_w, cell_h = 1.1 * len(col_values) + 1.8, 0.7 * len(row_values) + 1.3
+    figure, panels = plt.subplots(len(groups), 2, squeeze=False, layout="constrained",
+                                  figsize=(max(WIDTH, 2 * cell_w), len(groups) * cell_h + 0.6))
+    for line, (key, cells) in enumerate(groups.items()):
+        where = ", ".join(f"{a}={v}" for a, v in zip(outer, key))
+        for column, (field, label, cmap, values) in enumerate((
+                ("success_rate", "solved", "viridis", rates), ("median_epochs", "median epochs to solve", "viridis_r", epochs))):  # bright: good
+            panel = panels[line][column]
+            grid = np.full((len(row_values), len(col_values)), np.nan)
+            for r in cells:
+                if r[field] is not None:
+                    grid[row_values.index(r[rows_axis]), col_values.index(r[cols_axis])] = r[field]
+            low, high = (min(values), max(values)) if values else (0, 1)
+            image = panel.imshow(grid, vmin=low, vmax=high if high > low else low + 1e-9, cmap=cmap, aspect="auto")
+            panel.set_xticks(range(len(col_values)), [str(v) for v in col_values])
+            panel.set_yticks(range(len(row_values)), [str(v) for v in row_values])
+            panel.set(xlabel=cols_axis, ylabel=rows_axis, title=f"{label}{' (' + where + ')' if where else ''}")
+            middle = (low + high) / 2
+            for (i, j), value in np.ndenumerate(grid):
+                if np.isfinite(value):
+                    text = percent(value, 1) if field == "success_rate" else f"{value:.0f}"
+                    light = value < middle if cmap == "viridis" else value > middle
+                    panel.text(j, i, text, ha="center", va="center", fontsize="small",
+                               color="white" if light else "black")
+            bar = figure.colorbar(image, ax=panel, shrink=0.9)
+            if field == "success_rate":
+                bar.ax.yaxis.set_major_formatter(lambda v, _: percent(v, 1))
+    figure.suptitle(f"Sweep over {', '.join(axes_names)}\n{fixed}", fontsize="medium")
     return _save(figure, folder, "success_heatmap")
 
 
-def sweep_lines(flat: list[dict[str, Any]], axis: str, folder: Path) -> list[Path]:
-    """Success rate (with its 95% CI) and median / p90 epochs to solve along one axis."""
+def sweep_lines(flat: list[dict[str, Any]], axis: str, fixed: str, folder: Path) -> list[Path]:
+    """Success rate (with its 95% CI) and median / p90 epochs to solve along one axis, on a
+    numeric axis where the values are numbers (log where they span decades)."""
     plt = _pyplot()
-    labels = [str(r[axis]) for r in flat]
-    x = np.arange(len(flat))
+    values = [r[axis] for r in flat]
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    x = np.array(values, dtype=float) if numeric else np.arange(len(flat))
+    log_axis = numeric and min(x) > 0 and max(x) / min(x) >= SPAN_FOR_LOG_AXIS
     rate = np.array([r["success_rate"] for r in flat])
-    low = np.maximum(rate - np.array([r["ci95_low"] for r in flat]), 0)  # >= 0 despite rounding at 0% / 100%
+    low = np.maximum(rate - np.array([r["ci95_low"] for r in flat]), 0)
     high = np.maximum(np.array([r["ci95_high"] for r in flat]) - rate, 0)
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(max(WIDTH, 10), 4.3), layout="constrained", sharex=True)
     left.errorbar(x, 100 * rate, yerr=100 * np.vstack([low, high]), fmt="o-", capsize=3)
-    left.set(xlabel=axis, ylabel="solved, % (95% CI)", title="success rate", ylim=(0, 102))
+    left.set(xlabel=axis, ylabel="nets solved, % (95% CI)", title="success rate")
     for name, style in (("median_epochs", "o-"), ("p90_epochs", "s--")):
-        values = [np.nan if r[name] is None else r[name] for r in flat]
-        right.plot(x, values, style, label=name.replace("_", " "))
+        right.plot(x, [np.nan if r[name] is None else r[name] for r in flat], style, label=name.replace("_", " "))
     right.set(xlabel=axis, ylabel="epochs", title="epochs to solve (solved nets)")
     right.legend()
     for panel in (left, right):
-        panel.set_xticks(x, labels)
+        panel.grid(alpha=0.3)
+        if log_axis:
+            panel.set_xscale("log")
+        if not numeric:
+            panel.set_xticks(x, [str(v) for v in values])
+    figure.suptitle(f"Sweep over {axis}\n{fixed}", fontsize="medium")
     return _save(figure, folder, "success_by_" + axis)
 
 
 def preset_figure(rows: list[dict[str, Any]], curve: presets.SourceCurve, folder: Path) -> list[Path]:
     """Our median epochs to solve (p10-p90 bars) along curve.axis, one line per value of the
-    other varying axes, beside the source's law."""
+    other varying axes, beside the source's law, in the source's unit (presentations; ours
+    counted as epochs, sweeps through the 4 patterns)."""
     plt = _pyplot()
     others = [a for a in sweeps.varying_axes(rows) if a != curve.axis]
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(row["config"][a] for a in others), []).append(row)
-    figure, axes = plt.subplots(figsize=(6.5, 4.2))
+    figure, axes = plt.subplots(figsize=(WIDTH, 4.5))
     for key, cells in groups.items():
         cells = [c for c in cells if c["report"]["epochs_to_solve"]["median"] is not None]
         x = np.array([c["config"][curve.axis] for c in cells], dtype=float)
@@ -188,35 +262,71 @@ def preset_figure(rows: list[dict[str, Any]], curve: presets.SourceCurve, folder
     if positive:
         axes.set_xscale("log", base=2)
     axes.set_xticks(values, [f"{v:g}" for v in values])
-    axes.set(xlabel=curve.axis, ylabel="epochs to solve", title="ours beside the source")
+    axes.set(xlabel=curve.axis, ylabel="presentations to solve\n(ours: epochs, each a sweep of the 4 patterns)",
+             title="ours beside the source, in its unit")
     axes.legend(fontsize="small")
+    axes.grid(alpha=0.3)
     return _save(figure, folder, "beside_the_source")
 
 
-def decision_boundaries(results: NetResults, config: Any, folder: Path, title: str, per_kind: int = 3) -> list[Path]:
-    """The output over the input plane of a few solved and a few unsolved nets, re-trained."""
+def chosen_nets(results: NetResults) -> list[tuple[int, str]]:
+    """(seed, why) of the nets whose boundaries are drawn: the fastest, median and slowest
+    solved nets, then the first net of each way of failing that occurs."""
+    chosen = []
+    solved = np.flatnonzero(results.epochs_to_solve >= 0)
+    if solved.size:
+        order = solved[np.argsort(results.epochs_to_solve[solved], kind="stable")]
+        for name, k in (("fastest", order[0]), ("median", order[len(order) // 2]), ("slowest", order[-1])):
+            entry = (int(results.seeds[k]), f"{name} solved, epoch {int(results.epochs_to_solve[k]):,}")
+            if entry[0] not in [seed for seed, _ in chosen]:
+                chosen.append(entry)
+    for failure in FAILURES:
+        found = np.flatnonzero(results.outcome == OUTCOMES.index(failure))
+        if found.size:
+            chosen.append((int(results.seeds[found[0]]), failure.replace("_", " ")))
+    return chosen
+
+
+def decision_boundaries(results: NetResults, config: Any, folder: Path, title: str) -> list[Path]:
+    """The output over the input plane of chosen_nets, re-trained from their seeds."""
+    from matplotlib.lines import Line2D  # noqa: PLC0415
+
     from .backend import numpy_backend  # noqa: PLC0415
     from .engines.array import predict, train_block  # noqa: PLC0415
     from .init import initial_params  # noqa: PLC0415
 
     plt = _pyplot()
-    solved = results.seeds[results.epochs_to_solve >= 0][:per_kind]
-    unsolved = results.seeds[results.epochs_to_solve < 0][:per_kind]
-    chosen = [(int(s), "solved") for s in solved] + [(int(s), "unsolved") for s in unsolved]
+    chosen = chosen_nets(results)
     grid = np.linspace(-0.5, 1.5, 101)
     x0, x1 = np.meshgrid(grid, grid)
     plane = np.column_stack([x0.ravel(), x1.ravel()])  # (101 * 101, 2)
-    figure, axes = plt.subplots(1, max(1, len(chosen)), figsize=(3 * max(1, len(chosen)), 3.2), squeeze=False)
-    for ax, (seed, kind) in zip(axes[0], chosen):
+    columns = min(4, max(1, len(chosen)))
+    lines = -(-max(1, len(chosen)) // columns)
+    figure, axes = plt.subplots(lines, columns, figsize=(WIDTH * columns / 3.2, 2.6 * lines + 0.8), squeeze=False,
+                                layout="constrained")
+    image = None
+    backend = numpy_backend()
+    for ax, (seed, why) in zip(axes.flat, chosen):
         params = initial_params(config.init_scheme, np.array([seed]), config.hidden, config.dtype)
-        backend = numpy_backend()
         train_block(params, config.replace(sample_every=0), backend)  # updates params in place
         with backend.quiet():  # a diverged net's weights are not finite
             output = predict(np, params, plane)[:, 0].reshape(x0.shape)  # (101, 101)
-        ax.contourf(x0, x1, output, levels=np.linspace(0, 1, 11), cmap="coolwarm", vmin=0, vmax=1)
+        image = ax.contourf(x0, x1, output, levels=np.linspace(0, 1, 11), cmap="coolwarm", vmin=0, vmax=1)
         ax.contour(x0, x1, output, levels=[0.5], colors="black", linewidths=1)
-        ax.scatter([0, 1], [0, 1], c="blue", edgecolors="white", s=60)  # target 0
-        ax.scatter([0, 1], [1, 0], c="red", edgecolors="white", s=60)  # target 1
-        ax.set(title=f"seed {seed} ({kind})", xticks=[0, 1], yticks=[0, 1])
-    figure.suptitle(f"{title}: decision boundaries after {config.epochs} epochs (black: output 0.5)", y=1.05)
+        for (p0, p1), target in zip(PATTERNS, TARGETS):
+            ax.scatter([p0], [p1], c="white", edgecolors="black", s=70, marker="o" if target == 0 else "s", zorder=3)
+        ax.set(title=f"seed {seed}\n{why}", xticks=[0, 1], yticks=[0, 1], xlabel="input x0", ylabel="input x1")
+        ax.title.set_fontsize("small")
+    for ax in list(axes.flat)[len(chosen):]:
+        ax.set_axis_off()
+    if image is not None:
+        figure.colorbar(image, ax=axes.ravel().tolist(), label="output of the net", shrink=0.8)
+    figure.legend(handles=[
+        Line2D([], [], marker="o", linestyle="", markerfacecolor="white", markeredgecolor="black",
+               label="patterns with target 0: (0,0), (1,1)"),
+        Line2D([], [], marker="s", linestyle="", markerfacecolor="white", markeredgecolor="black",
+               label="patterns with target 1: (0,1), (1,0)"),
+        Line2D([], [], color="black", label="output 0.5: the decision boundary")],
+        loc="outside lower center", ncols=3, fontsize="small")
+    figure.suptitle(f"{literal(title)}: decision boundaries after {config.epochs:,} epochs", fontsize="medium")
     return _save(figure, folder, "decision_boundaries")

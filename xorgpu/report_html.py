@@ -1,108 +1,533 @@
-"""One self-contained HTML page for a job or a sweep: config, statistics, tables, figures.
+"""One self-contained HTML page for a job, a results file, a sweep or a comparison.
 
-Figures are embedded as base64 PNG, the style is inline, and nothing is fetched: the file
-opens anywhere, offline. A few lines of script mark on <body> how many figures the
-browser actually decoded (data-figures-loaded), which the tests read in a real browser.
+Everything is inline and nothing is fetched: the style, the figures (interactive ones drawn
+by plotly.js, whose file is copied into the page; static ones as PNG) and a few lines of
+script that make every table sortable by clicking a column and downloadable as CSV. A
+reader sees first what was trained and where the numbers came from (seeds, every fixed
+setting, version, date, engine, backend, device, run time), then the results.
+
+plotly.js (with the `plotly` package, which ships it) because it is one file that draws
+every chart type used here with hover, zoom and a PNG download built in, so each figure is
+a small JSON spec and no per-figure script; its cost is ~4.8 MB a page. The script marks
+on <body> how many figures the browser drew (data-figures-drawn), which the tests read.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime
 import html
+import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .text import percent, rate_text
+import numpy as np
 
-RATE_COLUMNS = ("success_rate", "ci95_low", "ci95_high")  # shown as percentages, never rounded to 100%
+from .config import Config
+from .plots import SPAN_FOR_LOG_AXIS, fixed_settings
+from .results import NetResults
+from .sweeps import in_order
+from .text import percent
+
+LONG_CELL = 80  # characters: a longer cell wraps
+WIDE_TABLE = 8  # columns: a wider table is set smaller, to fit a 1280-pixel window
+SOLVED_COLOUR, UNSOLVED_COLOUR, OTHER_COLOUR = "#1f77b4", "#d62728", "#ff7f0e"
+LABELS = {  # readable names of the statistics' keys
+    "nets": "nets", "solved": "solved", "success_rate": "success rate", "ci95_low": "95% CI, low",
+    "ci95_high": "95% CI, high", "median_epochs": "median epochs to solve", "p90_epochs": "90th percentile epochs",
+    "min": "fewest", "p10": "10th percentile", "median": "median", "p90": "90th percentile", "max": "most",
+    "mean": "mean", "unsolved": "unsolved", "diverged": "diverged", "plateau": "on a plateau",
+    "still_improving": "still improving", "solved_then_lost": "solved, then lost", "hidden": "hidden units H",
+    "lr": "learning rate", "momentum": "momentum", "epochs": "epochs", "update": "updates",
+    "loss_reduction": "loss reduction", "init": "initial weights", "criterion": "criterion", "dtype": "dtype",
+    "sample_every": "loss sampled every (epochs)", "seeds": "seeds", "version": "xorgpu version",
+    "engine": "engine", "backend": "backend", "device": "device", "host": "host", "python": "Python",
+    "numpy": "NumPy", "started": "started (UTC)", "wall_seconds": "run time (s)", "workers": "workers",
+    "hosts": "hosts",
+}
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2em; }
-table { border-collapse: collapse; margin: 0.5em 0; }
-td, th { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
-th { background: #f3f3f3; } td.key { text-align: left; font-family: monospace; }
-table.prose td { text-align: left; }
-figure { display: inline-block; margin: 0.5em; } img { max-width: 460px; }
+body { font-family: system-ui, sans-serif; margin: 1.5em 2em; color: #222; line-height: 1.4; }
+h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-top: 1.8em; border-bottom: 1px solid #ddd; }
+.what { font-size: 1.05em; } .where { color: #555; font-size: 0.92em; }
+.headline { font-size: 1.3em; margin: 0.8em 0; } .headline b { font-size: 1.25em; }
+table { border-collapse: collapse; margin: 0.5em 0; font-variant-numeric: tabular-nums; }
+.scroll { overflow-x: auto; max-width: 100%; }
+td, th { border: 1px solid #ccc; padding: 0.25em 0.7em; text-align: right; white-space: nowrap; }
+td.long { white-space: normal; max-width: 60em; text-align: left; }
+th { background: #f3f3f3; cursor: pointer; user-select: none; white-space: nowrap; }
+th:after { content: " \\2195"; color: #aaa; font-size: 0.8em; } th:empty:after { content: none; }
+table.wide { font-size: 0.9em; } table.wide td, table.wide th { padding: 0.2em 0.45em; }
+th.up:after { content: " \\25B2"; color: #333; } th.down:after { content: " \\25BC"; color: #333; }
+td.text, th.text { text-align: left; } td.text { white-space: normal; }
+a.csv { font-size: 0.85em; margin-left: 0.3em; }
+.plot { width: 100%; height: 440px; } .plot.tall { height: 560px; }
+figure { margin: 0.8em 0; } figure img { width: 100%; height: auto; }
+figcaption, .note { color: #555; font-size: 0.9em; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 1.5em; }
+ul.caveats li { margin: 0.2em 0; }
 """
 
-_SCRIPT = """
+_SCRIPT = r"""
+function cellValue(td) { return td.hasAttribute("data-value") ? td.getAttribute("data-value") : td.textContent.trim(); }
+function toCsv(table) {
+  var quote = function (text) { return /[",\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text; };
+  var rows = Array.prototype.slice.call(table.rows);
+  return rows.map(function (row) {
+    return Array.prototype.slice.call(row.cells).map(function (cell) {
+      return quote(cell.tagName === "TH" ? cell.getAttribute("data-key") || cell.textContent.trim() : cellValue(cell));
+    }).join(",");
+  }).join("\n") + "\n";
+}
+function sortBy(table, column, header) {
+  var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+  var ascending = !header.classList.contains("up");
+  var key = function (row) { var v = cellValue(row.cells[column]); var x = parseFloat(v); return isNaN(x) || !/^[-+0-9.eE]+$/.test(v) ? v : x; };
+  rows.sort(function (a, b) {
+    var x = key(a), y = key(b);
+    var order = (typeof x === "number" && typeof y === "number") ? x - y : String(x).localeCompare(String(y));
+    return ascending ? order : -order;
+  });
+  rows.forEach(function (row) { body.appendChild(row); });
+  Array.prototype.forEach.call(table.querySelectorAll("th"), function (th) { th.classList.remove("up", "down"); });
+  header.classList.add(ascending ? "up" : "down");
+}
 window.addEventListener("load", function () {
-  var images = Array.prototype.slice.call(document.querySelectorAll("img"));
-  var loaded = images.filter(function (img) { return img.complete && img.naturalWidth > 0; });
-  document.body.setAttribute("data-figures-loaded", String(loaded.length));
+  Array.prototype.forEach.call(document.querySelectorAll("table.data"), function (table) {
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, column) {
+      th.addEventListener("click", function () { sortBy(table, column, th); });
+    });
+    var link = document.getElementById(table.id + "-csv");
+    if (link) { link.href = "data:text/csv;charset=utf-8," + encodeURIComponent(toCsv(table)); }
+  });
+  var specs = Array.prototype.slice.call(document.querySelectorAll("script.figure"));
+  var drawing = specs.map(function (spec) {
+    var figure = JSON.parse(spec.textContent);
+    return Plotly.newPlot(spec.getAttribute("data-div"), figure.data, figure.layout,
+                          {responsive: true, displaylogo: false});
+  });
+  Promise.all(drawing).then(function () {
+    var drawn = document.querySelectorAll(".plot .main-svg").length > 0
+      ? Array.prototype.filter.call(document.querySelectorAll(".plot"), function (d) { return d.querySelector(".main-svg"); }).length : 0;
+    var images = Array.prototype.filter.call(document.querySelectorAll("img"), function (i) { return i.complete && i.naturalWidth > 0; });
+    document.body.setAttribute("data-figures-drawn", String(drawn + images.length));
+  });
 });
 """
 
 
-def _table(rows: list[list[Any]], header: list[str] | None = None, prose: bool = False) -> str:
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header) if header else ""
-    body = "".join(
-        "<tr>" + "".join(f'<td{" class=key" if i == 0 else ""}>{html.escape(_fmt(c))}</td>'
-                         for i, c in enumerate(row)) + "</tr>"
-        for row in rows
-    )
-    return f"<table{' class=prose' if prose else ''}>{'<tr>' + head + '</tr>' if head else ''}{body}</table>"
+class Page:
+    """The parts of a report, in order; `html()` puts them on one page."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.parts: list[str] = []
+        self.tables = 0
+        self.figures = 0
+
+    def add(self, *parts: str) -> Page:
+        self.parts.extend(parts)
+        return self
+
+    def heading(self, text: str) -> Page:
+        return self.add(f"<h2>{html.escape(text)}</h2>")
+
+    def paragraph(self, text: str, css: str = "") -> Page:
+        return self.add(f"<p{f' class={css}' if css else ''}>{html.escape(text)}</p>")
+
+    def table(self, header: list[str], rows: list[list[Any]], keys: list[str] | None = None,
+              caption: str = "") -> Page:
+        """A sortable table with a CSV link; a cell is a value, or (shown text, raw value)."""
+        self.tables += 1
+        name = f"table{self.tables}"
+        keys = keys or header
+        head = "".join(f'<th data-key="{html.escape(k)}"{_align(rows, i)}>{html.escape(h)}</th>'
+                       for i, (h, k) in enumerate(zip(header, keys)))
+        body = "".join("<tr>" + "".join(_cell(c, i, rows) for i, c in enumerate(row)) + "</tr>" for row in rows)
+        wide = " wide" if len(header) > WIDE_TABLE else ""
+        return self.add(f'<div class=scroll><table class="data{wide}" id={name}><thead><tr>{head}</tr></thead>'
+                        f'<tbody>{body}</tbody></table></div><p class=note>{html.escape(caption)}{" " if caption else ""}'
+                        f'<a class=csv id={name}-csv download="{name}.csv" href="#">download as CSV</a></p>')
+
+    def figure(self, spec: dict[str, Any], caption: str = "", tall: bool = False) -> Page:
+        """An interactive figure: a plotly spec {"data": [...], "layout": {...}}."""
+        self.figures += 1
+        name = f"figure{self.figures}"
+        spec = {"data": spec["data"], "layout": {"margin": {"t": 50, "r": 30}, "hovermode": "closest",
+                                                   **spec["layout"]}}
+        text = json.dumps(spec, default=_json_default).replace("</", "<\\/")
+        return self.add(f'<div class="plot{" tall" if tall else ""}" id={name}></div>'
+                        f'<script type="application/json" class=figure data-div={name}>{text}</script>'
+                        + (f"<p class=note>{html.escape(caption)}</p>" if caption else ""))
+
+    def image(self, path: Path, caption: str) -> Page:
+        data = base64.b64encode(path.read_bytes()).decode()
+        return self.add(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+                        f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+    def html(self) -> str:
+        plotly = _plotly_js() if self.figures else ""
+        return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+                f"<meta name=viewport content='width=device-width, initial-scale=1'>"
+                f"<title>{html.escape(self.title)}</title><style>{_STYLE}</style>"
+                f"<script>{plotly}</script><script>{_SCRIPT}</script></head>"
+                f"<body><h1>{html.escape(self.title)}</h1>{''.join(self.parts)}</body></html>")
+
+
+def _plotly_js() -> str:
+    return resources.files("plotly").joinpath("package_data", "plotly.min.js").read_text(encoding="utf-8")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(type(value).__name__)
+
+
+def _numeric(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _align(rows: list[list[Any]], column: int) -> str:
+    shown = [_raw(row[column]) for row in rows if column < len(row)]
+    return "" if shown and all(_numeric(v) or v is None for v in shown) else " class=text"
+
+
+def _raw(cell: Any) -> Any:
+    return cell[1] if isinstance(cell, tuple) else cell
+
+
+def _cell(cell: Any, column: int, rows: list[list[Any]]) -> str:
+    shown, raw = cell if isinstance(cell, tuple) else (_fmt(cell), cell)
+    value = "" if raw is None else (repr(float(raw)) if isinstance(raw, (float, np.floating)) else str(raw))
+    css = " class=long" if len(str(shown)) > LONG_CELL else _align(rows, column)
+    return f'<td{css} data-value="{html.escape(value)}">{html.escape(str(shown))}</td>'
 
 
 def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "-" if value is None else str(value)
+    if value is None:
+        return "-"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 1000 else f"{value:.4g}"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
 
 
-def _figures(paths: list[Path]) -> str:
-    items = []
-    for path in paths:
-        if path.suffix != ".png":
-            continue
-        data = base64.b64encode(path.read_bytes()).decode()
-        items.append(f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
-                     f"<figcaption>{html.escape(path.stem.replace('_', ' '))}</figcaption></figure>")
-    return "".join(items)
+# --- what every page states first ---------------------------------------------------------------
 
 
-def _page(title: str, sections: list[str]) -> str:
-    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
-            f"<style>{_STYLE}</style><script>{_SCRIPT}</script></head>"
-            f"<body><h1>{html.escape(title)}</h1>{''.join(sections)}</body></html>")
+def what_was_trained(config: dict[str, Any], nets: int, seeds: str | None) -> str:
+    c = config
+    return (f"{nets:,} 2-{c['hidden']}-1 sigmoid nets trained on XOR (seeds {seeds or 'not recorded'}): "
+            f"learning rate {c['lr']}, momentum {c['momentum']}, {c['epochs']:,} epochs, {c.get('update', 'batch')} "
+            f"updates on the {c['loss_reduction']} of squared errors, initial weights {c['init']}, "
+            f"criterion {c['criterion']}, {c['dtype']}.")
 
 
-def job_page(title: str, report: dict[str, Any], figures: list[Path]) -> str:
+def where_from(provenance: dict[str, Any] | None) -> str:
+    if not provenance:
+        return "Where these numbers came from was not recorded (a file of an older xorgpu)."
+    p = provenance
+    wall = _seconds(p["wall_seconds"]) if p.get("wall_seconds") is not None else "unknown"
+    workers = f", workers {', '.join(p['workers'])}" if p.get("workers") else ""
+    return (f"Trained by the {p.get('engine') or '?'} engine on {p.get('backend') or '?'} "
+            f"({p.get('device') or '?'}){workers}; started {p.get('started') or '?'}, run time {wall}; "
+            f"xorgpu {p.get('version', '?')}, Python {p.get('python', '?')}, NumPy {p.get('numpy', '?')}, "
+            f"host {p.get('host', '?')}. Report made {_now()}.")
+
+
+def _seconds(value: float) -> str:
+    return f"{value:,.1f} s" if value >= 1 else f"{value:.2g} s"
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def headline(report: dict[str, Any]) -> str:
     low, high = report["success_ci95"]
-    stats = [
-        ["nets", report["nets"]], ["solved", report["solved"]],
-        ["success rate", rate_text(report["solved"], report["nets"])],
-        ["95% CI (Wilson)", f"[{percent(low)}, {percent(high)}]"],
-        *[[f"epochs to solve: {k}", v] for k, v in report["epochs_to_solve"].items()],
-        *[[f"final loss: {k}", v] for k, v in report["final_loss"].items()],
-    ]
-    failures = [[k, v if not isinstance(v, dict) else ", ".join(f"{a} wrong: {b}" for a, b in v.items()) or "-"]
-                for k, v in report["failures"].items()]
-    return _page(title, [
-        "<h2>Statistics</h2>", _table(stats),
-        "<h2>Unsolved nets</h2>", _table(failures),
-        "<h2>Figures</h2>", _figures(figures),
-        "<h2>Configuration</h2>", _table([[k, v] for k, v in report["config"].items()]),
-        *(["<h2>Provenance</h2>", _table([[k, ", ".join(map(str, v)) if isinstance(v, list) else v]
-                                          for k, v in report["provenance"].items()])]
-          if report.get("provenance") else []),
-    ])
+    return (f"<p class=headline><b>{percent(report['success_rate'])}</b> of the nets solved XOR "
+            f"({report['solved']:,} of {report['nets']:,}); 95% interval {percent(low)} to {percent(high)} (Wilson).</p>")
 
 
-def sweep_page(title: str, flat: list[dict[str, Any]], figures: list[Path],
-               preset: Any = None, comparison: list[dict[str, str]] | None = None) -> str:
-    """preset (xorgpu.presets.Preset) and comparison: the source's numbers beside ours."""
-    header = list(flat[0]) if flat else []
-    shown = [{k: percent(v) if k in RATE_COLUMNS and v is not None else v for k, v in row.items()} for row in flat]
-    sections = ["<h2>Cells</h2>", _table([[row[k] for k in header] for row in shown], header),
-                "<h2>Figures</h2>", _figures(figures)]
-    if preset is not None:
-        sections += [
-            f"<h2>Beside the source: {html.escape(preset.title)}</h2>",
-            f"<p>Source: {html.escape(preset.source)}.</p>",
-            "<ul>" + "".join(f"<li>assumed: {html.escape(a)}</li>" for a in preset.assumptions) + "</ul>",
-            _table([[line["cell"], line["quantity"], line["source"], line["ours"]] for line in comparison or []],
-                   ["cell", "quantity", "source", "ours"], prose=True),
+# --- a job or a results file -------------------------------------------------------------------------
+
+
+def job_page(title: str, report: dict[str, Any], results: NetResults, config: Config,
+             boundaries: Path | None = None) -> str:
+    page = Page(title)
+    provenance = report.get("provenance")
+    page.paragraph(what_was_trained(report["config"], report["nets"], (provenance or {}).get("seeds")), "what")
+    page.paragraph(where_from(provenance), "where")
+    page.add(headline(report))
+    page.heading("Epochs to solve")
+    page.figure(ecdf_spec([(results, "nets", SOLVED_COLOUR)], config.epochs),
+                "The share of nets solved by each epoch; the curve ends at the success rate. Hover for values, "
+                "drag to zoom, double-click to reset.")
+    page.table(["statistic", "epochs"], [[LABELS[k], v] for k, v in report["epochs_to_solve"].items()],
+               ["statistic", "epochs"], "Over the nets that solved.")
+    page.heading("Final loss")
+    page.figure(loss_histogram_spec(results), "The mean squared error after the last epoch, solved and unsolved "
+                                              "nets apart, on a log count axis.")
+    if report.get("loss_curve"):
+        page.heading("Loss over training")
+        page.figure(loss_bands_spec(report["loss_curve"]), "The 10th to 90th percentile of the loss across nets, "
+                                                           "and its median; quantiles within 1%.")
+    page.heading("How the nets ended")
+    failures = report["failures"]
+    page.table(["outcome", "nets", "share"], [[LABELS[k], failures[k], (percent(failures[k] / report["nets"]),
+                                                                          failures[k] / report["nets"])]
+                                              for k in ("solved_then_lost", "plateau", "still_improving", "diverged")]
+               + [["solved at the end", report["solved"] - failures["solved_then_lost"],
+                   (percent((report["solved"] - failures["solved_then_lost"]) / report["nets"]),
+                    (report["solved"] - failures["solved_then_lost"]) / report["nets"])]],
+               ["outcome", "nets", "share"])
+    if failures["patterns_wrong"]:
+        page.paragraph("Unsolved nets by how many of the four patterns are on the wrong side of 0.5: "
+                       + ", ".join(f"{k} wrong: {v:,}" for k, v in failures["patterns_wrong"].items()) + ".", "note")
+    if boundaries is not None:
+        page.heading("Decision boundaries")
+        page.image(boundaries, "The output of chosen nets over the input plane after training: the fastest, median "
+                               "and slowest solved nets, and one net of each way of failing.")
+    page.heading("Configuration and provenance")
+    page.table(["setting", "value"], [[LABELS.get(k, k), v] for k, v in report["config"].items()], ["setting", "value"])
+    if provenance:
+        page.table(["field", "value"], [[LABELS.get(k, k), v] for k, v in provenance.items()], ["field", "value"])
+    return page.html()
+
+
+def ecdf_spec(sides: list[tuple[NetResults, str, str]], epochs: int) -> dict[str, Any]:
+    data = []
+    for results, name, colour in sides:
+        solved = np.sort(results.epochs_to_solve[results.epochs_to_solve >= 0])
+        share = np.arange(1, solved.size + 1) / len(results)
+        x, y = _thin(np.concatenate([[0], solved, [epochs]]), np.concatenate([[0], share, [share[-1] if solved.size else 0]]))
+        data.append({"type": "scatter", "mode": "lines", "line": {"shape": "hv", "color": colour}, "name": name,
+                     "x": x, "y": y, "hovertemplate": "epoch %{x:,}: %{y:.2%} solved<extra>" + name + "</extra>"})
+    return {"data": data, "layout": {"title": {"text": "Epochs to solve (ECDF)"}, "xaxis": {"title": {"text": "epoch"}},
+                                     "yaxis": {"title": {"text": "share of nets solved"}, "tickformat": ".0%",
+                                               "range": [0, 1.02]}}}
+
+
+def _thin(x: np.ndarray, y: np.ndarray, most: int = 4000) -> tuple[np.ndarray, np.ndarray]:
+    """At most `most` points of a step curve (its first and last kept): a page stays small."""
+    if x.size <= most:
+        return x, y
+    keep = np.unique(np.concatenate([[0, x.size - 1], np.linspace(0, x.size - 1, most).astype(int)]))
+    return x[keep], y[keep]
+
+
+def loss_histogram_spec(results: NetResults) -> dict[str, Any]:
+    finite = np.isfinite(results.final_loss)
+    losses = np.log10(np.maximum(results.final_loss[finite].astype(np.float64), 1e-30))
+    solved = (results.epochs_to_solve >= 0)[finite]
+    low, high = (losses.min(), losses.max() + 1e-9) if losses.size else (-3.0, 0.0)
+    edges = np.linspace(low, high, 81)
+    width = edges[1] - edges[0]
+    data = []
+    for mask, name, colour in ((solved, "solved", SOLVED_COLOUR), (~solved, "unsolved", UNSOLVED_COLOUR)):
+        counts, _ = np.histogram(losses[mask], bins=edges)
+        shown = counts > 0
+        centres = (edges[:-1] + edges[1:]) / 2
+        data.append({"type": "bar", "name": f"{name} ({int(mask.sum()):,} nets)", "x": centres[shown],
+                     "y": counts[shown], "width": width, "marker": {"color": colour}, "opacity": 0.7,
+                     "customdata": [f"{10 ** a:.3g} to {10 ** b:.3g}" for a, b in zip(edges[:-1][shown], edges[1:][shown])],
+                     "hovertemplate": "loss %{customdata}: %{y:,} nets<extra>" + name + "</extra>"})
+    decades = np.arange(np.floor(low), np.ceil(high) + 1)
+    return {"data": data, "layout": {
+        "title": {"text": "Final loss"}, "barmode": "overlay", "bargap": 0,
+        "xaxis": {"title": {"text": "final loss (mean squared error), log scale"}, "tickvals": decades,
+                  "ticktext": [f"1e{int(d)}" for d in decades]},
+        "yaxis": {"title": {"text": "nets, log scale"}, "type": "log", "dtick": 1}}}
+
+
+def loss_bands_spec(curve: list[dict[str, Any]]) -> dict[str, Any]:
+    epochs = [row["epoch"] for row in curve]
+    groups = [("solved", SOLVED_COLOUR), ("unsolved", UNSOLVED_COLOUR)] if "solved" in curve[0] else [(None, SOLVED_COLOUR)]
+    data = []
+    for group, colour in groups:
+        rows = [row[group] if group else row for row in curve]
+        if all(r["median"] is None for r in rows):
+            continue
+        name = f"{group} nets" if group else "all nets"
+        data += [
+            {"type": "scatter", "mode": "lines", "x": epochs, "y": [r["p90"] for r in rows], "line": {"width": 0},
+             "showlegend": False, "hoverinfo": "skip", "legendgroup": name},
+            {"type": "scatter", "mode": "lines", "x": epochs, "y": [r["p10"] for r in rows], "line": {"width": 0},
+             "fill": "tonexty", "fillcolor": _translucent(colour), "name": f"{name}: 10th-90th percentile",
+             "legendgroup": name, "hoverinfo": "skip"},
+            {"type": "scatter", "mode": "lines", "x": epochs, "y": [r["median"] for r in rows], "name": f"{name}: median",
+             "line": {"color": colour}, "legendgroup": name,
+             "hovertemplate": "epoch %{x:,}: median loss %{y:.2g}<extra>" + name + "</extra>"},
         ]
-    return _page(title, sections)
+    return {"data": data, "layout": {"title": {"text": "Loss over training"}, "xaxis": {"title": {"text": "epoch"}},
+                                     "yaxis": {"title": {"text": "loss (mean squared error)"}, "type": "log",
+                                               "dtick": 1}}}
+
+
+def _translucent(colour: str) -> str:
+    red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},0.2)"
+
+
+# --- a sweep ---------------------------------------------------------------------------------------------
+
+
+def sweep_page(title: str, rows: list[dict[str, Any]], flat: list[dict[str, Any]], varying: list[str],
+               figures: list[Path], preset: Any = None, comparison: list[dict[str, str]] | None = None) -> str:
+    page = Page(title)
+    first = rows[0]
+    shared = fixed_settings(rows, varying).replace(chr(10), " ")
+    nets = first["report"]["nets"]
+    page.paragraph(f"A sweep of {len(rows)} cells over {', '.join(varying)}, each cell {nets:,} nets. Every cell shares: "
+                   f"{shared}." if varying else f"One cell of {nets:,} nets: {shared}.", "what")
+    page.paragraph(_sweep_provenance(rows), "where")
+    page.heading("Cells")
+    header = [*varying, "solved", "success", "95% CI", "median epochs", "p90 epochs", "lost again", "plateau",
+              "improving", "diverged"]
+    keys = [*varying, "solved", "success_rate", "ci95", "median_epochs", "p90_epochs", "solved_then_lost", "plateau",
+            "still_improving", "diverged"]
+    table = []
+    for r in flat:
+        table.append([*(r[a] for a in varying), (f"{r['solved']:,}/{r['nets']:,}", r["solved"]),
+                      (percent(r["success_rate"]), r["success_rate"]),
+                      (f"{percent(r['ci95_low'])} to {percent(r['ci95_high'])}", r["ci95_low"]),
+                      r["median_epochs"], r["p90_epochs"],
+                      *(r.get(k) for k in ("solved_then_lost", "plateau", "still_improving", "diverged"))])
+    page.table(header, table, keys, "Click a column to sort. Epochs over the nets that solved; the last four "
+                                    "columns count the nets that solved then lost it, stalled on a plateau, were "
+                                    "still improving, or diverged.")
+    images = [path for path in figures
+              if path.suffix == ".png" and (len(varying) > 2 or path.stem == "beside_the_source")]
+    if varying or images:
+        page.heading("Figures")
+    if len(varying) == 1:
+        page.figure(sweep_line_spec(flat, varying[0]), "Success rate with its 95% interval, and median epochs to solve "
+                                                        "(right axis). Hover for values.", tall=True)
+    elif len(varying) == 2:
+        page.figure(heatmap_spec(flat, varying, "success_rate"), "Success rate of each cell (hover: solved/nets and "
+                                                                  "the interval).")
+        page.figure(heatmap_spec(flat, varying, "median_epochs"), "Median epochs to solve of each cell.")
+    for path in images:
+        page.image(path, path.stem.replace("_", " "))
+    if preset is not None:
+        page.heading(f"Beside the source: {preset.title}")
+        page.paragraph(f"Source: {preset.source}.")
+        page.add("<ul class=caveats>" + "".join(f"<li>assumed: {html.escape(a)}</li>" for a in preset.assumptions)
+                 + "</ul>")
+        page.table(["cell", "quantity", "source", "ours"],
+                   [[line["cell"], line["quantity"], line["source"], line["ours"]] for line in comparison or []])
+    return page.html()
+
+
+def _sweep_provenance(rows: list[dict[str, Any]]) -> str:
+    made = [r["report"].get("provenance") or {} for r in rows]
+
+    def distinct(key: str) -> str:
+        return ", ".join(sorted({str(p[key]) for p in made if p.get(key)})) or "not recorded"
+
+    wall = sum(p.get("wall_seconds") or 0 for p in made)
+    starts = sorted(p["started"] for p in made if p.get("started"))
+    when = f"{starts[0]} to {starts[-1]}" if starts else "not recorded"
+    return (f"Trained by the {distinct('engine')} engine on {distinct('backend')} ({distinct('device')}), "
+            f"{when}, {_seconds(wall)} in all; xorgpu {distinct('version')}. Report made {_now()}.")
+
+
+def sweep_line_spec(flat: list[dict[str, Any]], axis: str) -> dict[str, Any]:
+    x = [r[axis] for r in flat]
+    numeric = all(_numeric(v) for v in x)
+    log_axis = numeric and min(x) > 0 and max(x) / min(x) >= SPAN_FOR_LOG_AXIS
+    rate = [r["success_rate"] for r in flat]
+    hover = [f"{axis} {v}: {percent(r['success_rate'])} ({r['solved']:,}/{r['nets']:,}), CI {percent(r['ci95_low'])}"
+             f" to {percent(r['ci95_high'])}" for v, r in zip(x, flat)]
+    data = [
+        {"type": "scatter", "mode": "lines+markers", "name": "success rate", "x": x, "y": rate, "text": hover,
+         "hovertemplate": "%{text}<extra></extra>", "line": {"color": SOLVED_COLOUR},
+         "error_y": {"type": "data", "symmetric": False, "array": [r["ci95_high"] - r["success_rate"] for r in flat],
+                     "arrayminus": [r["success_rate"] - r["ci95_low"] for r in flat]}},
+        {"type": "scatter", "mode": "lines+markers", "name": "median epochs to solve", "x": x,
+         "y": [r["median_epochs"] for r in flat], "yaxis": "y2", "line": {"color": OTHER_COLOUR, "dash": "dash"},
+         "hovertemplate": axis + " %{x}: median %{y:,} epochs<extra></extra>"},
+    ]
+    return {"data": data, "layout": {
+        "title": {"text": f"Success rate and epochs to solve along {axis}"},
+        "xaxis": {"title": {"text": axis}, "type": "log" if log_axis else ("linear" if numeric else "category"),
+                  **({"tickvals": x, "ticktext": [_fmt(v) for v in x]} if numeric else {})},
+        "yaxis": {"title": {"text": "success rate (95% CI)"}, "tickformat": ".0%", "range": [-0.02, 1.05]},
+        "yaxis2": {"title": {"text": "median epochs to solve"}, "overlaying": "y", "side": "right",
+                   "range": [0, 1.25 * max([r["median_epochs"] or 0 for r in flat] + [1])], "tickformat": ",d",
+                   "tickmode": "auto",  # not synced to the left axis' grid: round epoch counts
+                   "showgrid": False},
+        "margin": {"t": 50, "r": 80}, "legend": {"orientation": "h", "y": -0.2}}}
+
+
+def heatmap_spec(flat: list[dict[str, Any]], varying: list[str], field: str) -> dict[str, Any]:
+    rows_axis, cols_axis = varying
+    row_values, col_values = in_order([r[rows_axis] for r in flat]), in_order([r[cols_axis] for r in flat])
+    z = [[None] * len(col_values) for _ in row_values]
+    text = [[""] * len(col_values) for _ in row_values]
+    for r in flat:
+        i, j = row_values.index(r[rows_axis]), col_values.index(r[cols_axis])
+        z[i][j] = r[field]
+        text[i][j] = (f"{percent(r['success_rate'], 1)}" if field == "success_rate"
+                      else "-" if r[field] is None else f"{r[field]:,.0f}")
+    hover = [[f"{rows_axis} {rv}, {cols_axis} {cv}" for cv in col_values] for rv in row_values]
+    for r in flat:
+        i, j = row_values.index(r[rows_axis]), col_values.index(r[cols_axis])
+        hover[i][j] += (f": {percent(r['success_rate'])} ({r['solved']:,}/{r['nets']:,}), CI {percent(r['ci95_low'])} "
+                        f"to {percent(r['ci95_high'])}; median epochs {_fmt(r['median_epochs'])}")
+    label = "success rate" if field == "success_rate" else "median epochs to solve"
+    return {"data": [{"type": "heatmap", "z": z, "x": [_fmt(v) for v in col_values], "y": [_fmt(v) for v in row_values],
+                      "text": text, "texttemplate": "%{text}", "customdata": hover,
+                      "hovertemplate": "%{customdata}<extra></extra>",
+                      "colorscale": "Viridis",  # bright is good on both: a high rate, few epochs
+                      "reversescale": field != "success_rate",
+                      "colorbar": {"title": {"text": label}, **({"tickformat": ".1%"} if field == "success_rate" else {})}}],
+            "layout": {"title": {"text": f"{label[0].upper()}{label[1:]} of each cell"},
+                       "xaxis": {"title": {"text": cols_axis}, "type": "category"},
+                       "yaxis": {"title": {"text": rows_axis}, "type": "category", "autorange": "reversed"}}}
+
+
+# --- a comparison -------------------------------------------------------------------------------------------
+
+
+def compare_page(result: dict[str, Any], sides: list[tuple[str, NetResults, dict[str, Any] | None, Config | None]]) -> str:
+    """sides: (name, results, statistics or None, config or None) of A and of B."""
+    (name_a, results_a, stats_a, config_a), (name_b, results_b, stats_b, config_b) = sides
+    page = Page(f"xorgpu compare: A {name_a}, B {name_b}")
+    page.paragraph(f"{result['nets']:,} nets, paired by seed: each seed trained under A and under B.", "what")
+    page.add('<div class=pair>')
+    for label, name, stats, config in (("A", name_a, stats_a, config_a), ("B", name_b, stats_b, config_b)):
+        described = what_was_trained(config.to_dict(), result["nets"], (stats or {}).get("provenance", {}).get("seeds")) \
+            if config else "re-trained from a sweep cell"
+        page.add(f"<div><h2>{label}: {html.escape(name)}</h2><p>{html.escape(described)}</p>"
+                 f"<p class=where>{html.escape(where_from((stats or {}).get('provenance')))}</p></div>")
+    page.add("</div>")
+    page.heading("Paired outcomes")
+    n = result["nets"]
+    page.table(["", "B solves", "B does not"],
+               [["A solves", result["both_solved"], result["only_a"]], ["A does not", result["only_b"], result["neither"]]],
+               ["", "b_solves", "b_does_not"], f"Nets, of {n:,}. A solves {percent((result['both_solved'] + result['only_a']) / n)}, "
+                                             f"B {percent((result['both_solved'] + result['only_b']) / n)}.")
+    page.paragraph(f"McNemar's exact test that A and B solve as often: p = {result['mcnemar_p']:.3g} "
+                   f"(two-sided, on the {result['only_a'] + result['only_b']:,} nets only one of them solves).")
+    if result["median_epochs_difference"] is not None:
+        low, high = result["median_epochs_difference_ci95"]
+        page.paragraph(f"Median epochs to solve over the {result['both_solved']:,} nets both solve, B minus A: "
+                       f"{result['median_epochs_difference']:+,g} (95% bootstrap interval {low:+,g} to {high:+,g}).")
+    epochs = max(int(results_a.epochs_to_solve.max(initial=0)), int(results_b.epochs_to_solve.max(initial=0)), 1)
+    epochs = max(epochs, config_a.epochs if config_a else 0, config_b.epochs if config_b else 0)
+    page.figure(ecdf_spec([(results_a, f"A: {name_a}", SOLVED_COLOUR), (results_b, f"B: {name_b}", OTHER_COLOUR)], epochs),
+                "The share of nets each side solved by each epoch.")
+    page.heading("Seeds only one side solves")
+    page.table(["solved by", "nets", "seeds"],
+               [[side, len(seeds), (", ".join(map(str, seeds)) or "-", " ".join(map(str, seeds)))]
+                for side, seeds in (("A only", result["only_a_seeds"]), ("B only", result["only_b_seeds"]))],
+               ["solved_by", "nets", "seeds"], "Re-train one with `xorgpu inspect SOURCE --seed S` to see why.")
+    return page.html()

@@ -92,10 +92,20 @@ def _job(job_id: str, redis_url: str | None) -> Source:
                   statistics=job_report(store, job), _results=lambda: job_results(store, job))
 
 
-def paired_results(text: str, redis_url: str | None, notice: Callable[[str], None]) -> tuple[Any, str]:
+@dataclass
+class Side:
+    """One side of a paired comparison."""
+
+    name: str
+    results: Any  # NetResults
+    config: Config
+    statistics: dict[str, Any] | None
+
+
+def paired_results(text: str, redis_url: str | None, notice: Callable[[str], None]) -> Side:
     """Every net of a source, for a paired comparison: a results file, a finished job, or a
     cell of a sweep file, `SWEEP.jsonl@hidden=2,lr=0.5`, re-trained from its config and
-    seeds (results depend on them alone; notice says so first). (results, a name)."""
+    seeds (results depend on them alone; notice says so first)."""
     if "@" in text and not Path(text).exists():
         file, _, selector = text.rpartition("@")
         opened = open_source(file, redis_url)
@@ -107,12 +117,12 @@ def paired_results(text: str, redis_url: str | None, notice: Callable[[str], Non
 
         config, seeds = Config.from_dict(row["config"]), SeedRange.parse(row["seeds"])
         notice(f"re-training the cell {selector} of {file} ({len(seeds):,} nets, seeds {seeds})")
-        results, _ = prepare(config, RunOptions()).train(seeds)
-        return results, f"{file}@{selector}"
+        trained = prepare(config, RunOptions()).run(seeds)
+        return Side(f"{file}@{selector}", trained.results, config, trained.stats)
     opened = open_source(text, redis_url)
     if opened.kind == "sweep":
         raise ConfigError(f"{text} is a sweep file: pick a cell, e.g. {text}@hidden=2")
-    return opened.results(), opened.name
+    return Side(opened.name, opened.results(), opened.config, opened.statistics)
 
 
 def _cell(rows: list[dict[str, Any]], selector: str, file: str) -> dict[str, Any]:

@@ -69,6 +69,8 @@ class Summary:
     wrong_patterns: Counter = field(default_factory=Counter)  # unsolved nets by patterns wrong
     final_loss: Counter = field(default_factory=Counter)  # loss sketch: bin -> nets
     loss_curve: list[Counter] = field(default_factory=list)  # a loss sketch per sampled epoch
+    loss_curve_solved: list[Counter] = field(default_factory=list)  # the same, of the nets that end solved
+    loss_curve_unsolved: list[Counter] = field(default_factory=list)  # ... and of those that end unsolved
 
     @classmethod
     def of_block(cls, record: BlockRecord, outcome: np.ndarray | None = None) -> Summary:
@@ -89,19 +91,23 @@ class Summary:
             wrong_patterns=Counter(dict(zip(*_unique_counts(wrong[unsolved_finite])))),
             final_loss=loss_sketch(record.final_loss),
             loss_curve=[loss_sketch(row) for row in record.loss_samples],
+            loss_curve_solved=[loss_sketch(row[solved]) for row in record.loss_samples],
+            loss_curve_unsolved=[loss_sketch(row[~solved]) for row in record.loss_samples],
         )
 
     def merge(self, other: Summary) -> Summary:
         if self.loss_curve and other.loss_curve and len(self.loss_curve) != len(other.loss_curve):
             raise ValueError("summaries of different sampled epochs do not merge")
-        curve = [a + b for a, b in zip(self.loss_curve, other.loss_curve)] or self.loss_curve or other.loss_curve
-        return Summary(
+        merged = Summary(
             **{name: getattr(self, name) + getattr(other, name) for name in COUNTERS},
             epochs_to_solve=self.epochs_to_solve + other.epochs_to_solve,
             wrong_patterns=self.wrong_patterns + other.wrong_patterns,
             final_loss=self.final_loss + other.final_loss,
-            loss_curve=[Counter(row) for row in curve],
+            **{name: _merged_curves(getattr(self, name), getattr(other, name)) for name in CURVES},
         )
+        if any(s.loss_curve and not s.loss_curve_solved for s in (self, other)):  # a state from before the split
+            merged.loss_curve_solved, merged.loss_curve_unsolved = [], []
+        return merged
 
     # --- storage form: small JSON, for Redis and for files --------------------------------
 
@@ -112,7 +118,7 @@ class Summary:
             "wrong_patterns": sorted(self.wrong_patterns.items()),
             "loss_sketch": SKETCH_NAME,
             "final_loss": sorted(self.final_loss.items()),
-            "loss_curve": [sorted(row.items()) for row in self.loss_curve],
+            **{name: [sorted(row.items()) for row in getattr(self, name)] for name in CURVES},
         }
 
     @classmethod
@@ -123,7 +129,7 @@ class Summary:
             epochs_to_solve=Counter({int(k): int(v) for k, v in state["epochs_to_solve"]}),
             wrong_patterns=Counter({int(k): int(v) for k, v in state["wrong_patterns"]}),
             final_loss=read(state["final_loss"]),
-            loss_curve=[read(row) for row in state["loss_curve"]],
+            **{name: [read(row) for row in state.get(name, [])] for name in CURVES},  # older states: the first only
         )
 
     # --- what users read ------------------------------------------------------------------
@@ -155,14 +161,28 @@ class Summary:
                 "solved_then_lost": self.solved_then_lost,
             },
             "loss_curve": [
-                {"epoch": epoch, **{name: sketch_quantile(row, q) for name, q in QUANTILES.items()}}
-                for epoch, row in zip(sample_epochs(config), self.loss_curve)
+                {"epoch": epoch, **_quantiles(row),
+                 **({"solved": _quantiles(solved), "unsolved": _quantiles(unsolved)} if solved is not None else {})}
+                for epoch, row, solved, unsolved in zip(sample_epochs(config), self.loss_curve,
+                                                        self.loss_curve_solved or [None] * len(self.loss_curve),
+                                                        self.loss_curve_unsolved or [None] * len(self.loss_curve))
             ],
             "config": config.to_dict(),
         }
 
 
 COUNTERS = tuple(f.name for f in fields(Summary) if f.type == "int")  # nets, solved, ...: summed when merged
+CURVES = ("loss_curve", "loss_curve_solved", "loss_curve_unsolved")
+
+
+def _merged_curves(mine: list[Counter], theirs: list[Counter]) -> list[Counter]:
+    if mine and theirs:
+        return [a + b for a, b in zip(mine, theirs)]
+    return [Counter(row) for row in mine or theirs]
+
+
+def _quantiles(sketch: Counter) -> dict[str, float | None]:
+    return {name: sketch_quantile(sketch, q) for name, q in QUANTILES.items()}
 
 
 def exact_loss_quantiles(losses: np.ndarray) -> dict[str, Any]:
