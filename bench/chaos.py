@@ -10,12 +10,16 @@ kills are done it waits for every job, then counts, per job:
   mismatched  nets whose results differ from the same nets trained in this process
   hung        jobs not in a final state `--settle` seconds after the last kill
   failed      jobs that ended failed (with their reasons)
+  unrecorded  chunk files in the results folder that no record names (a worker killed
+              between writing its file and recording it: never read, never counted)
+Every recorded chunk file is read back and checked against its SHA-256.
 Usage: python bench/chaos.py [--worker-kills 24] [--redis-kills 6] [--jobs 6] [--seed 0] [--write FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import random
 import sys
@@ -31,6 +35,7 @@ from report import emit  # noqa: E402  (bench/report.py)
 from tests.service_helpers import RedisServer, Worker  # noqa: E402
 from xorgpu.config import Config, RunOptions, SeedRange  # noqa: E402
 from xorgpu.experiment import train_seeds  # noqa: E402
+from xorgpu.results_store import ResultsStore  # noqa: E402
 from xorgpu.service import job_results, submit  # noqa: E402
 from xorgpu.store import FINAL_STATES, JobStore  # noqa: E402
 from xorgpu.workers.app import chunk_sender  # noqa: E402
@@ -52,6 +57,9 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     folder = Path(tempfile.mkdtemp(prefix="xorgpu-chaos-"))
+    os.environ["XORGPU_RESULTS_URL"] = str(folder / "results")  # the workers inherit it
+    (folder / "results").mkdir()
+    results_store = ResultsStore(str(folder / "results"))
     server = RedisServer(folder).start()
     store = JobStore.from_url(server.url, patient=True)
     workers = [Worker(server.url, f"w{i}", folder, visibility_timeout=VISIBILITY_TIMEOUT).wait_ready()
@@ -92,6 +100,7 @@ def main() -> None:
     settled = time.time()
 
     rows, totals = [], {"lost": 0, "doubled": 0, "mismatched": 0, "hung": len(hung), "failed": 0}
+    unrecorded = 0
     for job_id, seed_range in zip(jobs, seeds):
         job = store.get_job(job_id)
         records = store.chunk_records(job_id)
@@ -99,7 +108,7 @@ def main() -> None:
         doubled = max(0, job.chunks_done - len(records))  # counted more often than recorded
         mismatched = 0
         if job.state == "done":
-            got = job_results(store, job)
+            got = job_results(store, results_store, job)  # every file checked against its SHA-256
             expected, _ = train_seeds(CONFIG, seed_range, RunOptions(backend="numpy", engine="array"))
             same = (got.outputs == expected.outputs).all(axis=1) & (got.epochs_to_solve == expected.epochs_to_solve)
             mismatched = int((~same).sum() + (got.seeds != expected.seeds).sum())
@@ -107,6 +116,9 @@ def main() -> None:
         totals["doubled"] += doubled
         totals["mismatched"] += mismatched
         totals["failed"] += job.state == "failed"
+        named = {r.get("file") for r in records.values()}
+        on_disk = {f"{job_id}/{p.name}" for p in (folder / "results" / job_id).glob("chunk-*")}
+        unrecorded += len(on_disk - named)
         rows.append(f"| {job_id} | {job.state} | {job.chunks_done}/{job.chunks_total} | {lost} | {doubled} | "
                     f"{mismatched} | {'yes' if job_id in hung else 'no'} | {job.error or '-'} |")
     for worker in workers:
@@ -128,7 +140,8 @@ def main() -> None:
         *rows,
         "",
         f"Totals: lost {totals['lost']}, doubled {totals['doubled']}, mismatched {totals['mismatched']}, "
-        f"hung {totals['hung']}, failed {totals['failed']}.",
+        f"hung {totals['hung']}, failed {totals['failed']}; unrecorded chunk files left {unrecorded} "
+        "(never read or counted).",
     ]
     emit("\n".join(lines), args.write)
     sys.exit(0 if not any(totals.values()) else 1)

@@ -2,7 +2,8 @@
 
 Starts two `xorgpu worker --concurrency 1` processes (one numba thread each, so the two
 together use the 2 cores that `run` uses), times whole CLI processes, alternating A B A B,
-and reports medians, the ratio, and the Redis bytes stored per net.
+and reports medians, the ratio, the Redis bytes stored per net and the results files' bytes
+per net (written to a temporary folder).
 Usage: python bench/service.py [--redis-url redis://127.0.0.1:6379/15] [--repeat 3] [--write FILE]
 """
 
@@ -15,6 +16,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 from report import emit  # bench/report.py (scripts run from bench/ on sys.path)
@@ -37,7 +39,9 @@ def main() -> None:
     parser.add_argument("--chunk-size", default="5000")
     parser.add_argument("--write")
     args = parser.parse_args()
-    env = {**os.environ, "XORGPU_REDIS_URL": args.redis_url, "NUMBA_NUM_THREADS": "1"}
+    results_folder = tempfile.mkdtemp(prefix="xorgpu-bench-results-")
+    env = {**os.environ, "XORGPU_REDIS_URL": args.redis_url, "NUMBA_NUM_THREADS": "1",
+           "XORGPU_RESULTS_URL": results_folder}
     workers = [
         subprocess.Popen(XORGPU + ["worker", "--concurrency", "1", "--hostname", f"bench{i}@%h",
                                    "--loglevel", "WARNING"], env=env,
@@ -54,7 +58,9 @@ def main() -> None:
             service.append(seconds)
             job_ids.append(json.loads(out)["job_id"])
         store = JobStore.from_url(args.redis_url)
-        per_net = store.bytes_per_net(store.get_job(job_ids[-1]))
+        last = store.get_job(job_ids[-1])
+        per_net = store.bytes_per_net(last)
+        file_bytes = sum(c.size for _, c in store.chunk_files(last)) / last.nets_total
     finally:
         for worker in workers:
             worker.terminate()
@@ -73,7 +79,8 @@ def main() -> None:
         f"| xorgpu submit --wait | {statistics.median(service):.2f} |",
         f"| ratio submit / run (median of pairs) | {statistics.median(ratios):.2f}x |",
         "",
-        f"Redis memory per net (job hash + chunk records + per-net results): {per_net:.1f} bytes.",
+        f"Redis memory per net (job hash, chunk records, statistics): {per_net:.2f} bytes; "
+        f"results files (Parquet, zstd): {file_bytes:.1f} bytes per net.",
     ])
     emit(table, args.write)
 

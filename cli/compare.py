@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .options import notice, redis_option
+from .options import notice, redis_option, results_option
 
 
 @click.command()
@@ -17,7 +17,8 @@ from .options import notice, redis_option
 @click.option("--report", "page", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the comparison as a self-contained HTML page.")
 @redis_option
-def compare(a: str, b: str, as_json: bool, page: Path | None, redis_url: str) -> None:
+@results_option
+def compare(a: str, b: str, as_json: bool, page: Path | None, redis_url: str, results_url: str | None) -> None:
     """Compare A and B net by net: each a results file, a job id, or a sweep cell
     (SWEEP.jsonl@hidden=2,lr=0.5, re-trained from its config and seeds)."""
     from xorgpu import compare as paired  # noqa: PLC0415
@@ -26,8 +27,8 @@ def compare(a: str, b: str, as_json: bool, page: Path | None, redis_url: str) ->
 
     if page:
         check_writable(page)
-    side_a = paired_results(a, redis_url, notice)
-    side_b = paired_results(b, redis_url, notice)
+    side_a = paired_results(a, redis_url, notice, results_url)
+    side_b = paired_results(b, redis_url, notice, results_url)
     result = paired.compare(side_a.results, side_b.results)
     if page:
         from xorgpu import report_html  # noqa: PLC0415

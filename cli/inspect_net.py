@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import redis_option
+from .options import redis_option, results_option
 
 
 @click.command()
@@ -12,18 +12,19 @@ from .options import redis_option
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), required=True, help="The net to re-train.")
 @click.option("--every", type=click.IntRange(1), default=None, help="Epochs between rows [default: epochs/20].")
 @redis_option
-def inspect(source: str, seed: int, every: int | None, redis_url: str) -> None:
+@results_option
+def inspect(source: str, seed: int, every: int | None, redis_url: str, results_url: str | None) -> None:
     """Re-train net SEED of a job (JOB id) or a results file (FILE.npz) and show its trajectory."""
     from xorgpu.config import ConfigError  # noqa: PLC0415
     from xorgpu.sources import open_source  # noqa: PLC0415
     from xorgpu.trajectory import trajectory  # noqa: PLC0415
 
-    opened = open_source(source, redis_url)
+    opened = open_source(source, redis_url, results_url)
     if opened.kind == "sweep":
         raise ConfigError(f"{source} is a sweep file: inspect a job or a results file (FILE.npz)")
-    config, seeds = opened.config, opened.seeds
-    if not (seeds.min() <= seed <= seeds.max()) or seed not in seeds:
-        raise ConfigError(f"seed {seed} is not in {source} (seeds {seeds.min()}..{seeds.max()})")
+    config = opened.config
+    if not opened.has_seed(seed):
+        raise ConfigError(f"seed {seed} is not in {source} ({opened.seed_span})")
     every = every or max(1, config.epochs // 20)
     click.echo(f"net {seed}: 2-{config.hidden}-1, lr {config.lr}, momentum {config.momentum}, "
                f"init {config.init}, {config.dtype}; array engine on NumPy")

@@ -17,7 +17,7 @@ from xorgpu.config import (
     BACKENDS, DTYPES, ENGINES, LOSS_REDUCTIONS, MAX_EPOCHS, MAX_HIDDEN, MAX_SEED, UPDATES, Config, RunOptions,
     SeedRange,
 )
-from xorgpu.settings import DEFAULT_REDIS_URL, REDIS_URL_ENV, default_backend_name
+from xorgpu.settings import DEFAULT_REDIS_URL, REDIS_URL_ENV, RESULTS_URL_ENV, default_backend_name
 
 DEFAULTS = Config.__dataclass_fields__
 
@@ -45,6 +45,15 @@ def redis_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--redis-url", envvar=REDIS_URL_ENV, default=DEFAULT_REDIS_URL, show_default=True,
         help="Broker and store (env XORGPU_REDIS_URL); the password goes in the URL or in XORGPU_REDIS_PASSWORD.",
+    )(command)
+
+
+def results_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--results-url, for every command that writes or reads a job's per-net results."""
+    return click.option(
+        "--results-url", envvar=RESULTS_URL_ENV, default=None, metavar="FOLDER|URL",
+        help="Where jobs' per-net results are files (env XORGPU_RESULTS_URL): a folder, or an fsspec URL such "
+             "as s3://bucket/prefix  [default: ~/.local/share/xorgpu/results].",
     )(command)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .options import redis_option
+from .options import redis_option, results_option
 
 
 @click.command()
@@ -15,7 +15,8 @@ from .options import redis_option
 @click.option("-o", "--out", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("xorgpu-plots"),
               show_default=True, help="Folder for the PNG and SVG files (made if missing).")
 @redis_option
-def plot(source: str, folder: Path, redis_url: str) -> None:
+@results_option
+def plot(source: str, folder: Path, redis_url: str, results_url: str | None) -> None:
     """Plot a job (JOB id), a results file (FILE.npz) or a sweep (FILE.jsonl)."""
     from xorgpu import plots  # noqa: PLC0415  (matplotlib loads slowly)
     from xorgpu import sweeps  # noqa: PLC0415
@@ -24,7 +25,7 @@ def plot(source: str, folder: Path, redis_url: str) -> None:
     from xorgpu.sources import open_source  # noqa: PLC0415
 
     check_folder(folder)
-    opened = open_source(source, redis_url)
+    opened = open_source(source, redis_url, results_url)
     with tempfile.TemporaryDirectory() as scratch:  # figures move into `folder` only once all are drawn
         if opened.kind == "sweep":
             if not sweeps.varying_axes(opened.rows):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .options import redis_option
+from .options import redis_option, results_option
 
 
 @click.command()
@@ -15,7 +15,8 @@ from .options import redis_option
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
               show_default=True)
 @redis_option
-def report(source: str, out: Path, redis_url: str) -> None:
+@results_option
+def report(source: str, out: Path, redis_url: str, results_url: str | None) -> None:
     """Write an HTML report of a job (JOB id), a results file (.parquet, .npz) or a sweep (.jsonl)."""
     from xorgpu import plots, presets, report_html, sweeps  # noqa: PLC0415  (matplotlib loads slowly)
     from xorgpu.config import ConfigError  # noqa: PLC0415
@@ -23,7 +24,7 @@ def report(source: str, out: Path, redis_url: str) -> None:
     from xorgpu.sources import open_source  # noqa: PLC0415
 
     check_writable(out)
-    opened = open_source(source, redis_url)
+    opened = open_source(source, redis_url, results_url)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         if opened.kind == "sweep":

@@ -13,7 +13,7 @@ import click
 
 from xorgpu.settings import DEFAULT_QUEUE, DEFAULT_TTL, MAX_CHUNK_NETS, MAX_CHUNKS, MAX_TTL
 
-from .options import JobSpec, job_options, redis_option
+from .options import JobSpec, job_options, redis_option, results_option
 
 WATCH_SECONDS = 1.0  # status --watch: time between refreshes
 NO_WORKER_WARNING_SECONDS = 8  # submit --wait: when to look for a worker on the queue, if nothing moves
@@ -72,6 +72,9 @@ def status(job_id: str, as_json: bool, watch: bool, chunks: bool, redis_url: str
     from xorgpu.store import FINAL_STATES, JobStore  # noqa: PLC0415
 
     store = JobStore.from_url(redis_url)
+    if store.full():
+        click.echo("xorgpu: Redis is full (used memory at its maxmemory): workers can neither take nor record "
+                   "chunks until memory is freed or maxmemory raised", err=True)
     in_place = watch and not as_json and sys.stdout.isatty()
     while True:
         job = store.get_job(job_id)
@@ -115,25 +118,25 @@ def stats(job_id: str, as_json: bool, redis_url: str) -> None:
 @click.command()
 @click.argument("job_id")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
-              help="FILE.parquet or FILE.npz to write (the format of `run --out`, by its suffix).")
+              help="FILE.parquet or FILE.npz to write (the format of `run --out`, by its suffix); .parquet "
+                   "streams the job's files, whatever its size.")
 @click.option("--partial", is_flag=True, help="Of a job not done (running, failed, cancelled): the chunks so far.")
 @redis_option
-def results(job_id: str, out: str, partial: bool, redis_url: str) -> None:
+@results_option
+def results(job_id: str, out: str, partial: bool, redis_url: str, results_url: str | None) -> None:
     """Write every net's results to a file (the format of `run --out`)."""
     from xorgpu.files import check_writable  # noqa: PLC0415
-    from xorgpu.results import save_results  # noqa: PLC0415
-    from xorgpu.service import job_report, job_results  # noqa: PLC0415
-    from xorgpu.stats import exact_loss_quantiles  # noqa: PLC0415
+    from xorgpu.results_store import ResultsStore  # noqa: PLC0415
+    from xorgpu.service import write_job_results  # noqa: PLC0415
+    from xorgpu.settings import results_url as default_results_url  # noqa: PLC0415
     from xorgpu.store import JobStore  # noqa: PLC0415
 
     check_writable(out)
     store = JobStore.from_url(redis_url)
     job = store.get_job(job_id)
-    nets = job_results(store, job, partial=partial)
-    report = {**job_report(store, job), "final_loss": exact_loss_quantiles(nets.final_loss)}  # every net at hand
-    save_results(out, nets, job.config, report)
-    click.echo(f"wrote {len(nets):,} nets of job {job.id} to {out}" + ("" if len(nets) == job.nets_total else
-                                                                           f" ({job.nets_total:,} in the job)"))
+    nets = write_job_results(store, ResultsStore(results_url or default_results_url()), job, out, partial)
+    click.echo(f"wrote {nets:,} nets of job {job.id} to {out}" + ("" if nets == job.nets_total else
+                                                                  f" ({job.nets_total:,} in the job)"))
 
 
 @click.command()
@@ -172,10 +175,16 @@ def cancel(job_id: str, redis_url: str) -> None:
 @click.option("--loglevel", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False),
               default="INFO", show_default=True)
 @redis_option
-def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel: str, redis_url: str) -> None:
+@results_option
+def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel: str, redis_url: str,
+           results_url: str | None) -> None:
     """Start a Celery worker that trains chunks (prefork pool; CUDA starts in its children)."""
     from xorgpu.redis_url import canonical  # noqa: PLC0415
-    from xorgpu.settings import REDIS_URL_ENV, default_backend_name, record_patience, visibility_timeout  # noqa: PLC0415
+    from xorgpu.results_store import ResultsStore  # noqa: PLC0415
+    from xorgpu.settings import (  # noqa: PLC0415
+        REDIS_URL_ENV, RESULTS_URL_ENV, default_backend_name, record_patience, results_url as default_results_url,
+        visibility_timeout,
+    )
     from xorgpu.store import JobStore  # noqa: PLC0415
 
     _check_queues(queues)
@@ -184,7 +193,10 @@ def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel:
     for setting in (default_backend_name, visibility_timeout, record_patience):
         setting()  # a bad setting: one line now, not an error in every pool process
     JobStore.from_url(redis_url)  # a clear error now rather than a retry loop
+    location = results_url or default_results_url()
+    ResultsStore(location).check_writable(create=not results_url)  # the default folder is made; a named one must exist
     os.environ[REDIS_URL_ENV] = canonical(redis_url)  # for the tasks' store in the pool processes
+    os.environ[RESULTS_URL_ENV] = location
     # Each pool process runs the fused CPU engine on numba threads: share the CPUs out.
     processes = concurrency or os.cpu_count() or 1
     os.environ.setdefault("NUMBA_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // processes)))

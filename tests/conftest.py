@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from xorgpu.backend import numpy_backend, resolve_backend
+from xorgpu.results_store import ResultsStore
 
 from .browser import Rendered, start_browser
 from .service_helpers import RedisServer, Worker
@@ -27,6 +28,15 @@ def backend(request):
     if request.param == "strict":
         return strict_backend()
     return _cupy_or_skip()
+
+
+@pytest.fixture(autouse=True)
+def results_location(tmp_path_factory, monkeypatch):
+    """Every test's jobs write their results files to a folder of its own (inherited by the
+    workers and commands it starts): never to the user's ~/.local/share/xorgpu/results."""
+    folder = tmp_path_factory.mktemp("results")
+    monkeypatch.setenv("XORGPU_RESULTS_URL", str(folder))
+    return ResultsStore(str(folder))
 
 
 @pytest.fixture

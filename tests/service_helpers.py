@@ -39,8 +39,11 @@ def free_port() -> int:
 class RedisServer:
     """redis-server on a free port with AOF persistence in `folder`; restartable."""
 
-    def __init__(self, folder: Path, password: str | None = None, extra: tuple[str, ...] = ()) -> None:
-        self.password, self.port = password, free_port()
+    def __init__(self, folder: Path, password: str | None = None, extra: tuple[str, ...] = (),
+                 tls: tuple[Path, Path, Path] | None = None) -> None:
+        """tls: (certificate, key, CA) files: the server then speaks TLS only, and asks
+        clients for a certificate signed by the CA."""
+        self.password, self.port, self.tls = password, free_port(), tls
         self.folder = folder / f"redis-{self.port}"  # its own AOF: servers of one test never share one
         self.folder.mkdir(parents=True, exist_ok=True)
         self.extra = extra  # more redis-server options, e.g. ("--maxmemory", "2mb")
@@ -52,7 +55,12 @@ class RedisServer:
         return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
-        args = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
+        ports = ["--port", str(self.port)]
+        if self.tls:
+            certificate, key, ca = self.tls
+            ports = ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file", str(certificate),
+                     "--tls-key-file", str(key), "--tls-ca-cert-file", str(ca), "--tls-auth-clients", "yes"]
+        args = [redis_server_binary(), *ports, "--bind", "127.0.0.1",
                 "--dir", str(self.folder), "--appendonly", "yes", "--appendfsync", "always",
                 "--save", "", "--maxmemory-policy", "noeviction"]
         if self.password:
@@ -66,7 +74,7 @@ class RedisServer:
                 client.ping()
                 return self
             except (redis.ConnectionError, redis.BusyLoadingError):
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline or self.process.poll() is not None:
                     raise
                 time.sleep(0.05)
 
@@ -82,6 +90,10 @@ class RedisServer:
             self.process.wait(20)
 
     def client(self) -> redis.Redis:
+        if self.tls:
+            certificate, key, ca = self.tls  # the server's own pair serves as a client's here
+            return redis.Redis(host="127.0.0.1", port=self.port, password=self.password, ssl=True,
+                               ssl_ca_certs=str(ca), ssl_certfile=str(certificate), ssl_keyfile=str(key))
         return redis.Redis(host="127.0.0.1", port=self.port, password=self.password)
 
 
@@ -127,10 +139,10 @@ class Worker:
                 self.kill()
 
 
-def xorgpu(*args, url=None):
-    """The xorgpu command, in this process."""
+def xorgpu(*args, url=None, env=None):
+    """The xorgpu command, in this process (env: variables to set while it runs)."""
     extra = ["--redis-url", url] if url else []
-    return CliRunner().invoke(cli, [str(a) for a in args] + extra)
+    return CliRunner().invoke(cli, [str(a) for a in args] + extra, env=env)
 
 
 def one_line_error(result) -> str:
@@ -152,3 +164,24 @@ def wait_until(condition, timeout: float = 60, poll: float = 0.05, what: str = "
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not happen within {timeout} s")
         time.sleep(poll)
+
+
+def make_certificates(folder: Path) -> Path:
+    """With openssl, in `folder`: ca.pem/.key (a CA), server.pem/.key (for 127.0.0.1 and
+    localhost) and client.pem/.key (a client's), both signed by it, and other-ca.pem/.key,
+    a CA that signed nothing here."""
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    for ca in ("ca", "other-ca"):
+        openssl("req", "-x509", "-new", "-nodes", "-newkey", "rsa:2048", "-keyout", f"{ca}.key", "-out", f"{ca}.pem",
+                "-days", "2", "-subj", f"/CN=xorgpu test {ca}")
+    for name, common_name, extension in (("server", "localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
+                                         ("client", "xorgpu worker", "extendedKeyUsage=clientAuth")):
+        openssl("req", "-new", "-nodes", "-newkey", "rsa:2048", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+                "-subj", f"/CN={common_name}")
+        (folder / f"{name}.ext").write_text(extension + "\n")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext")
+    return folder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -92,3 +93,27 @@ def test_importing_xorgpu_loads_no_engine_pandas_or_numba():
     code = "import sys, xorgpu; print(sorted(m for m in ('numba', 'pandas', 'pyarrow', 'xorgpu.engines') if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]"
+
+
+def test_a_job_loads_lazily_and_scans_like_its_local_run(redis_server, results_location):
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    from xorgpu.config import Config, SeedRange  # noqa: PLC0415
+    from xorgpu.service import run_chunk, submit  # noqa: PLC0415
+    from xorgpu.store import JobStore  # noqa: PLC0415
+
+    store = JobStore.from_url(redis_server.url)
+    job = submit(store, Config(epochs=400, lr=1.0, hidden=2), SeedRange(100, 700), enqueue=lambda *a: None,
+                 chunk_size=250)
+    for index, chunk in enumerate(job.chunks()):
+        run_chunk(store, job.id, index, chunk.start, chunk.stop)
+    folder = results_location.root + "/" + job.id
+    hidden = folder + ".away"
+    os.rename(folder, hidden)  # load() reads no results file: the statistics come from Redis
+    run = xorgpu.load(job.id, redis_url=redis_server.url)
+    local = xorgpu.train(seeds="100:700", epochs=400, lr=1.0, hidden=2)
+    assert len(run) == 600 and run.stats["solved"] == local.stats["solved"]
+    os.rename(hidden, folder)
+    unsolved = run.dataset().to_table(columns=["seed"], filter=pc.field("epochs_to_solve") < 0)
+    assert unsolved.column("seed").to_pylist() == local.results.seeds[local.results.epochs_to_solve < 0].tolist()
+    pd.testing.assert_frame_equal(run.to_pandas(), local.to_pandas())

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 from xorgpu.config import Config, RunOptions, SeedRange
 from xorgpu.experiment import train_seeds
-from xorgpu.service import job_results, run_chunk, submit, wait_for
+from xorgpu.results_store import ResultsStore
+from xorgpu.service import _forget_unless_recorded, job_results, run_chunk, submit, wait_for
 from xorgpu.store import JobStore
 
 from .service_helpers import RedisServer, free_port, one_line_error, wait_until, xorgpu
@@ -27,12 +30,17 @@ def local_report(config: Config, seeds: SeedRange, options: RunOptions) -> tuple
 
 def assert_every_net_once(store: JobStore, job_id: str, config: Config, seeds: SeedRange,
                           options: RunOptions = ARRAY) -> None:
+    """Every seed once, equal to a local run, in Redis's counts, statistics and in the
+    results files; and the results folder holds the recorded files and nothing else."""
     job = store.get_job(job_id)
     assert job.state == "done"
     assert job.nets_done == len(seeds) and job.chunks_done == job.chunks_total
     assert sorted(store.chunk_records(job_id)) == list(range(job.chunks_total))
     expected_report, expected = local_report(config, seeds, options)
-    got = job_results(store, job)
+    results_store = ResultsStore(os.environ["XORGPU_RESULTS_URL"])
+    got = job_results(store, results_store, job)
+    recorded = {chunk.path.split("/")[1] for _, chunk in store.chunk_files(job)}
+    assert {p.name for p in (Path(results_store.root) / job_id).iterdir()} == recorded
     assert got.seeds.tolist() == list(range(seeds.start, seeds.stop))
     np.testing.assert_array_equal(got.outputs, expected.outputs)
     np.testing.assert_array_equal(got.epochs_to_solve, expected.epochs_to_solve)
@@ -103,18 +111,23 @@ def test_sigkilled_worker_loses_nothing_and_counts_nothing_twice(redis_server, s
     assert_every_net_once(store, job_id, config, SeedRange(0, 12000))
 
 
-def test_a_chunk_delivered_twice_counts_once(redis_server):
+def test_a_chunk_delivered_twice_counts_once(redis_server, results_location):
     store = JobStore.from_url(redis_server.url)
     config = Config(epochs=200)
     job = submit(store, config, SeedRange(0, 300), enqueue=lambda *args: None, chunk_size=100)
     first = run_chunk(store, job.id, 1, 100, 200)
     again = run_chunk(store, job.id, 1, 100, 200)
     assert first["counted"] is True and again["skipped"] == "duplicate"
-    # Two deliveries that both trained before either recorded: the store still counts one.
+    # Two deliveries that both trained and wrote their files before either recorded: the
+    # store counts one, and the other's file is deleted.
     results, summary = train_seeds(config, SeedRange(200, 300), RunOptions(backend="numpy"))
-    record = {"seeds": "200:300", "summary": summary.to_state()}
-    assert store.record_chunk(job, 2, record, results) is True
-    assert store.record_chunk(job, 2, record, results) is False
+    files = [results_location.write_chunk(job.id, 2, SeedRange(200, 300), config, results) for _ in range(2)]
+    made = {"engine": "array", "backend": "numpy", "device": "cpu", "worker": "w", "host": "h"}
+    records = [{"seeds": "200:300", **f.to_record(), **made} for f in files]
+    assert store.record_chunk(job, 2, records[0], summary, made) is True
+    assert store.record_chunk(job, 2, records[1], summary, made) is False
+    _forget_unless_recorded(store, results_location, job, 2, files[0])  # it was recorded: kept
+    _forget_unless_recorded(store, results_location, job, 2, files[1])  # it was not: deleted
     job = store.get_job(job.id)
     assert (job.chunks_done, job.nets_done, job.state) == (2, 200, "running")
     run_chunk(store, job.id, 0, 0, 100)
@@ -243,3 +256,50 @@ def test_job_report_renders_in_a_browser_with_its_figures(redis_server, tmp_path
     expected, _ = local_report(Config(epochs=800, lr=1.0, sample_every=100), SeedRange(0, 300), RunOptions())
     assert f"of the nets solved XOR ({expected['solved']:,} of 300)" in rendered.text
     assert job.id in rendered.text and "seeds 0:300" in rendered.text
+
+
+def test_chunk_messages_are_the_ones_celery_sends(redis_server):
+    """submit builds chunk messages from one Celery message (workers/app.py chunk_message):
+    each must equal what Celery's own send_task would push for that chunk."""
+    from xorgpu.workers.app import chunk_sender, make_app  # noqa: PLC0415
+    from xorgpu.workers.transport import why_unreadable  # noqa: PLC0415
+
+    client = redis_server.client()
+    make_app(redis_server.url).send_task("xorgpu.train_chunk", args=["0123456789ab", 5, 500, 600], queue="q1",
+                                         task_id="0123456789ab-5")
+    celery_sent = json.loads(client.rpop("q1"))
+    chunk_sender(redis_server.url)("0123456789ab", [(4, SeedRange(400, 500)), (5, SeedRange(500, 600))], "q1")
+    ours = [json.loads(raw) for raw in reversed(client.lrange("q1", 0, -1))]  # in the order pushed
+    assert [m["headers"]["id"] for m in ours] == ["0123456789ab-4", "0123456789ab-5"]
+    assert all(why_unreadable(json.dumps(m).encode()) is None for m in ours)
+    assert ours[0]["properties"]["delivery_tag"] != ours[1]["properties"]["delivery_tag"]
+
+    def without_instance_ids(message):  # the sending app's reply queue, and a random tag per message
+        properties = {k: v for k, v in message["properties"].items() if k not in ("reply_to", "delivery_tag")}
+        return {**message, "properties": properties}
+
+    assert without_instance_ids(ours[1]) == without_instance_ids(celery_sent)
+
+
+def test_a_million_net_job_keeps_results_out_of_redis(redis_server, start_worker, tmp_path):
+    """1e6 nets through two workers: Redis grows by at most 2 bytes a net, the results file
+    holds every seed once, and the statistics equal `run` of the same spec."""
+    for name in ("a", "b"):
+        start_worker(name)
+    client = redis_server.client()
+    before = client.info("memory")["used_memory"]
+    spec = ["--nets", 1_000_000, "--epochs", 20, "--hidden", 2, "--lr", 2, "--engine", "array"]
+    job_id = xorgpu("submit", *spec, "--chunk-size", 50_000, url=redis_server.url).stdout.strip()
+    store = JobStore.from_url(redis_server.url)
+    assert wait_for(store, job_id, timeout=300).state == "done"
+    grown = client.info("memory")["used_memory"] - before
+    assert grown / 1_000_000 <= 2 and store.bytes_per_net(store.get_job(job_id)) <= 2
+    out = tmp_path / "job.parquet"
+    assert xorgpu("results", job_id, "-o", out, url=redis_server.url).exit_code == 0
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    np.testing.assert_array_equal(pq.read_table(out, columns=["seed"]).column("seed").to_numpy(), np.arange(1_000_000))
+    local = json.loads(xorgpu("run", *spec, "--json").stdout)
+    stored = json.loads(pq.read_schema(out).metadata[b"xorgpu"])["statistics"]
+    skip = ("job_id", "state", "provenance")
+    assert {k: v for k, v in stored.items() if k not in skip} == {k: v for k, v in local.items() if k not in skip}

@@ -31,7 +31,8 @@ def test_a_results_file_is_read_as_one_whatever_its_name(made, tmp_path):
     for path in (made / "nets.npz", renamed):
         opened = open_source(str(path))
         assert opened.kind == "results" and opened.config.epochs == 30
-        assert opened.seeds.tolist() == list(range(5, 25)) and len(opened.results()) == 20
+        assert opened.results().seeds.tolist() == list(range(5, 25)) and opened.seed_span == "seeds 5..24"
+        assert opened.has_seed(5) and opened.has_seed(24) and not opened.has_seed(25)
         assert opened.statistics["nets"] == 20 and opened.recorded(7) is not None and opened.recorded(99) is None
 
 
@@ -60,4 +61,4 @@ def test_a_job_id_is_read_from_the_store(redis_server):
         run_chunk(store, job.id, index, chunk.start, chunk.stop)
     opened = open_source(job.id, redis_server.url)
     assert opened.kind == "job" and opened.name == f"job {job.id}" and opened.statistics["state"] == "done"
-    assert len(opened.results()) == 40 and opened.seeds.tolist() == list(range(40))
+    assert opened.results().seeds.tolist() == list(range(40)) and opened.has_seed(39) and not opened.has_seed(40)

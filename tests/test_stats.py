@@ -146,3 +146,18 @@ def test_loss_curves_of_solved_and_unsolved_nets_are_kept_apart_and_merge():
             for name, q in (("p10", 0.1), ("median", 0.5), ("p90", 0.9)):
                 exact = ordered[int(np.floor(q * (len(ordered) - 1)))]
                 assert abs(row[group][name] - exact) <= LOSS_RELATIVE_ERROR * exact
+
+
+def test_summing_flat_fields_is_merging_summaries():
+    """What Redis does as chunks land (HINCRBY of each field) equals Summary.merge."""
+    config = Config(epochs=600, lr=2.0, sample_every=200)
+    parts = [train_seeds(config, SeedRange(a, b), RunOptions(engine="array"))[1]
+             for a, b in ((0, 70), (70, 71), (71, 300))]
+    summed: dict[str, int] = {}
+    for part in parts:
+        for key, count in part.to_fields().items():
+            summed[key] = summed.get(key, 0) + count
+    merged = parts[0].merge(parts[1]).merge(parts[2])
+    assert Summary.from_fields(summed, samples=4).report(config) == merged.report(config)
+    assert Summary.from_fields(summed, samples=4).report(config) == \
+        train_seeds(config, SeedRange(0, 300), RunOptions(engine="array"))[1].report(config)

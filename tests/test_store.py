@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xorgpu.config import Config, ConfigError, SeedRange
-from xorgpu.settings import MAX_CHUNKS, MAX_JOB_NETS
+from xorgpu.settings import MAX_CHUNKS
 from xorgpu.store import BrokenJob, JobStore, UnknownJob
 
 
@@ -40,7 +40,6 @@ def test_a_chunk_index_outside_the_job_is_refused(store, index):
 
 
 @pytest.mark.parametrize("nets, chunk_size, ttl, message", [
-    (MAX_JOB_NETS + 1, 100_000, 60, "at most"),
     (MAX_CHUNKS + 1, 1, 60, "chunks: at most"),
     (10, 0, 60, "chunk size"),
     (10, 1, 0, "ttl"),
@@ -85,13 +84,15 @@ def test_a_job_can_be_failed_when_redis_is_full(store, redis_server):
     assert store.get_job(job.id).state == "failed"
 
 
-def test_damaged_chunk_results_are_a_broken_job_not_a_crash(store, redis_server):
+def test_damaged_statistics_are_a_broken_job_not_a_crash(store, redis_server):
     job = store.create_job(Config(epochs=5), SeedRange(0, 4), 4, "xorgpu", 60)
-    redis_server.client().hset(f"xorgpu:job:{job.id}:results", 0, b"PK\x03\x04 not really a zip")
-    with pytest.raises(BrokenJob, match="results of chunk 0 are broken"):
-        store.chunk_results(job, 0)
+    redis_server.client().hset(f"xorgpu:job:{job.id}:summary", "epochs_to_solve:many", 3)
+    with pytest.raises(BrokenJob, match="its statistics are broken"):
+        store.summary(job)
 
 
-def test_the_bulk_limit_is_read_from_redis(store, redis_server):
-    redis_server.client().config_set("proto-max-bulk-len", str(2**20))
-    assert store.max_bulk_bytes() == 2**20
+def test_a_chunk_record_without_a_file_is_a_broken_job(store, redis_server):
+    job = store.create_job(Config(epochs=5), SeedRange(0, 4), 4, "xorgpu", 60)
+    redis_server.client().hset(f"xorgpu:job:{job.id}:chunks", 0, '{"seeds": "0:4"}')
+    with pytest.raises(BrokenJob, match="names no results file"):
+        store.chunk_files(job)

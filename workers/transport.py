@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import contextvars
 import json
 import logging
-from typing import Any
+from typing import Any, Iterator
 
 import redis
 from kombu.transport import redis as kombu_redis
@@ -107,7 +109,30 @@ def _text(value: Any) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
+_captured: contextvars.ContextVar[list[tuple[str, dict[str, Any]]] | None] = contextvars.ContextVar(
+    "xorgpu_captured_messages", default=None)
+
+
+@contextlib.contextmanager
+def captured_messages() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Within it, the task messages this thread sends are collected, as (Redis list, message),
+    instead of pushed: xorgpu.workers.app uses one as the template of a job's chunks."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    token = _captured.set(found)
+    try:
+        yield found
+    finally:
+        _captured.reset(token)
+
+
 class Channel(kombu_redis.Channel):
+    def _put(self, queue: Any, message: Any, **kwargs: Any) -> Any:
+        found = _captured.get()
+        if found is None:
+            return super()._put(queue, message, **kwargs)
+        found.append((self._q_for_pri(queue, self._get_message_priority(message, reverse=False)), message))
+        return None
+
     def _get_client(self) -> Any:
         if self.global_keyprefix:
             return super()._get_client()  # not used by xorgpu

@@ -72,18 +72,22 @@ def sweep(nets: int | None = None, seeds: str | range | None = None, *, backend:
     return pd.DataFrame(sweeps.table_rows(sweeps.sort_rows(rows, varying), varying, with_outcomes=True))
 
 
-def load(source: str, redis_url: str | None = None) -> Run:
+def load(source: str, redis_url: str | None = None, results_url: str | None = None) -> Run:
     """A Run from a results file (.parquet or .npz, as `xorgpu run --out` writes them) or a
-    finished job of the service (its id; redis_url as for the command, default
-    $XORGPU_REDIS_URL or redis://localhost:6379/0)."""
+    finished job of the service (its id; redis_url and results_url as for the command,
+    default $XORGPU_REDIS_URL or redis://localhost:6379/0, and $XORGPU_RESULTS_URL or
+    ~/.local/share/xorgpu/results). A job's Run is lazy: `run.dataset()` scans its
+    results files; `run.results` and `run.to_pandas()` read them all."""
+    import os  # noqa: PLC0415
+
     from .settings import DEFAULT_REDIS_URL, REDIS_URL_ENV  # noqa: PLC0415
     from .sources import open_source  # noqa: PLC0415
 
-    import os  # noqa: PLC0415
-
-    opened = open_source(str(source), redis_url or os.environ.get(REDIS_URL_ENV, DEFAULT_REDIS_URL))
+    opened = open_source(str(source), redis_url or os.environ.get(REDIS_URL_ENV, DEFAULT_REDIS_URL), results_url)
     if opened.kind == "sweep":
         raise ConfigError(f"{source} is a sweep file: read it with pandas.read_json(path, lines=True)")
+    if opened.kind == "job":
+        return Run(opened.config, None, opened.statistics or {}, _dataset=opened.dataset)
     return Run(opened.config, opened.results(), opened.statistics or {})
 
 

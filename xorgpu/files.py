@@ -71,6 +71,8 @@ def written_atomically(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO
     try:
         with handle:
             yield handle
+            handle.flush()
+            os.fsync(handle.fileno())  # on disk before it has its name: a crash leaves the old file or the new
         # a temporary file is private (0600): give the result the mode a new file gets, or the old one's
         os.chmod(handle.name, target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask())
         os.replace(handle.name, target)

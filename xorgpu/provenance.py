@@ -44,18 +44,15 @@ def of_local_run(seeds: SeedRange, ran: dict[str, str], started: float, wall_sec
     return {"seeds": str(seeds), **here(), **ran, "started": iso(started), "wall_seconds": round(wall_seconds, 3)}
 
 
-def of_job(seeds: SeedRange, chunk_records: list[dict[str, Any]], started: float | None,
-           finished: float | None, submitted_by: dict[str, str] | None = None) -> dict[str, Any]:
-    """A job: who trained its chunks, from their records in the store."""
-
-    def distinct(key: str) -> list[str]:
-        return sorted({str(r.get(key)) for r in chunk_records if r.get(key)})
-
+def of_job(seeds: SeedRange, made: dict[str, list[str]], started: float | None, finished: float | None,
+           submitted_by: dict[str, str] | None = None) -> dict[str, Any]:
+    """A job: made is what trained its chunks (xorgpu.store.JobStore.made: engine, backend,
+    device, worker, host -> the distinct values)."""
     return {
         "seeds": str(seeds), **(submitted_by or here()),
-        "engine": ", ".join(distinct("engine")) or None, "backend": ", ".join(distinct("backend")) or None,
-        "device": ", ".join(distinct("device")) or None,
+        "engine": ", ".join(made.get("engine", [])) or None, "backend": ", ".join(made.get("backend", [])) or None,
+        "device": ", ".join(made.get("device", [])) or None,
         "started": iso(started),
         "wall_seconds": None if started is None or finished is None else round(finished - started, 3),
-        "workers": distinct("worker"), "hosts": distinct("host"),
+        "workers": made.get("worker", []), "hosts": made.get("host", []),
     }

@@ -1,13 +1,15 @@
 """A trained set of nets as a notebook uses it: results, statistics, provenance, a table.
 
-`xorgpu.train(...)` and `xorgpu.load(...)` return a `Run`.
+`xorgpu.train(...)` and `xorgpu.load(...)` return a `Run`. A Run of a service job is lazy:
+its statistics come from Redis at once, its nets from the job's results files only when
+asked, and `dataset()` scans them without loading the job into memory.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -18,8 +20,30 @@ from .results import NetResults, save_results
 @dataclass
 class Run:
     config: Config
-    results: NetResults  # every net, in seed order
+    _results: NetResults | None  # every net, in seed order (None: not read yet, see _dataset)
     stats: dict[str, Any]  # the statistics, as `xorgpu run --json` prints them, with their provenance
+    _dataset: Callable[[], Any] | None = None  # a job's results files, as a lazy pyarrow dataset
+
+    @property
+    def results(self) -> NetResults:
+        """Every net's results (a job's are read from its files on first use)."""
+        if self._results is None:
+            from .tables import of_frame  # noqa: PLC0415
+
+            self._results = of_frame(self.dataset().to_table().to_pandas(), self.config.hidden)
+        return self._results
+
+    def dataset(self) -> Any:
+        """The nets as a pyarrow dataset, one row per net (the columns of to_pandas()): for a
+        job, its results files, read only as far as a query needs them; pandas
+        (`.to_table(columns=[...]).to_pandas()`), polars (`polars.scan_pyarrow_dataset`) and
+        DuckDB read it directly."""
+        if self._dataset is not None:
+            return self._dataset()
+        import pyarrow as pa  # noqa: PLC0415
+        import pyarrow.dataset as ds  # noqa: PLC0415
+
+        return ds.dataset(pa.Table.from_pandas(self.to_pandas(), preserve_index=False))
 
     @property
     def seeds(self) -> np.ndarray:
@@ -30,7 +54,7 @@ class Run:
         return self.stats.get("provenance", {})
 
     def __len__(self) -> int:
-        return len(self.results)
+        return int(self.stats["nets"]) if self._results is None else len(self._results)
 
     def to_pandas(self) -> Any:
         """A DataFrame, one row per net: seed, o00, o01, o10, o11, epochs_to_solve, final_loss,

@@ -20,31 +20,34 @@ import socket
 import time
 from typing import Any, Callable
 
+import numpy as np
 import redis
 
 from . import provenance
-from .backend import resolve_backend
+from .backend import available_memory, resolve_backend
 from .config import Config, ConfigError, RunOptions, SeedRange
 from .engines.selection import bytes_per_net
+from .files import MAX_INPUT_FRACTION
 from .experiment import prepare
 from .results import BYTES_PER_NET, NetResults
 from .settings import (
     CHUNK_NET_EPOCHS, DEFAULT_QUEUE, DEFAULT_TTL, MAX_CHUNK_NETS, MAX_CHUNKS, default_backend_name, record_patience,
+    results_url,
 )
 from .stats import Summary
-from .store import (
-    FINAL_STATES, SUBMIT_LEASE_SECONDS, BrokenJob, Job, JobStore, ServiceError, UnknownJob, encode_results,
-    first_line,
-)
+from .results_store import ChunkFile, ResultsStore
+from .store import FINAL_STATES, SUBMIT_LEASE_SECONDS, BrokenJob, Job, JobStore, ServiceError, UnknownJob, first_line
 
 log = logging.getLogger(__name__)
 
-Enqueue = Callable[[str, int, SeedRange, str], None]  # job id, chunk index, seeds, queue
+Enqueue = Callable[[str, list[tuple[int, SeedRange]], str], None]  # job id, (chunk index, seeds) ..., queue
+ENQUEUE_BATCH = 1000  # chunks sent to Redis at once by submit
 Outcome = dict[str, Any]  # what a chunk's task did: counted, skipped, refused or failed
 TRANSIENT_REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, redis.OutOfMemoryError)
 SUBMITTING_POLL_SECONDS = 0.2
 RECORD_FIRST_WAIT, RECORD_LONGEST_WAIT = 0.5, 10.0  # seconds between tries to record a chunk, doubling
 WAIT_POLL_SECONDS = 0.5  # how often `wait_for` looks at a job
+EXACT_QUANTILE_NETS = 50_000_000  # results of jobs up to this size get exact final-loss quantiles
 
 
 class SubmitFailed(ServiceError):
@@ -68,7 +71,8 @@ def submit(
     store: JobStore, config: Config, seeds: SeedRange, enqueue: Enqueue, chunk_size: int | None = None,
     queue: str = DEFAULT_QUEUE, ttl: int = DEFAULT_TTL, options: RunOptions = RunOptions(), label: str = "",
 ) -> Job:
-    """Store the job, enqueue one task per chunk, then let workers start on it.
+    """Store the job, enqueue one task per chunk (ENQUEUE_BATCH at a time), then let workers
+    start on it.
 
     Until every chunk is enqueued the job is `submitting`, and a worker that receives one
     of its chunks waits. If enqueueing stops (Ctrl-C, Redis lost), the job is failed with
@@ -80,9 +84,10 @@ def submit(
     enqueued = 0
     try:
         renewed = time.monotonic()
-        for index in range(job.chunks_total):
-            enqueue(job.id, index, job.chunk(index), queue)
-            enqueued += 1
+        for first in range(0, job.chunks_total, ENQUEUE_BATCH):
+            batch = [(index, job.chunk(index)) for index in range(first, min(first + ENQUEUE_BATCH, job.chunks_total))]
+            enqueue(job.id, batch, queue)
+            enqueued += len(batch)
             if time.monotonic() - renewed > SUBMIT_LEASE_SECONDS / 6:
                 store.renew_lease(job.id)
                 renewed = time.monotonic()
@@ -101,7 +106,8 @@ def submit(
     return store.get_job(job.id)
 
 
-def run_chunk_message(store: JobStore, args: Any, kwargs: Any, worker: str = "") -> Outcome:
+def run_chunk_message(store: JobStore, args: Any, kwargs: Any, worker: str = "",
+                      results_store: ResultsStore | None = None) -> Outcome:
     """A chunk task's message, checked, then `run_chunk`: (job_id, index, start, stop)."""
     if kwargs or not isinstance(args, (list, tuple)) or len(args) != 4:
         return _refused(f"a chunk message has 4 arguments (job id, index, start, stop), got {_shown(args, kwargs)}")
@@ -109,11 +115,14 @@ def run_chunk_message(store: JobStore, args: Any, kwargs: Any, worker: str = "")
     if not isinstance(job_id, str) or not all(isinstance(v, int) and not isinstance(v, bool)
                                               for v in (index, start, stop)):
         return _refused(f"a chunk message has a job id and three integers, got {_shown(args, kwargs)}")
-    return run_chunk(store, job_id, index, start, stop, worker)
+    return run_chunk(store, job_id, index, start, stop, worker, results_store)
 
 
-def run_chunk(store: JobStore, job_id: str, index: int, start: int, stop: int, worker: str = "") -> Outcome:
-    """Train one chunk and record it; harmless to run twice (the second is not counted).
+def run_chunk(store: JobStore, job_id: str, index: int, start: int, stop: int, worker: str = "",
+              results_store: ResultsStore | None = None) -> Outcome:
+    """Train one chunk, write its results file, then record it; harmless to run twice (the
+    second is not counted, and its file deleted). results_store: where the file goes
+    (default: XORGPU_RESULTS_URL, xorgpu.settings.results_url).
 
     Returns what happened; raises only if Redis cannot be reached at all (the message then
     comes back to the queue).
@@ -143,21 +152,31 @@ def run_chunk(store: JobStore, job_id: str, index: int, start: int, stop: int, w
     try:
         plan = _chunk_plan(job, len(seeds))
         results, summary = plan.train(seeds)
-        record = {
-            "seeds": str(seeds),
-            "summary": summary.to_state(),
-            "worker": worker,
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-            **plan.ran(),
-            "seconds": time.time() - started,
-            "finished": time.time(),
-        }
-        blob = encode_results(results)
+        results_store = results_store or ResultsStore(results_url())
+        chunk_file = results_store.write_chunk(job.id, index, seeds, job.config, results)
     except Exception as error:  # noqa: BLE001  (MemoryError included: anything the job's training raises)
         return _fail(store, job, index, f"chunk {index} failed: {_describe(error)}")
     del results
-    return _record_patiently(store, job, index, record, blob)
+    ran = plan.ran()
+    made = {**ran, "worker": worker, "host": socket.gethostname()}
+    record = {"seeds": str(seeds), **chunk_file.to_record(), **made, "pid": os.getpid(),
+              "seconds": time.time() - started, "finished": time.time()}
+    outcome = _record_patiently(store, job, index, record, summary, made)
+    if not outcome.get("counted"):
+        _forget_unless_recorded(store, results_store, job, index, chunk_file)
+    return outcome
+
+
+def _forget_unless_recorded(store: JobStore, results_store: ResultsStore, job: Job, index: int,
+                            chunk_file: ChunkFile) -> None:
+    """Delete this worker's file of a chunk that another copy of it was recorded for. (A
+    lost reply can make our own recording look like a duplicate: the record says whose.)"""
+    try:
+        recorded = store.chunk_records(job.id).get(index)
+    except (redis.RedisError, ServiceError):
+        return  # an unrecorded file is never read: leaving it is harmless
+    if recorded is None or recorded.get("file") != chunk_file.path:
+        results_store.delete(chunk_file)
 
 
 def _chunk_plan(job: Job, nets: int) -> Any:
@@ -165,7 +184,8 @@ def _chunk_plan(job: Job, nets: int) -> Any:
     worker, one process, and enough memory for it, checked before anything is allocated."""
     backend = resolve_backend(job.options.backend if job.options.backend != "auto" else default_backend_name())
     plan = prepare(job.config, RunOptions(backend=backend.name, engine=job.options.engine, processes=1), backend)
-    needed = 2 * nets * BYTES_PER_NET + min(nets, plan.block_nets) * bytes_per_net(job.config)
+    # the results, and while its file is written a DataFrame, an Arrow table and the file's bytes
+    needed = 4 * nets * BYTES_PER_NET + min(nets, plan.block_nets) * bytes_per_net(job.config)
     available = backend.free_memory()
     if available is not None and needed > available:
         raise ConfigError(f"it needs about {needed / 2**30:.2f} GiB of memory and this worker has "
@@ -181,18 +201,14 @@ def _wait_until_submitted(store: JobStore, job: Job) -> Job:
     return job
 
 
-def _record_patiently(store: JobStore, job: Job, index: int, record: dict[str, Any], blob: bytes) -> Outcome:
-    limit = store.max_bulk_bytes()
-    if len(blob) >= limit:
-        return _fail(store, job, index, f"chunk {index}'s results take {len(blob) / 2**20:.1f} MiB, more than Redis "
-                                        f"takes in one command (proto-max-bulk-len, {limit / 2**20:.1f} MiB): "
-                                        "submit with a smaller --chunk-size")
+def _record_patiently(store: JobStore, job: Job, index: int, record: dict[str, Any], summary: Summary,
+                      made: dict[str, str]) -> Outcome:
     patience = record_patience()
     deadline = time.monotonic() + patience
     delay = RECORD_FIRST_WAIT
     while True:
         try:
-            counted = store.record_chunk(job, index, record, blob)
+            counted = store.record_chunk(job, index, record, summary, made)
             return {"job": job.id, "chunk": index, "counted": counted}
         except UnknownJob as error:
             return {"job": job.id, "chunk": index, "skipped": str(error)}
@@ -234,26 +250,59 @@ def _shown(args: Any, kwargs: Any) -> str:
 
 def job_report(store: JobStore, job: Job) -> dict[str, Any]:
     """The statistics report of `run --json` (loss quantiles from the merged sketch, within
-    1%), plus the job's id and state, and the provenance of its chunks so far."""
-    records = store.chunk_records(job.id)
-    summary = Summary()
-    for _, record in sorted(records.items()):
-        summary = summary.merge(Summary.from_state(record["summary"]))
-    return {"job_id": job.id, "state": job.state, **summary.report(job.config),
-            "provenance": provenance.of_job(job.seeds, list(records.values()), job.started, job.finished,
-                                            job.submitter)}
+    1%), plus the job's id and state, and the provenance of its chunks so far. Two reads
+    of Redis, whatever the number of chunks."""
+    return {"job_id": job.id, "state": job.state, **store.summary(job).report(job.config),
+            "provenance": provenance.of_job(job.seeds, store.made(job), job.started, job.finished, job.submitter)}
 
 
-def job_results(store: JobStore, job: Job, partial: bool = False) -> NetResults:
-    """Every net's results, in seed order, of a job that is done; with partial, of the
-    chunks recorded so far, whatever the job's state."""
+def job_chunk_files(store: JobStore, job: Job, partial: bool = False) -> list[ChunkFile]:
+    """The results files of a job that is done, in seed order; with partial, of the chunks
+    recorded so far, whatever the job's state."""
     if job.state != "done" and not partial:
         raise ServiceError(f"job {job.id} is {job.state} ({job.chunks_done} of {job.chunks_total} chunks): "
                            "--partial writes the chunks so far")
-    recorded = sorted(store.chunk_records(job.id)) if partial else range(job.chunks_total)
-    if not recorded:
+    files = [chunk for _, chunk in store.chunk_files(job)]
+    if not files:
         raise ServiceError(f"job {job.id} has no chunk recorded yet")
-    return NetResults.concatenate([store.chunk_results(job, i) for i in recorded])
+    if not partial and len(files) != job.chunks_total:
+        raise BrokenJob(job.id, f"job {job.id} is done but {job.chunks_total - len(files)} of its chunks have no record")
+    return files
+
+
+def job_results(store: JobStore, results_store: ResultsStore, job: Job, partial: bool = False) -> NetResults:
+    """Every net's results in memory, in seed order (see job_chunk_files); for jobs too large
+    for that, read job_chunk_files one at a time (xorgpu.results_store.iter_tables)."""
+    return NetResults.concatenate([results_store.read_chunk(chunk, job.config)
+                                   for chunk in job_chunk_files(store, job, partial)])
+
+
+def write_job_results(store: JobStore, results_store: ResultsStore, job: Job, path: str,
+                      partial: bool = False) -> int:
+    """A results file of the job (see job_chunk_files), in the format of `run --out`; nets.
+
+    .parquet streams the chunk files (memory: one chunk); .npz is built in memory. Final-loss
+    quantiles are exact (every net's loss is read, 8 bytes a net) up to EXACT_QUANTILE_NETS
+    nets, and from the job's 1% sketch beyond."""
+    from .results import save_npz  # noqa: PLC0415
+    from .results_store import iter_tables  # noqa: PLC0415
+    from .stats import exact_loss_quantiles  # noqa: PLC0415
+    from .tables import save_parquet_tables  # noqa: PLC0415
+
+    files = job_chunk_files(store, job, partial)
+    report = job_report(store, job)
+    nets = sum(chunk.rows for chunk in files)
+    if nets <= EXACT_QUANTILE_NETS:
+        losses = [t.column("final_loss").to_numpy() for t in iter_tables(results_store, files, ["final_loss"])]
+        report["final_loss"] = exact_loss_quantiles(np.concatenate(losses))
+    if str(path).endswith(".parquet"):
+        return save_parquet_tables(path, iter_tables(results_store, files), job.config, report)
+    needed, available = 3 * nets * BYTES_PER_NET, available_memory()
+    if available is not None and needed > available * MAX_INPUT_FRACTION:
+        raise ServiceError(f"job {job.id}'s {nets:,} nets would take {needed / 2**30:.1f} GiB in memory as .npz: "
+                           "write .parquet instead, which streams")
+    save_npz(path, NetResults.concatenate([results_store.read_chunk(c, job.config) for c in files]), job.config, report)
+    return nets
 
 
 def wait_for(store: JobStore, job_id: str, on_progress: Callable[[Job], None] | None = None,

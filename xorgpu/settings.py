@@ -6,11 +6,21 @@ commands that train nothing can read it at no cost.
 Environment:
     XORGPU_REDIS_URL            broker and job store (default redis://localhost:6379/0)
     XORGPU_REDIS_PASSWORD       Redis's password, when the URL has none: no URL-encoding needed
+    XORGPU_REDIS_CA             for rediss:// (TLS): the CA certificate file that signed Redis's
+                                certificate (default: the system's CAs)
+    XORGPU_REDIS_CERT, XORGPU_REDIS_KEY
+                                for rediss://: this client's certificate and key files, where
+                                Redis asks clients for one (tls-auth-clients)
     XORGPU_BACKEND              a worker's backend for jobs that leave it to the worker (auto)
     XORGPU_VISIBILITY_TIMEOUT   seconds before Redis hands an unacknowledged chunk to another
                                 worker (default 3600)
     XORGPU_RECORD_PATIENCE      seconds a worker keeps trying to record a trained chunk while
                                 Redis is unreachable or full, before it fails the job (600)
+    XORGPU_RESULTS_URL          where workers write, and readers find, each chunk's per-net
+                                results: a folder (shared by every machine, mounted at the
+                                same path or not) or an fsspec URL such as s3://bucket/prefix
+                                (default: $XDG_DATA_HOME/xorgpu/results, that is
+                                ~/.local/share/xorgpu/results)
 """
 
 from __future__ import annotations
@@ -21,9 +31,12 @@ from .config import BACKENDS, ConfigError
 
 REDIS_URL_ENV = "XORGPU_REDIS_URL"
 REDIS_PASSWORD_ENV = "XORGPU_REDIS_PASSWORD"
+REDIS_TLS_FILES_ENV = {"ssl_ca_certs": "XORGPU_REDIS_CA", "ssl_certfile": "XORGPU_REDIS_CERT",
+                       "ssl_keyfile": "XORGPU_REDIS_KEY"}  # URL parameter -> the variable that sets it
 BACKEND_ENV = "XORGPU_BACKEND"
 VISIBILITY_TIMEOUT_ENV = "XORGPU_VISIBILITY_TIMEOUT"
 RECORD_PATIENCE_ENV = "XORGPU_RECORD_PATIENCE"
+RESULTS_URL_ENV = "XORGPU_RESULTS_URL"
 
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 DEFAULT_QUEUE = "xorgpu"
@@ -36,8 +49,8 @@ DEFAULT_TTL = 7 * 24 * 3600  # seconds a job's keys live after its last write
 MAX_TTL = 365 * 24 * 3600
 CHUNK_NET_EPOCHS = 3e7  # a chunk of about this many net-epochs takes seconds on one CPU core
 MAX_CHUNKS = 100_000  # chunks per job
-MAX_JOB_NETS = 100_000_000  # nets per job: Redis holds ~46 bytes of results per net
-MAX_CHUNK_NETS = 1 << 21  # nets per chunk: its results (~46 bytes a net) stay far below Redis's 512 MB
+MAX_JOB_NETS = 1 << 32  # nets per job: every seed (Redis holds statistics only; results are files)
+MAX_CHUNK_NETS = 1 << 21  # nets per chunk: a worker holds a chunk's results (~60 bytes a net) in memory
 
 
 def default_backend_name() -> str:
@@ -46,6 +59,15 @@ def default_backend_name() -> str:
     if name not in BACKENDS:
         raise ConfigError(f"{BACKEND_ENV}={name[:40]!r} is not one of {', '.join(BACKENDS)}")
     return name
+
+
+def results_url() -> str:
+    """$XORGPU_RESULTS_URL, or the default folder for one machine."""
+    url = os.environ.get(RESULTS_URL_ENV, "").strip()
+    if url:
+        return url
+    data = os.environ.get("XDG_DATA_HOME", "").strip() or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(data, "xorgpu", "results")
 
 
 def visibility_timeout() -> int:

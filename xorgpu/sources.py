@@ -26,20 +26,23 @@ class Source:
     kind: str  # "job", "results" or "sweep"
     name: str  # how titles call it: "job 1a2b3c4d5e6f", "results nets.npz", "sweep s.jsonl"
     config: Config | None = None  # jobs and results files
-    seeds: np.ndarray | None = None  # jobs and results files: the seeds of their nets
+    has_seed: Callable[[int], bool] = lambda seed: False  # jobs and results files: is this net in it?
+    seed_span: str = ""  # jobs and results files: their seeds, in words
     statistics: dict[str, Any] | None = None  # None in results files that predate them
     rows: list[dict[str, Any]] = field(default_factory=list)  # sweep files: finished cells
     _results: Callable[[], Any] | None = None
     recorded: Callable[[int], tuple[int, float] | None] = lambda seed: None  # a net's stored outcome
+    dataset: Callable[[], Any] | None = None  # jobs: their results files as a lazy pyarrow dataset
 
     def results(self) -> Any:
-        """Every net's results (xorgpu.results.NetResults); for a job, read from Redis now."""
+        """Every net's results (xorgpu.results.NetResults); for a job, read from its files now."""
         if self._results is None:
             raise ConfigError(f"{self.name} holds no per-net results")
         return self._results()
 
 
-def open_source(text: str, redis_url: str | None = None) -> Source:
+def open_source(text: str, redis_url: str | None = None, results_url: str | None = None) -> Source:
+    """results_url: where a job's results files are (default: xorgpu.settings.results_url)."""
     path = Path(text)
     if path.exists() or path.is_symlink():
         file = check_readable(path)
@@ -55,7 +58,7 @@ def open_source(text: str, redis_url: str | None = None) -> Source:
     from .store import JOB_ID  # noqa: PLC0415
 
     if JOB_ID.match(text):
-        return _job(text, redis_url)
+        return _job(text, redis_url, results_url)
     if path.suffix or "/" in text or "\\" in text:
         raise ConfigError(f"no such file: {text}")
     raise ConfigError(f"no such file, and not a job id (12 hexadecimal digits): {text!r}"[:200])
@@ -70,7 +73,9 @@ def _results_file(file: Path) -> Source:
         where = np.flatnonzero(results.seeds == seed)
         return (int(results.epochs_to_solve[where[0]]), float(results.final_loss[where[0]])) if where.size else None
 
-    return Source("results", f"results {file.name}", config=config, seeds=results.seeds, statistics=statistics,
+    seeds = results.seeds
+    return Source("results", f"results {file.name}", config=config, statistics=statistics,
+                  has_seed=lambda seed: bool(np.any(seeds == seed)), seed_span=f"seeds {seeds.min()}..{seeds.max()}",
                   _results=lambda: results, recorded=recorded)
 
 
@@ -80,16 +85,33 @@ def _sweep_file(file: Path) -> Source:
     return Source("sweep", f"sweep {file.name}", rows=sweeps.finished_rows(file))
 
 
-def _job(job_id: str, redis_url: str | None) -> Source:
-    from .service import job_report, job_results  # noqa: PLC0415
-    from .settings import DEFAULT_REDIS_URL  # noqa: PLC0415
+def _job(job_id: str, redis_url: str | None, results_url: str | None) -> Source:
+    from .results_store import ResultsStore  # noqa: PLC0415
+    from .service import job_chunk_files, job_report, job_results  # noqa: PLC0415
+    from .settings import DEFAULT_REDIS_URL, results_url as default_results_url  # noqa: PLC0415
     from .store import JobStore  # noqa: PLC0415
 
     store = JobStore.from_url(redis_url or DEFAULT_REDIS_URL)
     job = store.get_job(job_id)
     seeds: SeedRange = job.seeds
-    return Source("job", f"job {job.id}", config=job.config, seeds=np.arange(seeds.start, seeds.stop),
-                  statistics=job_report(store, job), _results=lambda: job_results(store, job))
+    files = ResultsStore(results_url or default_results_url())
+
+    def recorded(seed: int) -> tuple[int, float] | None:
+        """The stored outcome of one net: one chunk file read, two columns of it."""
+        if not seeds.start <= seed < seeds.stop:
+            return None
+        index = (seed - seeds.start) // job.chunk_size
+        chunks = store.chunk_files(job, [index])
+        if not chunks:
+            return None
+        table = files.read_table(chunks[0][1], ["seed", "epochs_to_solve", "final_loss"]).to_pydict()
+        row = table["seed"].index(seed)
+        return int(table["epochs_to_solve"][row]), float(table["final_loss"][row])
+
+    return Source("job", f"job {job.id}", config=job.config, has_seed=lambda seed: seeds.start <= seed < seeds.stop,
+                  seed_span=f"seeds {seeds}",
+                  statistics=job_report(store, job), _results=lambda: job_results(store, files, job),
+                  recorded=recorded, dataset=lambda: files.dataset(job_chunk_files(store, job)))
 
 
 @dataclass
@@ -102,13 +124,14 @@ class Side:
     statistics: dict[str, Any] | None
 
 
-def paired_results(text: str, redis_url: str | None, notice: Callable[[str], None]) -> Side:
+def paired_results(text: str, redis_url: str | None, notice: Callable[[str], None],
+                   results_url: str | None = None) -> Side:
     """Every net of a source, for a paired comparison: a results file, a finished job, or a
     cell of a sweep file, `SWEEP.jsonl@hidden=2,lr=0.5`, re-trained from its config and
     seeds (results depend on them alone; notice says so first)."""
     if "@" in text and not Path(text).exists():
         file, _, selector = text.rpartition("@")
-        opened = open_source(file, redis_url)
+        opened = open_source(file, redis_url, results_url)
         if opened.kind != "sweep":
             raise ConfigError(f"{file} is not a sweep file: @field=value picks a cell of a sweep")
         row = _cell(opened.rows, selector, file)
@@ -119,7 +142,7 @@ def paired_results(text: str, redis_url: str | None, notice: Callable[[str], Non
         notice(f"re-training the cell {selector} of {file} ({len(seeds):,} nets, seeds {seeds})")
         trained = prepare(config, RunOptions()).run(seeds)
         return Side(f"{file}@{selector}", trained.results, config, trained.stats)
-    opened = open_source(text, redis_url)
+    opened = open_source(text, redis_url, results_url)
     if opened.kind == "sweep":
         raise ConfigError(f"{text} is a sweep file: pick a cell, e.g. {text}@hidden=2")
     return Side(opened.name, opened.results(), opened.config, opened.statistics)

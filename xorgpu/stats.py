@@ -132,6 +132,34 @@ class Summary:
             **{name: [read(row) for row in state.get(name, [])] for name in CURVES},  # older states: the first only
         )
 
+    def to_fields(self) -> dict[str, int]:
+        """The counts as flat fields, "nets", "epochs_to_solve:412", "loss_curve:3:-517" ... ->
+        count, the zero ones left out: adding two summaries' fields is merging them, which
+        Redis does with HINCRBY as a job's chunks land (xorgpu.store)."""
+        flat = {name: getattr(self, name) for name in COUNTERS if getattr(self, name)}
+        for name in HISTOGRAMS:
+            flat.update({f"{name}:{key}": count for key, count in getattr(self, name).items() if count})
+        for name in CURVES:
+            for i, row in enumerate(getattr(self, name)):
+                flat.update({f"{name}:{i}:{key}": count for key, count in row.items() if count})
+        return flat
+
+    @classmethod
+    def from_fields(cls, flat: dict[str, int], samples: int) -> Summary:
+        """The summary of `to_fields`' fields (summed); samples: its curves' length."""
+        summary = cls(**{name: int(flat.get(name, 0)) for name in COUNTERS},
+                      **{name: [Counter() for _ in range(samples)] for name in CURVES})
+        for key, count in flat.items():
+            name, _, rest = key.partition(":")
+            if name in HISTOGRAMS:
+                getattr(summary, name)[int(rest)] += int(count)
+            elif name in CURVES:
+                row, _, bin_ = rest.partition(":")
+                getattr(summary, name)[int(row)][int(bin_)] += int(count)
+            elif name not in COUNTERS:
+                raise ValueError(f"unknown summary field {key[:40]!r}")
+        return summary
+
     # --- what users read ------------------------------------------------------------------
 
     def report(self, config: Config, final_losses: np.ndarray | None = None) -> dict[str, Any]:
@@ -172,6 +200,7 @@ class Summary:
 
 
 COUNTERS = tuple(f.name for f in fields(Summary) if f.type == "int")  # nets, solved, ...: summed when merged
+HISTOGRAMS = ("epochs_to_solve", "wrong_patterns", "final_loss")
 CURVES = ("loss_curve", "loss_curve_solved", "loss_curve_unsolved")
 
 

@@ -1,12 +1,19 @@
-"""Jobs and their chunk results in Redis: the one place that knows the key layout.
+"""Jobs, their chunks and their statistics in Redis: the one place that knows the key layout.
 
 Keys (all under `xorgpu:`, all expiring `ttl` seconds after the job's last write):
     xorgpu:job:<id>          hash: config, options, seeds, chunk_size, chunks_total, nets_total,
                              queue, created, started, finished, state, chunks_done, nets_done,
                              ttl, error, submit_deadline
-    xorgpu:job:<id>:chunks   hash: chunk index -> JSON record (statistics, host, backend, device)
-    xorgpu:job:<id>:results  hash: chunk index -> per-net results (.npz bytes)
+    xorgpu:job:<id>:chunks   hash: chunk index -> JSON record: its results file (path under
+                             the results location, rows, SHA-256, bytes) and who trained it
+    xorgpu:job:<id>:summary  hash: the job's statistics so far, as xorgpu.stats.Summary's flat
+                             fields, each the sum over the recorded chunks
+    xorgpu:job:<id>:made     hash: "engine:fused", "worker:w1@host" ... -> chunks: what trained it
     xorgpu:jobs              sorted set: job id by creation time
+
+Per-net results are not in Redis but in files (xorgpu.results_store), so Redis grows by a
+few hundred bytes a chunk whatever the chunk's size, and reading a job's statistics costs
+the same at 10 chunks as at 100,000.
 
 A job is `submitting` while its chunks are enqueued, `queued` once all are, then
 `running`, and ends `done`, `failed` (with an error) or `cancelled`. A submitter holds a
@@ -14,25 +21,23 @@ lease (submit_deadline, in Redis's clock) while it enqueues; a job whose lease r
 before it was queued is failed by whoever sees it first, so an interrupted submit never
 leaves a job waiting forever.
 
-A chunk is recorded by one Lua script (atomic in Redis): it writes the chunk only if that
-index is not there yet and counts it in the same step, so a redelivered or duplicated
-chunk never counts twice, and a crash can never leave a chunk half-counted. Failing a job
-is a script that Redis runs even when it is out of memory (`allow-oom`), so a full Redis
-can still be told why a job stopped.
+A chunk is recorded by one Lua script (atomic in Redis), once its file is complete: it
+writes the chunk's record only if that index is not there yet, and in the same step adds
+its statistics to the job's summary and counts it, so a redelivered or duplicated chunk
+never counts twice, and a crash can never leave a chunk half-counted. Failing a job is a
+script that Redis runs even when it is out of memory (`allow-oom`), so a full Redis can
+still be told why a job stopped.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import time
 import uuid
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
@@ -41,15 +46,16 @@ from . import provenance
 from .config import Config, ConfigError, RunOptions, SeedRange
 from .errors import ServiceError
 from .redis_url import canonical, redact
-from .results import NetResults
-from .settings import KEY_PREFIX, MAX_CHUNK_NETS, MAX_CHUNKS, MAX_JOB_NETS, MAX_TTL
-from .stats import UNKNOWN_OUTCOME
+from .engines.contract import sample_epochs
+from .results_store import ChunkFile
+from .settings import KEY_PREFIX, MAX_CHUNK_NETS, MAX_CHUNKS, MAX_TTL
+from .stats import Summary
 
 FINAL_STATES = ("done", "failed", "cancelled")
+JOB_KEY_PARTS = (":chunks", ":summary", ":made")  # the job's keys besides its own hash
 ACTIVE_STATES = ("submitting", "queued", "running")
 JOB_ID = re.compile(r"^[0-9a-f]{12}$")
 SUBMIT_LEASE_SECONDS = 60  # a submitter renews its lease far more often than this
-DEFAULT_MAX_BULK_BYTES = 512 * 2**20  # Redis's proto-max-bulk-len unless configured otherwise
 CONNECT_TIMEOUT_SECONDS = 3
 # a patient client (a worker's) retries a command this many times, waiting 0.1 s doubling
 # to at most 2 s: about a minute, enough for Redis to restart from its AOF
@@ -74,19 +80,23 @@ redis.call('HSET', KEYS[1], 'submit_deadline', now + tonumber(ARGV[1]))
 return 1
 """
 
+# KEYS: job, chunks, summary, made. ARGV: index, record, nets, finished, n, then n
+# (summary field, count) pairs, then the made fields (each counts one chunk).
 _RECORD_CHUNK = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+local n = tonumber(ARGV[5])
+for i = 0, n - 1 do redis.call('HINCRBY', KEYS[3], ARGV[6 + 2 * i], ARGV[7 + 2 * i]) end
+for i = 6 + 2 * n, #ARGV do redis.call('HINCRBY', KEYS[4], ARGV[i], 1) end
 local done = redis.call('HINCRBY', KEYS[1], 'chunks_done', 1)
-redis.call('HINCRBY', KEYS[1], 'nets_done', ARGV[4])
+redis.call('HINCRBY', KEYS[1], 'nets_done', ARGV[3])
 local state = redis.call('HGET', KEYS[1], 'state')
 if done == tonumber(redis.call('HGET', KEYS[1], 'chunks_total'))
    and state ~= 'cancelled' and state ~= 'failed' then
-  redis.call('HSET', KEYS[1], 'state', 'done', 'finished', ARGV[5])
+  redis.call('HSET', KEYS[1], 'state', 'done', 'finished', ARGV[4])
 end
 local ttl = redis.call('HGET', KEYS[1], 'ttl')
-for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ttl) end
+for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ttl) end
 return 1
 """
 
@@ -192,6 +202,15 @@ class JobStore:
             raise ServiceError(f"cannot reach Redis at {where}: {first_line(error)}") from None
         except redis.RedisError as error:  # e.g. a server that speaks something else than Redis
             raise ServiceError(f"Redis at {where} did not answer as Redis does: {first_line(error)}") from None
+
+    def full(self) -> bool:
+        """Redis is at its maxmemory: workers can neither take nor record chunks."""
+        try:
+            memory = self.client.info("memory")
+        except redis.ResponseError:  # INFO may be disabled
+            return False
+        limit = int(memory.get("maxmemory", 0) or 0)
+        return bool(limit) and int(memory.get("used_memory", 0)) >= limit
 
     # --- jobs ------------------------------------------------------------------------------
 
@@ -304,46 +323,59 @@ class JobStore:
     def has_chunk(self, job_id: str, index: int) -> bool:
         return bool(self.client.hexists(self._job_key(job_id) + ":chunks", index))
 
-    def record_chunk(self, job: Job, index: int, record: dict[str, Any], results: NetResults | bytes) -> bool:
-        """Store a chunk's statistics and per-net results once; False if it was already in."""
+    def record_chunk(self, job: Job, index: int, record: dict[str, Any], summary: Summary,
+                     made: dict[str, str]) -> bool:
+        """Record a chunk whose results file is complete: its record, its statistics added to
+        the job's, and what made it (made: engine, backend, device, worker, host -> value).
+        Once only: False if the chunk was already recorded."""
         key = self._job_key(job.id)
-        blob = results if isinstance(results, bytes) else encode_results(results)
+        fields = summary.to_fields()
+        pairs = [item for pair in fields.items() for item in pair]
+        made_fields = [f"{name}:{value}" for name, value in made.items() if value]
         outcome = self._record_chunk(
-            keys=[key, key + ":chunks", key + ":results"],
-            args=[index, json.dumps(record), blob, len(job.chunk(index)), time.time()],
+            keys=[key, key + ":chunks", key + ":summary", key + ":made"],
+            args=[index, json.dumps(record), len(job.chunk(index)), time.time(), len(fields), *pairs, *made_fields],
         )
         if outcome == -1:
             raise UnknownJob(f"unknown job {job.id!r} (expired while it ran)")
         return outcome == 1
 
-    def max_bulk_bytes(self) -> int:
-        """The largest value Redis accepts in one command (its proto-max-bulk-len)."""
-        try:
-            found = self.client.config_get("proto-max-bulk-len")
-            return int(found.get("proto-max-bulk-len", DEFAULT_MAX_BULK_BYTES))
-        except (redis.ResponseError, ValueError):  # CONFIG may be disabled: assume the default
-            return DEFAULT_MAX_BULK_BYTES
-
     def chunk_records(self, job_id: str) -> dict[int, dict[str, Any]]:
         raw = self.client.hgetall(self._job_key(job_id) + ":chunks")
         try:
-            return {int(k): json.loads(v) for k, v in raw.items()}
+            return {int(k): _object(v) for k, v in raw.items()}
         except ValueError as error:
             raise BrokenJob(job_id, f"job {job_id}: a chunk record is broken ({_reason(error)})") from None
 
-    def chunk_results(self, job: Job, index: int) -> NetResults:
-        blob = self.client.hget(self._job_key(job.id) + ":results", index)
-        if blob is None:
-            raise ServiceError(f"job {job.id}: chunk {index} has no results")
+    def chunk_files(self, job: Job, indices: list[int] | None = None) -> list[tuple[int, ChunkFile]]:
+        """(index, file) of the recorded chunks (of `indices`, if given), in chunk order."""
+        records = self.chunk_records(job.id)
         try:
-            return decode_results(blob, job.chunk(index))
-        except (ValueError, KeyError, OSError, zipfile.BadZipFile, EOFError) as error:
-            raise BrokenJob(job.id, f"job {job.id}: the results of chunk {index} are broken ({_reason(error)})") from None
+            return [(i, ChunkFile.of_record(records[i])) for i in sorted(records) if indices is None or i in indices]
+        except (KeyError, ValueError, TypeError) as error:
+            raise BrokenJob(job.id, f"job {job.id}: a chunk record names no results file ({_reason(error)})") from None
+
+    def summary(self, job: Job) -> Summary:
+        """The statistics of the chunks recorded so far (one read, whatever their number)."""
+        raw = self.client.hgetall(self._job_key(job.id) + ":summary")
+        try:
+            flat = {k.decode(): int(v) for k, v in raw.items()}
+            return Summary.from_fields(flat, len(sample_epochs(job.config)))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise BrokenJob(job.id, f"job {job.id}: its statistics are broken ({_reason(error)})") from None
+
+    def made(self, job: Job) -> dict[str, list[str]]:
+        """What trained the recorded chunks: engine, backend, device, worker, host -> values."""
+        found: dict[str, set[str]] = {}
+        for raw in self.client.hkeys(self._job_key(job.id) + ":made"):
+            name, _, value = raw.decode(errors="replace").partition(":")
+            found.setdefault(name, set()).add(value)
+        return {name: sorted(values) for name, values in found.items()}
 
     def bytes_per_net(self, job: Job) -> float:
         """Redis memory of a job's keys divided by its nets done."""
         key = self._job_key(job.id)
-        used = sum(self.client.memory_usage(k) or 0 for k in (key, key + ":chunks", key + ":results"))
+        used = sum(self.client.memory_usage(k) or 0 for k in (key, *(key + part for part in JOB_KEY_PARTS)))
         return used / max(1, job.nets_done)
 
     @staticmethod
@@ -390,9 +422,6 @@ def check_job_size(seeds: SeedRange, chunk_size: int) -> int:
     """The number of chunks of a job, within the limits on nets, chunk size and chunks."""
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or not 1 <= chunk_size <= MAX_CHUNK_NETS:
         raise ConfigError(f"chunk size must be from 1 to {MAX_CHUNK_NETS:,}, got {chunk_size!r}")
-    if len(seeds) > MAX_JOB_NETS:
-        raise ConfigError(f"{len(seeds):,} nets in one job: at most {MAX_JOB_NETS:,} (Redis keeps every net's "
-                          "results); split the seed range into several jobs")
     chunks_total = -(-len(seeds) // chunk_size)
     if chunks_total > MAX_CHUNKS:
         raise ConfigError(f"{len(seeds):,} nets in chunks of {chunk_size:,} make {chunks_total:,} chunks: "
@@ -403,31 +432,6 @@ def check_job_size(seeds: SeedRange, chunk_size: int) -> int:
 def check_ttl(ttl: int) -> None:
     if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= MAX_TTL:
         raise ConfigError(f"ttl must be from 1 to {MAX_TTL:,} seconds (a year), got {ttl!r}")
-
-
-def encode_results(results: NetResults) -> bytes:
-    """Per-net results of one chunk as .npz bytes; seeds are implied by the chunk's range."""
-    buffer = io.BytesIO()
-    np.savez(buffer, outputs=results.outputs, final_loss=results.final_loss,
-             epochs_to_solve=results.epochs_to_solve.astype(np.int32),
-             diverged=np.packbits(results.diverged), outcome=results.outcome)
-    return buffer.getvalue()
-
-
-def decode_results(blob: bytes, seeds: SeedRange) -> NetResults:
-    with np.load(io.BytesIO(blob), allow_pickle=False) as data:
-        n = len(seeds)
-        results = NetResults(
-            seeds=np.arange(seeds.start, seeds.stop, dtype=np.int64),
-            outputs=data["outputs"], final_loss=data["final_loss"],
-            epochs_to_solve=data["epochs_to_solve"].astype(np.int64),
-            diverged=np.unpackbits(data["diverged"], count=n).astype(bool),
-            outcome=data["outcome"] if "outcome" in data.files else np.full(n, UNKNOWN_OUTCOME, np.uint8),
-        )
-    if (results.outputs.shape != (n, 4) or results.final_loss.shape != (n,) or results.epochs_to_solve.shape != (n,)
-            or results.outcome.shape != (n,)):
-        raise ValueError(f"its arrays do not hold {n} nets")
-    return results
 
 
 def first_line(error: BaseException) -> str:

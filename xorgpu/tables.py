@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -31,22 +31,27 @@ PARQUET_MAGIC = b"PAR1"
 STAGES = ("initial", "final")
 
 
-def to_frame(results: NetResults, hidden: int) -> Any:
-    """The results as a DataFrame, one row per net."""
-    import pandas as pd  # noqa: PLC0415
+def to_arrow(results: NetResults, hidden: int) -> Any:
+    """The results as a pyarrow Table, one row per net (no pandas: a worker writes these)."""
+    import pyarrow as pa  # noqa: PLC0415
 
-    columns: dict[str, Any] = {"seed": results.seeds.astype(np.int64)}
-    columns.update({name: results.outputs[:, i] for i, name in enumerate(OUTPUT_COLUMNS)})
-    columns["epochs_to_solve"] = results.epochs_to_solve.astype(np.int64)
-    columns["final_loss"] = results.final_loss
-    columns["outcome"] = pd.Categorical.from_codes(np.minimum(results.outcome, len(OUTCOMES)).astype(np.int8),
-                                                   categories=list(OUTCOME_NAMES))
-    columns["diverged"] = results.diverged.astype(bool)
+    columns: dict[str, Any] = {"seed": pa.array(results.seeds.astype(np.int64))}
+    columns.update({name: pa.array(results.outputs[:, i]) for i, name in enumerate(OUTPUT_COLUMNS)})
+    columns["epochs_to_solve"] = pa.array(results.epochs_to_solve.astype(np.int64))
+    columns["final_loss"] = pa.array(results.final_loss)
+    codes = np.minimum(results.outcome, len(OUTCOMES)).astype(np.int8)
+    columns["outcome"] = pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(OUTCOME_NAMES))
+    columns["diverged"] = pa.array(results.diverged.astype(bool))
     for stage in STAGES:
         weights = getattr(results, f"{stage}_weights")
         if weights is not None:
-            columns.update({f"{stage}_{name}": weights[:, j] for j, name in enumerate(weight_names(hidden))})
-    return pd.DataFrame(columns)
+            columns.update({f"{stage}_{name}": pa.array(weights[:, j]) for j, name in enumerate(weight_names(hidden))})
+    return pa.table(columns)
+
+
+def to_frame(results: NetResults, hidden: int) -> Any:
+    """The results as a DataFrame, one row per net (outcome a categorical)."""
+    return to_arrow(results, hidden).to_pandas()
 
 
 def of_frame(frame: Any, hidden: int) -> NetResults:
@@ -74,14 +79,37 @@ def of_frame(frame: Any, hidden: int) -> NetResults:
 
 def save_parquet(path: str | os.PathLike, results: NetResults, config: Config, statistics: dict[str, Any]) -> None:
     """Write a Parquet file of the results; it replaces `path` only once it is complete."""
-    import pyarrow as pa  # noqa: PLC0415
     import pyarrow.parquet as pq  # noqa: PLC0415
 
-    table = pa.Table.from_pandas(to_frame(results, config.hidden), preserve_index=False)
+    table = to_arrow(results, config.hidden)
     metadata = {"config": config.to_dict(), "statistics": statistics, "provenance": statistics.get("provenance")}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), METADATA_KEY: json.dumps(metadata)})
     with written_atomically(path) as handle:
         pq.write_table(table, handle)
+
+
+def save_parquet_tables(path: str | os.PathLike, tables: Iterable[Any], config: Config,
+                        statistics: dict[str, Any]) -> int:
+    """Write a Parquet file of `save_parquet`'s layout from tables of rows (a job's chunk
+    files, one at a time: memory holds one); it replaces `path` only once complete. Rows."""
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    metadata = {METADATA_KEY: json.dumps({"config": config.to_dict(), "statistics": statistics,
+                                          "provenance": statistics.get("provenance")})}
+    rows = 0
+    with written_atomically(path) as handle:
+        writer = None
+        try:
+            for table in tables:
+                table = table.replace_schema_metadata(metadata)
+                if writer is None:
+                    writer = pq.ParquetWriter(handle, table.schema)
+                writer.write_table(table)
+                rows += table.num_rows
+        finally:
+            if writer is not None:
+                writer.close()
+    return rows
 
 
 def load_parquet(path: str | os.PathLike) -> tuple[NetResults, Config, dict[str, Any] | None]:
