@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import tomllib
@@ -20,7 +21,7 @@ from click.testing import CliRunner
 
 from xorgpu.cli.main import cli
 
-from .service_helpers import free_port, wait_until
+from .service_helpers import free_port, make_certificates, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -153,3 +154,63 @@ def test_dockerfile_copies_what_exists_and_installs_the_extras():
     installs = [i for i, (word, *rest) in enumerate(instructions) if word == "RUN" and "pip install" in rest[0]]
     assert users and installs and users[-1] > installs[-1]  # workers run as the user made after installing
     assert instructions[users[-1]][1].strip() not in ("root", "0")
+
+
+def test_workers_write_results_to_a_host_folder_they_name_as_theirs():
+    for name in ("worker", "gpu-worker"):
+        service = SERVICES[name]
+        (mount,) = service["volumes"]
+        host, container = mount.rsplit(":", 1)
+        assert service["environment"]["XORGPU_RESULTS_URL"] == container  # where the share is, inside
+        assert "XORGPU_RESULTS_DIR" in host and service["user"].startswith("${XORGPU_UID")  # the host reads them
+
+
+WORKER_COMPOSE = yaml.safe_load((ROOT / "docker-compose.worker.yml").read_text())
+TLS_COMPOSE = yaml.safe_load((ROOT / "docker-compose.tls.yml").read_text())
+
+
+def test_the_extra_compose_files_follow_the_compose_specification():
+    schema = json.loads((ROOT / "tests/data/compose-spec.schema.json").read_text())
+    validator = jsonschema.Draft201909Validator(schema)
+    validator.validate(WORKER_COMPOSE)
+    validator.validate(TLS_COMPOSE)
+
+
+def test_an_extra_machines_worker_reaches_redis_by_tls_with_the_settings_xorgpu_reads():
+    from xorgpu.settings import REDIS_TLS_FILES_ENV  # noqa: PLC0415
+
+    for name in ("worker", "gpu-worker"):
+        service = WORKER_COMPOSE["services"][name]
+        environment = service["environment"]
+        assert environment["XORGPU_REDIS_URL"].startswith("${XORGPU_REDIS_URL:?set XORGPU_REDIS_URL=rediss://")
+        files = {environment[variable] for variable in REDIS_TLS_FILES_ENV.values()}
+        assert files == {"/tls/ca.pem", "/tls/client.pem", "/tls/client.key"}
+        mounts = {mount.rsplit(":", 2)[1] if mount.endswith(":ro") else mount.rsplit(":", 1)[1]
+                  for mount in service["volumes"]}
+        assert mounts == {"/tls", "/results"} and "depends_on" not in service  # its Redis is elsewhere
+
+
+def test_the_tls_redis_command_asks_for_client_certificates_and_the_password(tmp_path):
+    """The override's redis command, run by sh with a real redis-server, certificates made here."""
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl here to make test certificates")
+    tls = make_certificates(tmp_path)
+    (tls / "redis.pem").write_bytes((tls / "server.pem").read_bytes())
+    (tls / "redis.key").write_bytes((tls / "server.key").read_bytes())
+    password, plain, secure = "p@ss w/rd", free_port(), free_port()
+    script = (compose_shell(TLS_COMPOSE["services"]["redis"]["command"][2]).replace("/tls/", f"{tls}/")
+              .replace("redis-server -", f"redis-server - --port {plain}").replace("--tls-port 6380", f"--tls-port {secure}"))
+    server = subprocess.Popen(["sh", "-c", script], cwd=tmp_path, env={**os.environ, "REDIS_PASSWORD": password},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        certified = {"ssl": True, "ssl_ca_certs": str(tls / "ca.pem"), "ssl_certfile": str(tls / "client.pem"),
+                     "ssl_keyfile": str(tls / "client.key")}
+        client = redis.Redis(port=secure, password=password, **certified)
+        wait_until(lambda: _answers(client), what="the TLS redis to start")
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(port=secure, **certified).ping()
+        with pytest.raises(redis.ConnectionError):  # no client certificate
+            redis.Redis(port=secure, password=password, ssl=True, ssl_ca_certs=str(tls / "ca.pem")).ping()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(20)

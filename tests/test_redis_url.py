@@ -25,7 +25,7 @@ SECRET = "pa/ss#w?rd@x"  # every character that breaks a naive URL parser
     ("redis://:pa%2Fss@h", "redis://:pa%2Fss@h:6379/0"),
     ("redis://user:pw@h/1", "redis://user:pw@h:6379/1"),
     ("redis://h:6379/0?password=a@b&socket_timeout=3", "redis://:a%40b@h:6379/0?socket_timeout=3"),
-    ("rediss://u:p@[::1]:7000/0", "rediss://u:p@[::1]:7000/0"),
+    ("rediss://u:p@[::1]:7000/0", "rediss://u:p@[::1]:7000/0?ssl_cert_reqs=required"),  # TLS verifies by default
     (f"redis://h?password={SECRET}", "redis://:pa%2Fss%23w%3Frd%40x@h:6379/0"),
     ("redis://h?password=a+b", "redis://:a%2Bb@h:6379/0"),
 ])

@@ -6,6 +6,11 @@ XORGPU_REDIS_PASSWORD. `canonical` turns all of these into one URL with the user
 percent-encoded and no password in the query, which redis-py and Celery's kombu both read
 the same way. `redact` hides the secrets of every URL in a text; every message that can
 show a URL goes through it.
+
+TLS (`rediss://`): the certificate files go in the URL as `ssl_ca_certs`, `ssl_certfile`
+and `ssl_keyfile` parameters, or come from XORGPU_REDIS_CA / _CERT / _KEY, and the server's
+certificate is verified (`ssl_cert_reqs=required`) unless the URL says otherwise; redis-py,
+kombu (the broker) and Celery's result backend all read those parameters from the URL.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import re
 from urllib.parse import quote, unquote, urlsplit
 
 from .config import ConfigError
-from .settings import REDIS_PASSWORD_ENV
+from .settings import REDIS_PASSWORD_ENV, REDIS_TLS_FILES_ENV
 
 SCHEMES = ("redis", "rediss")
 MASK = "***"
@@ -81,6 +86,8 @@ def canonical(url: str, password: str | None = None) -> str:
             user = user or value
         else:
             query.append(f"{quote(name, safe='')}={quote(value, safe='')}")
+    if scheme.lower() == "rediss":
+        query += _tls_parameters({item.partition("=")[0] for item in query}, shown)
     secret = secret or (password if password is not None else os.environ.get(REDIS_PASSWORD_ENV, ""))
     auth = ""
     if user or secret:
@@ -88,6 +95,24 @@ def canonical(url: str, password: str | None = None) -> str:
     netloc = f"[{host}]" if ":" in host else host
     return (f"{scheme.lower()}://{auth}{netloc}:{port or 6379}/{int(db or 0)}"
             + (f"?{'&'.join(query)}" if query else ""))
+
+
+def _tls_parameters(given: set[str], shown: str) -> list[str]:
+    """The TLS parameters a rediss:// URL lacks: certificate files from the environment, and
+    verification of the server's certificate."""
+    added = []
+    for name, variable in REDIS_TLS_FILES_ENV.items():
+        path = os.environ.get(variable, "").strip()
+        if name not in given and path:
+            added.append(f"{name}={quote(path, safe='')}")
+            given.add(name)
+    for item in added:
+        path = unquote(item.partition("=")[2])
+        if not os.path.isfile(path):
+            raise ConfigError(f"bad Redis URL {shown!r}: {item.partition('=')[0]} file {path} does not exist")
+    if "ssl_cert_reqs" not in given:
+        added.append("ssl_cert_reqs=required")
+    return added
 
 
 def _readings(rest: str) -> list[str]:
