@@ -32,7 +32,7 @@ def plot(source: str, folder: Path, redis_url: str, results_url: str | None) -> 
                 raise ConfigError(f"{source} holds one cell: nothing varies to plot (plot a job or FILE.npz instead)")
             written = plots.sweep_figures(opened.rows, Path(scratch))
         else:
-            written = plots.job_figures(opened.results(), opened.config, opened.statistics or {}, Path(scratch),
+            written = plots.job_figures(opened.outcomes(), opened.config, opened.statistics or {}, Path(scratch),
                                         opened.name)
         for path in move_into(written, folder):
             click.echo(str(path))

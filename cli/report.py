@@ -40,9 +40,10 @@ def report(source: str, out: Path, redis_url: str, results_url: str | None) -> N
             if opened.statistics is None:
                 raise ConfigError(f"{source} holds no statistics (written by an older xorgpu): "
                                   "write it again with `xorgpu run --out` or `xorgpu results`")
-            results = opened.results()
-            boundaries = plots.decision_boundaries(results, opened.config, folder, opened.name)[0]
-            page = report_html.job_page(f"xorgpu {opened.name}", opened.statistics, results, opened.config, boundaries)
+            outcomes = opened.outcomes()  # a job's: four columns of its files, not every output
+            boundaries = plots.decision_boundaries(outcomes, opened.config, folder, opened.name)[0]
+            page = report_html.job_page(f"xorgpu {opened.name}", opened.statistics, outcomes, opened.config,
+                                        boundaries)
     with written_atomically(out, "w") as handle:
         handle.write(page)
     click.echo(f"wrote {out}")

@@ -62,3 +62,25 @@ def test_a_job_id_is_read_from_the_store(redis_server):
     opened = open_source(job.id, redis_server.url)
     assert opened.kind == "job" and opened.name == f"job {job.id}" and opened.statistics["state"] == "done"
     assert opened.results().seeds.tolist() == list(range(40)) and opened.has_seed(39) and not opened.has_seed(40)
+    assert opened.recorded(7) == (int(opened.results().epochs_to_solve[7]), float(opened.results().final_loss[7]))
+
+
+def test_a_jobs_figures_read_four_columns_of_its_files_and_equal_the_full_read(redis_server, monkeypatch):
+    from xorgpu.results_store import ResultsStore
+
+    store = JobStore.from_url(redis_server.url)
+    config = Config(epochs=400, lr=2.0, hidden=2)  # lr 2, 2 hidden units: some nets solve, some fail
+    job = submit(store, config, SeedRange(100, 160), enqueue=lambda *a: None, chunk_size=25)
+    for index, chunk in enumerate(job.chunks()):
+        run_chunk(store, job.id, index, chunk.start, chunk.stop)
+    opened = open_source(job.id, redis_server.url)
+    asked = []
+    real_read = ResultsStore.read_table
+    monkeypatch.setattr(ResultsStore, "read_table", lambda self, chunk, columns=None: (
+        asked.append(columns), real_read(self, chunk, columns))[1])
+    outcomes = opened.outcomes()
+    assert asked == [["seed", "epochs_to_solve", "final_loss", "outcome"]] * 3  # one read per chunk, no outputs
+    full = opened.results()  # oracle: every column, read and decoded by the other path (of_frame)
+    assert 0 < int((full.epochs_to_solve >= 0).sum()) < len(full)
+    for name in ("seeds", "epochs_to_solve", "final_loss", "outcome"):
+        assert getattr(outcomes, name).tolist() == getattr(full, name).tolist(), name

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import presets, sweeps
 from .engines.contract import PATTERNS, TARGETS
-from .results import NetResults
+from .results import NetOutcomes
 from .stats import OUTCOMES
 from .text import percent
 
@@ -61,7 +61,7 @@ def _save(figure: Any, folder: Path, name: str) -> list[Path]:
     return paths
 
 
-def epochs_to_solve_ecdf(results: NetResults, epochs: int, report: dict[str, Any], folder: Path,
+def epochs_to_solve_ecdf(results: NetOutcomes, epochs: int, report: dict[str, Any], folder: Path,
                          title: str) -> list[Path]:
     plt = _pyplot()
     solved = np.sort(results.epochs_to_solve[results.epochs_to_solve >= 0])
@@ -81,7 +81,7 @@ def epochs_to_solve_ecdf(results: NetResults, epochs: int, report: dict[str, Any
     return _save(figure, folder, "epochs_to_solve_ecdf")
 
 
-def final_loss_histogram(results: NetResults, folder: Path, title: str) -> list[Path]:
+def final_loss_histogram(results: NetOutcomes, folder: Path, title: str) -> list[Path]:
     plt = _pyplot()
     finite = np.isfinite(results.final_loss)
     losses = np.log10(np.maximum(results.final_loss[finite].astype(np.float64), 1e-30))
@@ -122,7 +122,7 @@ def loss_bands(report: dict[str, Any], folder: Path, title: str) -> list[Path]:
     return _save(figure, folder, "loss_bands")
 
 
-def job_figures(results: NetResults, config: Any, report: dict[str, Any], folder: Path,
+def job_figures(results: NetOutcomes, config: Any, report: dict[str, Any], folder: Path,
                 title: str) -> list[Path]:
     """Every figure of a job or results file: ECDF, loss histogram, boundaries, loss bands."""
     written = epochs_to_solve_ecdf(results, config.epochs, report, folder, title)
@@ -269,7 +269,7 @@ def preset_figure(rows: list[dict[str, Any]], curve: presets.SourceCurve, folder
     return _save(figure, folder, "beside_the_source")
 
 
-def chosen_nets(results: NetResults) -> list[tuple[int, str]]:
+def chosen_nets(results: NetOutcomes) -> list[tuple[int, str]]:
     """(seed, why) of the nets whose boundaries are drawn: the fastest, median and slowest
     solved nets, then the first net of each way of failing that occurs."""
     chosen = []
@@ -287,7 +287,7 @@ def chosen_nets(results: NetResults) -> list[tuple[int, str]]:
     return chosen
 
 
-def decision_boundaries(results: NetResults, config: Any, folder: Path, title: str) -> list[Path]:
+def decision_boundaries(results: NetOutcomes, config: Any, folder: Path, title: str) -> list[Path]:
     """The output over the input plane of chosen_nets, re-trained from their seeds."""
     from matplotlib.lines import Line2D  # noqa: PLC0415
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from .config import Config
 from .plots import SPAN_FOR_LOG_AXIS, fixed_settings
-from .results import NetResults
+from .results import NetOutcomes, NetResults
 from .sweeps import in_order
 from .text import percent
 
@@ -259,7 +259,7 @@ def headline(report: dict[str, Any]) -> str:
 # --- a job or a results file -------------------------------------------------------------------------
 
 
-def job_page(title: str, report: dict[str, Any], results: NetResults, config: Config,
+def job_page(title: str, report: dict[str, Any], results: NetOutcomes, config: Config,
              boundaries: Path | None = None) -> str:
     page = Page(title)
     provenance = report.get("provenance")
@@ -302,7 +302,7 @@ def job_page(title: str, report: dict[str, Any], results: NetResults, config: Co
     return page.html()
 
 
-def ecdf_spec(sides: list[tuple[NetResults, str, str]], epochs: int) -> dict[str, Any]:
+def ecdf_spec(sides: list[tuple[NetOutcomes | NetResults, str, str]], epochs: int) -> dict[str, Any]:
     data = []
     for results, name, colour in sides:
         solved = np.sort(results.epochs_to_solve[results.epochs_to_solve >= 0])
@@ -323,7 +323,7 @@ def _thin(x: np.ndarray, y: np.ndarray, most: int = 4000) -> tuple[np.ndarray, n
     return x[keep], y[keep]
 
 
-def loss_histogram_spec(results: NetResults) -> dict[str, Any]:
+def loss_histogram_spec(results: NetOutcomes | NetResults) -> dict[str, Any]:
     finite = np.isfinite(results.final_loss)
     losses = np.log10(np.maximum(results.final_loss[finite].astype(np.float64), 1e-30))
     solved = (results.epochs_to_solve >= 0)[finite]

@@ -18,6 +18,7 @@ import logging
 import os
 import socket
 import time
+from dataclasses import fields
 from typing import Any, Callable
 
 import numpy as np
@@ -29,7 +30,7 @@ from .config import Config, ConfigError, RunOptions, SeedRange
 from .engines.selection import bytes_per_net
 from .files import MAX_INPUT_FRACTION
 from .experiment import prepare
-from .results import BYTES_PER_NET, NetResults
+from .results import BYTES_PER_NET, NetOutcomes, NetResults
 from .settings import (
     CHUNK_NET_EPOCHS, DEFAULT_QUEUE, DEFAULT_TTL, MAX_CHUNK_NETS, MAX_CHUNKS, default_backend_name, record_patience,
     results_url,
@@ -275,6 +276,17 @@ def job_results(store: JobStore, results_store: ResultsStore, job: Job, partial:
     for that, read job_chunk_files one at a time (xorgpu.results_store.iter_tables)."""
     return NetResults.concatenate([results_store.read_chunk(chunk, job.config)
                                    for chunk in job_chunk_files(store, job, partial)])
+
+
+def job_outcomes(store: JobStore, results_store: ResultsStore, job: Job) -> NetOutcomes:
+    """How every net of a finished job ended (seed, epochs to solve, final loss, outcome),
+    read as those four columns of its files: what plot and report draw, 25 bytes a net."""
+    from .results_store import iter_tables  # noqa: PLC0415
+    from .tables import OUTCOME_TABLE_COLUMNS, outcomes_of_table  # noqa: PLC0415
+
+    parts = [outcomes_of_table(table) for table in iter_tables(results_store, job_chunk_files(store, job),
+                                                                 OUTCOME_TABLE_COLUMNS)]
+    return NetOutcomes(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(NetOutcomes)))
 
 
 def write_job_results(store: JobStore, results_store: ResultsStore, job: Job, path: str,

@@ -33,6 +33,14 @@ class Source:
     _results: Callable[[], Any] | None = None
     recorded: Callable[[int], tuple[int, float] | None] = lambda seed: None  # a net's stored outcome
     dataset: Callable[[], Any] | None = None  # jobs: their results files as a lazy pyarrow dataset
+    _outcomes: Callable[[], Any] | None = None  # jobs: read without the outputs (default: of results())
+
+    def outcomes(self) -> Any:
+        """How every net ended (xorgpu.results.NetOutcomes): what figures and reports draw;
+        for a job, four columns of its files, read now."""
+        if self._outcomes is not None:
+            return self._outcomes()
+        return self.results().outcomes()
 
     def results(self) -> Any:
         """Every net's results (xorgpu.results.NetResults); for a job, read from its files now."""
@@ -87,7 +95,7 @@ def _sweep_file(file: Path) -> Source:
 
 def _job(job_id: str, redis_url: str | None, results_url: str | None) -> Source:
     from .results_store import ResultsStore  # noqa: PLC0415
-    from .service import job_chunk_files, job_report, job_results  # noqa: PLC0415
+    from .service import job_chunk_files, job_outcomes, job_report, job_results  # noqa: PLC0415
     from .settings import DEFAULT_REDIS_URL, results_url as default_results_url  # noqa: PLC0415
     from .store import JobStore  # noqa: PLC0415
 
@@ -111,7 +119,8 @@ def _job(job_id: str, redis_url: str | None, results_url: str | None) -> Source:
     return Source("job", f"job {job.id}", config=job.config, has_seed=lambda seed: seeds.start <= seed < seeds.stop,
                   seed_span=f"seeds {seeds}",
                   statistics=job_report(store, job), _results=lambda: job_results(store, files, job),
-                  recorded=recorded, dataset=lambda: files.dataset(job_chunk_files(store, job)))
+                  recorded=recorded, dataset=lambda: files.dataset(job_chunk_files(store, job)),
+                  _outcomes=lambda: job_outcomes(store, files, job))
 
 
 @dataclass

@@ -21,7 +21,7 @@ from .backend import available_memory
 from .config import Config, ConfigError
 from .files import MAX_INPUT_FRACTION, check_readable, written_atomically
 from .params import weight_names
-from .results import NetResults
+from .results import NetOutcomes, NetResults
 from .stats import OUTCOMES, UNKNOWN_OUTCOME, check_report
 
 METADATA_KEY = b"xorgpu"
@@ -75,6 +75,27 @@ def of_frame(frame: Any, hidden: int) -> NetResults:
         diverged=frame["diverged"].to_numpy(bool),
         outcome=np.array([code.get(n, UNKNOWN_OUTCOME) for n in names], dtype=np.uint8), **weights,
     )
+
+
+OUTCOME_TABLE_COLUMNS = ["seed", "epochs_to_solve", "final_loss", "outcome"]  # what NetOutcomes holds
+
+
+def outcomes_of_table(table: Any) -> NetOutcomes:
+    """NetOutcomes from a pyarrow Table with (at least) OUTCOME_TABLE_COLUMNS, as to_arrow writes them."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    code = {name: i for i, name in enumerate(OUTCOMES)}
+    outcome = []
+    for part in table.column("outcome").chunks:
+        if not pa.types.is_dictionary(part.type):
+            part = part.dictionary_encode()
+        lookup = np.array([code.get(str(name), UNKNOWN_OUTCOME) for name in part.dictionary.to_pylist()] or [0],
+                          dtype=np.uint8)
+        outcome.append(lookup[part.indices.to_numpy(zero_copy_only=False)])
+    return NetOutcomes(seeds=table.column("seed").to_numpy().astype(np.int64, copy=False),
+                       epochs_to_solve=table.column("epochs_to_solve").to_numpy().astype(np.int64, copy=False),
+                       final_loss=table.column("final_loss").to_numpy(),
+                       outcome=np.concatenate(outcome) if outcome else np.zeros(0, np.uint8))
 
 
 def save_parquet(path: str | os.PathLike, results: NetResults, config: Config, statistics: dict[str, Any]) -> None:
