@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -29,9 +33,10 @@ def local_report(config: Config, seeds: SeedRange, options: RunOptions) -> tuple
 
 
 def assert_every_net_once(store: JobStore, job_id: str, config: Config, seeds: SeedRange,
-                          options: RunOptions = ARRAY) -> None:
+                          options: RunOptions = ARRAY, leftovers: frozenset[str] = frozenset()) -> None:
     """Every seed once, equal to a local run, in Redis's counts, statistics and in the
-    results files; and the results folder holds the recorded files and nothing else."""
+    results files; and the results folder holds the recorded files and nothing else (but
+    `leftovers`, files a test left there on purpose)."""
     job = store.get_job(job_id)
     assert job.state == "done"
     assert job.nets_done == len(seeds) and job.chunks_done == job.chunks_total
@@ -40,7 +45,7 @@ def assert_every_net_once(store: JobStore, job_id: str, config: Config, seeds: S
     results_store = ResultsStore(os.environ["XORGPU_RESULTS_URL"])
     got = job_results(store, results_store, job)
     recorded = {chunk.path.split("/")[1] for _, chunk in store.chunk_files(job)}
-    assert {p.name for p in (Path(results_store.root) / job_id).iterdir()} == recorded
+    assert {p.name for p in (Path(results_store.root) / job_id).iterdir()} == recorded | leftovers
     assert got.seeds.tolist() == list(range(seeds.start, seeds.stop))
     np.testing.assert_array_equal(got.outputs, expected.outputs)
     np.testing.assert_array_equal(got.epochs_to_solve, expected.epochs_to_solve)
@@ -132,6 +137,43 @@ def test_a_chunk_delivered_twice_counts_once(redis_server, results_location):
     assert (job.chunks_done, job.nets_done, job.state) == (2, 200, "running")
     run_chunk(store, job.id, 0, 0, 100)
     assert_every_net_once(store, job.id, config, SeedRange(0, 300), RunOptions(backend="numpy"))
+
+
+def test_files_of_a_worker_killed_while_writing_or_before_recording_never_count(redis_server, results_location):
+    store = JobStore.from_url(redis_server.url)
+    config = Config(epochs=200)
+    job = submit(store, config, SeedRange(0, 200), enqueue=lambda *args: None, chunk_size=100)
+    # A worker SIGKILLed halfway through writing chunk 0's file: half its bytes, under the
+    # temporary name the file is written to.
+    doomed = Path(results_location.root) / job.id / "chunk-000000-0badc0de.parquet"
+    doomed.parent.mkdir()
+    writer = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        from xorgpu.config import Config, RunOptions, SeedRange
+        from xorgpu.experiment import train_seeds
+        from xorgpu.files import written_atomically
+        from xorgpu.results_store import chunk_bytes
+        results = train_seeds(Config(epochs=200), SeedRange(0, 100), RunOptions(backend="numpy"))[0]
+        data = chunk_bytes("{job.id}", 0, SeedRange(0, 100), Config(epochs=200), results)
+        with written_atomically("{doomed}") as handle:
+            handle.write(data[: len(data) // 2])
+            handle.flush()
+            print("half written", flush=True)
+            time.sleep(60)
+        """)], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline().strip() == "half written"
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    partial = [p.name for p in doomed.parent.iterdir()]
+    assert len(partial) == 1 and partial[0].endswith(".part") and not doomed.exists()
+    # A worker killed after its file was complete but before Redis recorded it.
+    results, _ = train_seeds(config, SeedRange(100, 200), RunOptions(backend="numpy"))
+    orphan = results_location.write_chunk(job.id, 1, SeedRange(100, 200), config, results).path.split("/")[1]
+    assert store.get_job(job.id).chunks_done == 0  # neither counts
+    for index, chunk in enumerate(job.chunks()):  # the chunks' redeliveries
+        run_chunk(store, job.id, index, chunk.start, chunk.stop)
+    assert_every_net_once(store, job.id, config, SeedRange(0, 200), RunOptions(backend="numpy"),
+                          leftovers=frozenset({partial[0], orphan}))
 
 
 def test_job_survives_a_redis_restart_from_its_aof(redis_server, start_worker):
