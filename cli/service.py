@@ -182,15 +182,15 @@ def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel:
     from xorgpu.redis_url import canonical  # noqa: PLC0415
     from xorgpu.results_store import ResultsStore  # noqa: PLC0415
     from xorgpu.settings import (  # noqa: PLC0415
-        REDIS_URL_ENV, RESULTS_URL_ENV, default_backend_name, record_patience, results_url as default_results_url,
-        visibility_timeout,
+        REDIS_URL_ENV, RESULTS_URL_ENV, default_backend_name, lost_chunk_check, record_patience,
+        results_url as default_results_url, visibility_timeout,
     )
     from xorgpu.store import JobStore  # noqa: PLC0415
 
     _check_queues(queues)
     if hostname is not None and (not hostname.strip() or any(c.isspace() for c in hostname)):
         raise click.BadParameter("a worker name has no spaces", param_hint="--hostname")
-    for setting in (default_backend_name, visibility_timeout, record_patience):
+    for setting in (default_backend_name, visibility_timeout, record_patience, lost_chunk_check):
         setting()  # a bad setting: one line now, not an error in every pool process
     JobStore.from_url(redis_url)  # a clear error now rather than a retry loop
     location = results_url or default_results_url()

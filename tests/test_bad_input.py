@@ -138,7 +138,7 @@ for args in (["--queues", ""], ["--queues", "a,,b"], ["--concurrency", "0"], ["-
              ["--hostname", "has space"], ["--loglevel", "LOUD"]):
     case("worker", *args, "--redis-url", "{redis}")
 for variable, value in [("XORGPU_VISIBILITY_TIMEOUT", "abc"), ("XORGPU_VISIBILITY_TIMEOUT", "0"),
-                        ("XORGPU_RECORD_PATIENCE", "-1"), ("XORGPU_BACKEND", "tpu")]:
+                        ("XORGPU_RECORD_PATIENCE", "-1"), ("XORGPU_LOST_CHUNK_CHECK", "1.5"), ("XORGPU_BACKEND", "tpu")]:
     case("worker", "--redis-url", "{redis}", env={variable: value}, name=f"worker {variable}={value}")
 case("no-such-command")
 case("--no-such-flag")
@@ -242,7 +242,8 @@ def test_bad_input_gets_one_line(name, args, env, tmp_path, files, http_url, mod
         return text
 
     monkeypatch.chdir(work)
-    for variable in ("XORGPU_BACKEND", "XORGPU_VISIBILITY_TIMEOUT", "XORGPU_RECORD_PATIENCE", "XORGPU_REDIS_URL"):
+    for variable in ("XORGPU_BACKEND", "XORGPU_VISIBILITY_TIMEOUT", "XORGPU_RECORD_PATIENCE", "XORGPU_LOST_CHUNK_CHECK",
+                     "XORGPU_REDIS_URL"):
         monkeypatch.delenv(variable, raising=False)
     for variable, value in env.items():
         monkeypatch.setenv(variable, fill(value))

@@ -12,10 +12,11 @@ import time
 import pytest
 import redis
 
-from xorgpu.config import Config, SeedRange
+from xorgpu.config import Config, RunOptions, SeedRange
+from xorgpu.experiment import train_seeds
 from xorgpu.service import submit, wait_for
 from xorgpu.store import JobStore
-from xorgpu.workers.app import make_app
+from xorgpu.workers.app import chunk_sender, make_app
 
 from .service_helpers import RedisServer, one_line_error, wait_until, xorgpu
 
@@ -191,3 +192,39 @@ def test_redis_connection_errors_are_retried_not_dropped(redis_server):
 
     with pytest.raises(redis.ConnectionError):
         run_chunk(store, job.id, 0, 0, 10)
+
+
+def test_a_chunk_the_broker_lost_is_enqueued_again(redis_server, start_worker):
+    """A message taken off the queue by a worker that died before kombu wrote it to its
+    unacknowledged hash is gone; the workers' check for lost chunks enqueues it again."""
+    store = JobStore.from_url(redis_server.url)
+    config = Config(epochs=300, lr=1.0)
+    job = submit(store, config, SeedRange(0, 400), enqueue=chunk_sender(redis_server.url), chunk_size=100)
+    popped = json.loads(store.client.rpop("xorgpu"))  # the dead worker's pop: the oldest message, chunk 0
+    assert popped["headers"]["id"] == f"{job.id}-0"
+    worker = start_worker("healer", env={"XORGPU_LOST_CHUNK_CHECK": "1"})
+    done = wait_for(store, job.id, timeout=60, poll=0.2)
+    assert done.state == "done" and done.nets_done == 400
+    results, summary = train_seeds(config, SeedRange(0, 400), RunOptions(backend="numpy"))
+    assert store.summary(done).report(config) == summary.report(config)
+    log = worker.log.read_text()
+    assert f"job {job.id}: chunk 0 left the queue but reached no worker" in log
+    assert log.count(f"train_chunk[{job.id}-0] received") == 1  # enqueued once more, not once per check
+
+
+def test_a_chunk_a_worker_holds_is_never_taken_for_lost(redis_server, start_worker):
+    """While a worker trains a long chunk (held, unacknowledged) the checks run, find
+    another job's lost chunk and enqueue it again, and leave the held one alone."""
+    worker = start_worker("patient", env={"XORGPU_LOST_CHUNK_CHECK": "1"})
+    store = JobStore.from_url(redis_server.url)
+    held = submit(store, Config(epochs=10_000), SeedRange(0, 1500), enqueue=chunk_sender(redis_server.url),
+                  options=RunOptions(engine="array", backend="numpy"))
+    wait_until(lambda: f"train_chunk[{held.id}-0] received" in worker.log.read_text(), what="the long chunk to start")
+    lost = submit(store, Config(epochs=50), SeedRange(0, 100), enqueue=chunk_sender(redis_server.url))
+    assert json.loads(store.client.rpop("xorgpu"))["headers"]["id"] == f"{lost.id}-0"
+    assert wait_for(store, lost.id, timeout=120, poll=0.2).state == "done"
+    assert wait_for(store, held.id, timeout=120, poll=0.2).state == "done"
+    log = worker.log.read_text()
+    assert f"job {lost.id}: chunk 0 left the queue but reached no worker" in log
+    assert log.index(f"job {lost.id}: chunk 0 left") < log.index(f"train_chunk[{held.id}-0] succeeded")
+    assert f"job {held.id}: chunk" not in log and log.count(f"train_chunk[{held.id}-0] received") == 1

@@ -8,6 +8,8 @@ process dies is re-queued at once (`task_reject_on_worker_lost`), and a worker t
 task at a time (`worker_prefetch_multiplier=1`). If a whole worker dies (SIGKILL, lost
 machine), its chunk returns to the queue once the visibility timeout has passed, at the
 next sweep for unacknowledged messages (every min(10, timeout/2) s) of a running worker.
+A chunk lost in the instant between leaving the queue and reaching a worker is enqueued
+again by the workers' check for lost chunks (xorgpu.workers.recovery).
 The trade-off: a short timeout brings a dead worker's chunk back sooner, but a chunk that
 runs longer than the timeout is handed out a second time while it still runs. That is
 harmless here (a chunk is recorded at most once, atomically) but wastes work: keep the
@@ -70,6 +72,8 @@ def make_app(redis_url: str | None = None) -> Celery:
         worker_cancel_long_running_tasks_on_connection_loss=False,
         worker_hijack_root_logger=False,
     )
+    # a worker's check for chunks the broker lost (by name: senders never import it)
+    app.steps["consumer"].add("xorgpu.workers.recovery:LostChunkStep")
     return app
 
 

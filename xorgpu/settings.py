@@ -14,6 +14,8 @@ Environment:
     XORGPU_BACKEND              a worker's backend for jobs that leave it to the worker (auto)
     XORGPU_VISIBILITY_TIMEOUT   seconds before Redis hands an unacknowledged chunk to another
                                 worker (default 3600)
+    XORGPU_LOST_CHUNK_CHECK     seconds between a worker's checks for chunks the broker lost
+                                (workers/recovery.py; default 30)
     XORGPU_RECORD_PATIENCE      seconds a worker keeps trying to record a trained chunk while
                                 Redis is unreachable or full, before it fails the job (600)
     XORGPU_RESULTS_URL          where workers write, and readers find, each chunk's per-net
@@ -36,6 +38,7 @@ REDIS_TLS_FILES_ENV = {"ssl_ca_certs": "XORGPU_REDIS_CA", "ssl_certfile": "XORGP
 BACKEND_ENV = "XORGPU_BACKEND"
 VISIBILITY_TIMEOUT_ENV = "XORGPU_VISIBILITY_TIMEOUT"
 RECORD_PATIENCE_ENV = "XORGPU_RECORD_PATIENCE"
+LOST_CHUNK_CHECK_ENV = "XORGPU_LOST_CHUNK_CHECK"
 RESULTS_URL_ENV = "XORGPU_RESULTS_URL"
 
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
@@ -45,11 +48,11 @@ KEY_PREFIX = "xorgpu"  # every Redis key of the job store starts with it
 
 DEFAULT_VISIBILITY_TIMEOUT = 3600
 DEFAULT_RECORD_PATIENCE = 600
+DEFAULT_LOST_CHUNK_CHECK = 30
 DEFAULT_TTL = 7 * 24 * 3600  # seconds a job's keys live after its last write
 MAX_TTL = 365 * 24 * 3600
 CHUNK_NET_EPOCHS = 3e7  # a chunk of about this many net-epochs takes seconds on one CPU core
 MAX_CHUNKS = 100_000  # chunks per job
-MAX_JOB_NETS = 1 << 32  # nets per job: every seed (Redis holds statistics only; results are files)
 MAX_CHUNK_NETS = 1 << 21  # nets per chunk: a worker holds a chunk's results (~60 bytes a net) in memory
 
 
@@ -72,6 +75,10 @@ def results_url() -> str:
 
 def visibility_timeout() -> int:
     return _seconds(VISIBILITY_TIMEOUT_ENV, DEFAULT_VISIBILITY_TIMEOUT)
+
+
+def lost_chunk_check() -> int:
+    return _seconds(LOST_CHUNK_CHECK_ENV, DEFAULT_LOST_CHUNK_CHECK)
 
 
 def record_patience() -> int:

@@ -320,6 +320,26 @@ class JobStore:
 
     # --- chunks ----------------------------------------------------------------------------
 
+    def jobs_in_states(self, states: list[str]) -> list[Job]:
+        """Every readable job in one of `states` (one round trip for all the jobs' states)."""
+        ids = [raw.decode(errors="replace") for raw in self.client.zrange(f"{KEY_PREFIX}:jobs", 0, -1)]
+        with self.client.pipeline(transaction=False) as pipe:
+            for job_id in ids:
+                pipe.hget(self._job_key(job_id), "state")
+            found = pipe.execute()
+        jobs = []
+        for job_id, state in zip(ids, found):
+            if state is not None and state.decode(errors="replace") in states:
+                try:
+                    jobs.append(self.get_job(job_id))
+                except (BrokenJob, UnknownJob):  # a broken record is reported by status; expired: gone
+                    continue
+        return jobs
+
+    def recorded_chunks(self, job_id: str) -> set[int]:
+        """The indices of the job's recorded chunks."""
+        return {int(raw) for raw in self.client.hkeys(self._job_key(job_id) + ":chunks") if raw.isdigit()}
+
     def has_chunk(self, job_id: str, index: int) -> bool:
         return bool(self.client.hexists(self._job_key(job_id) + ":chunks", index))
 
