@@ -110,15 +110,12 @@ class LostChunkStep(bootsteps.StartStopStep):
     def __init__(self, parent: Any, **kwargs: Any) -> None:
         super().__init__(parent, **kwargs)
         self.timer_entry: Any = None
+        self.interval = 0
         self.sweeper: LostChunkSweeper | None = None
 
     def start(self, consumer: Any) -> None:
-        from .app import chunk_sender  # noqa: PLC0415
-
-        url = os.environ.get(REDIS_URL_ENV, DEFAULT_REDIS_URL)
-        interval = lost_chunk_check()
-        self.sweeper = LostChunkSweeper(JobStore.from_url(url), chunk_sender(url), interval)
-        self.timer_entry = consumer.timer.call_repeatedly(interval, self._sweep, priority=10)
+        self.interval = lost_chunk_check()
+        self.timer_entry = consumer.timer.call_repeatedly(self.interval, self._sweep, priority=10)
 
     def stop(self, consumer: Any) -> None:
         if self.timer_entry is not None:
@@ -127,7 +124,12 @@ class LostChunkStep(bootsteps.StartStopStep):
 
     def _sweep(self) -> None:
         try:
+            if self.sweeper is None:  # connected here, not in start(): a step that fails to start stops the worker
+                from .app import chunk_sender  # noqa: PLC0415
+
+                url = os.environ.get(REDIS_URL_ENV, DEFAULT_REDIS_URL)
+                self.sweeper = LostChunkSweeper(JobStore.from_url(url), chunk_sender(url), self.interval)
             self.sweeper.sweep()
         except Exception as error:  # noqa: BLE001  (Redis away, a broken record: check again next time)
             log.warning("the check for lost chunks failed (%s); it runs again in %s s", first_line(error)[:200],
-                        self.sweeper.interval)
+                        self.interval)
