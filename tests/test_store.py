@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from xorgpu.config import Config, ConfigError, SeedRange
@@ -96,3 +98,41 @@ def test_a_chunk_record_without_a_file_is_a_broken_job(store, redis_server):
     redis_server.client().hset(f"xorgpu:job:{job.id}:chunks", 0, '{"seeds": "0:4"}')
     with pytest.raises(BrokenJob, match="names no results file"):
         store.chunk_files(job)
+
+
+def redis_work(client) -> tuple[int, int]:
+    """Commands the server has run so far, and bytes it has sent (the INFOs that ask included)."""
+    return (sum(stats["calls"] for stats in client.info("commandstats").values()),
+            client.info("stats")["total_net_output_bytes"])
+
+
+def test_status_and_stats_cost_the_same_at_10_chunks_as_at_1000(store, redis_server):
+    """They read the job's merged summary, never each chunk: the same Redis commands, and the
+    same bytes from Redis, whatever the number of chunks; and the summary is the chunks' sum."""
+    from xorgpu.config import RunOptions
+    from xorgpu.experiment import train_seeds
+
+    from .service_helpers import xorgpu
+
+    config = Config(epochs=40, lr=1.0)
+    _, summary = train_seeds(config, SeedRange(0, 10), RunOptions(backend="numpy"))  # one chunk's statistics
+    made = {"engine": "array", "backend": "numpy", "device": "cpu", "worker": "w", "host": "h"}
+    client, cost = redis_server.client(), {}
+    for chunks in (10, 1000):
+        job = store.create_job(config, SeedRange(0, 10 * chunks), 10, "xorgpu", 600)
+        for index in range(chunks):
+            record = {"file": f"{job.id}/chunk-{index:06d}-00000000.parquet", "rows": 10, "sha256": "0" * 64,
+                      "bytes": 1, "seeds": str(job.chunk(index))}
+            assert store.record_chunk(job, index, record, summary, made)
+        for command in ("status", "stats"):
+            before = redis_work(client)
+            shown = xorgpu(command, job.id, "--json", url=store.url)
+            assert shown.exit_code == 0, shown.output
+            after = redis_work(client)
+            cost[chunks, command] = (after[0] - before[0], after[1] - before[1])
+        report = json.loads(xorgpu("stats", job.id, "--json", url=store.url).stdout)
+        assert report["nets"] == 10 * chunks and report["solved"] == chunks * summary.report(config)["solved"]
+    for command in ("status", "stats"):
+        assert cost[10, command][0] == cost[1000, command][0], cost
+        assert abs(cost[10, command][1] - cost[1000, command][1]) < 2000, cost  # more digits in the counts
+    # (one HGETALL of the 1000 chunk records alone would be over 100 kB more)
