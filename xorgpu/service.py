@@ -185,7 +185,7 @@ def _chunk_plan(job: Job, nets: int) -> Any:
     worker, one process, and enough memory for it, checked before anything is allocated."""
     backend = resolve_backend(job.options.backend if job.options.backend != "auto" else default_backend_name())
     plan = prepare(job.config, RunOptions(backend=backend.name, engine=job.options.engine, processes=1), backend)
-    # the results, and while its file is written a DataFrame, an Arrow table and the file's bytes
+    # the results, and while its file is written their Arrow table and the file's bytes (with room to spare)
     needed = 4 * nets * BYTES_PER_NET + min(nets, plan.block_nets) * bytes_per_net(job.config)
     available = backend.free_memory()
     if available is not None and needed > available:
