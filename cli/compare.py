@@ -29,11 +29,11 @@ def compare(a: str, b: str, as_json: bool, page: Path | None, redis_url: str, re
         check_writable(page)
     side_a = paired_results(a, redis_url, notice, results_url)
     side_b = paired_results(b, redis_url, notice, results_url)
-    result = paired.compare(side_a.results, side_b.results)
+    result = paired.compare(side_a.outcomes, side_b.outcomes)
     if page:
         from xorgpu import report_html  # noqa: PLC0415
 
-        text = report_html.compare_page(result, [(s.name, s.results, s.statistics, s.config) for s in (side_a, side_b)])
+        text = report_html.compare_page(result, [(s.name, s.outcomes, s.statistics, s.config) for s in (side_a, side_b)])
         with written_atomically(page, "w") as handle:
             handle.write(text)
     click.echo(json.dumps(result) if as_json else paired.to_text(result, side_a.name, side_b.name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -84,3 +85,26 @@ def test_a_jobs_figures_read_four_columns_of_its_files_and_equal_the_full_read(r
     assert 0 < int((full.epochs_to_solve >= 0).sum()) < len(full)
     for name in ("seeds", "epochs_to_solve", "final_loss", "outcome"):
         assert getattr(outcomes, name).tolist() == getattr(full, name).tolist(), name
+
+
+def test_compare_pairs_a_job_with_a_results_file_of_the_same_nets(redis_server, tmp_path, monkeypatch):
+    from xorgpu.results_store import ResultsStore
+
+    store = JobStore.from_url(redis_server.url)
+    job = submit(store, Config(epochs=400, lr=2.0, hidden=2), SeedRange(100, 160), enqueue=lambda *a: None,
+                 chunk_size=25)
+    for index, chunk in enumerate(job.chunks()):
+        run_chunk(store, job.id, index, chunk.start, chunk.stop)
+    local = tmp_path / "local.parquet"
+    assert CliRunner().invoke(cli, ["run", "--seeds", "100:160", "--epochs", "400", "--lr", "2", "--hidden", "2",
+                                    "--out", str(local)]).exit_code == 0
+    asked = []
+    real_read = ResultsStore.read_table
+    monkeypatch.setattr(ResultsStore, "read_table", lambda self, chunk, columns=None: (
+        asked.append(columns), real_read(self, chunk, columns))[1])
+    shown = CliRunner().invoke(cli, ["compare", job.id, str(local), "--json", "--redis-url", redis_server.url])
+    assert shown.exit_code == 0, shown.output
+    result = json.loads(shown.stdout)
+    assert result["nets"] == 60 and result["only_a"] == result["only_b"] == 0 and 0 < result["both_solved"] < 60
+    assert result["median_epochs_difference"] == 0
+    assert asked == [["seed", "epochs_to_solve", "final_loss", "outcome"]] * 3  # the job's outputs stay unread

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .config import ConfigError
-from .results import NetResults
+from .results import NetOutcomes, NetResults
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
@@ -49,7 +49,7 @@ def _binomial_half_cdf(k: int, n: int) -> float:
     return total
 
 
-def compare(a: NetResults, b: NetResults) -> dict[str, Any]:
+def compare(a: NetOutcomes | NetResults, b: NetOutcomes | NetResults) -> dict[str, Any]:
     """The paired comparison of A and B (the `compare --json` object)."""
     if len(a) != len(b) or not np.array_equal(a.seeds, b.seeds):
         raise ConfigError(f"A and B must hold the same seeds to be paired (A: {_seeds(a)}, B: {_seeds(b)})")
@@ -99,7 +99,7 @@ def to_text(result: dict[str, Any], name_a: str, name_b: str) -> str:
     return "\n".join(lines)
 
 
-def _seeds(results: NetResults) -> str:
+def _seeds(results: NetOutcomes | NetResults) -> str:
     if len(results) == 0:
         return "none"
     return f"{int(results.seeds.min())}..{int(results.seeds.max())} ({len(results):,} nets)"

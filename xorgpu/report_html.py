@@ -497,7 +497,7 @@ def heatmap_spec(flat: list[dict[str, Any]], varying: list[str], field: str) -> 
 # --- a comparison -------------------------------------------------------------------------------------------
 
 
-def compare_page(result: dict[str, Any], sides: list[tuple[str, NetResults, dict[str, Any] | None, Config | None]]) -> str:
+def compare_page(result: dict[str, Any], sides: list[tuple[str, NetOutcomes, dict[str, Any] | None, Config | None]]) -> str:
     """sides: (name, results, statistics or None, config or None) of A and of B."""
     (name_a, results_a, stats_a, config_a), (name_b, results_b, stats_b, config_b) = sides
     page = Page(f"xorgpu compare: A {name_a}, B {name_b}")

@@ -128,7 +128,7 @@ class Side:
     """One side of a paired comparison."""
 
     name: str
-    results: Any  # NetResults
+    outcomes: Any  # NetOutcomes: seeds, epochs to solve, final loss, outcome (all a comparison reads)
     config: Config
     statistics: dict[str, Any] | None
 
@@ -150,11 +150,11 @@ def paired_results(text: str, redis_url: str | None, notice: Callable[[str], Non
         config, seeds = Config.from_dict(row["config"]), SeedRange.parse(row["seeds"])
         notice(f"re-training the cell {selector} of {file} ({len(seeds):,} nets, seeds {seeds})")
         trained = prepare(config, RunOptions()).run(seeds)
-        return Side(f"{file}@{selector}", trained.results, config, trained.stats)
+        return Side(f"{file}@{selector}", trained.results.outcomes(), config, trained.stats)
     opened = open_source(text, redis_url, results_url)
     if opened.kind == "sweep":
         raise ConfigError(f"{text} is a sweep file: pick a cell, e.g. {text}@hidden=2")
-    return Side(opened.name, opened.results(), opened.config, opened.statistics)
+    return Side(opened.name, opened.outcomes(), opened.config, opened.statistics)
 
 
 def _cell(rows: list[dict[str, Any]], selector: str, file: str) -> dict[str, Any]:
