@@ -4,7 +4,8 @@ round trip each), measured in the same run against a throw-away redis-server.
 
 Each try submits one job of N chunks (xorgpu.service.submit, the function `xorgpu submit`
 calls) and times it from the call to its return: job record, every message in the queue,
-the job marked queued. The queue is emptied between tries. Medians of --repeat tries.
+the job marked queued; then the whole `xorgpu submit` command, process start included.
+The queue is emptied between tries. Medians of --repeat tries.
 Usage: python bench/submit.py [--chunks 20000] [--repeat 3] [--write FILE]
 """
 
@@ -14,6 +15,7 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -53,6 +55,17 @@ def timed_submit(store: JobStore, enqueue, chunks: int) -> float:
     return seconds
 
 
+def timed_cli_submit(store: JobStore, chunks: int) -> float:
+    store.client.delete("xorgpu")
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "xorgpu.cli.main", "submit", "--nets", str(chunks * NETS_PER_CHUNK),
+                    "--chunk-size", str(NETS_PER_CHUNK), "--epochs", "10", "--redis-url", store.url],
+                   check=True, capture_output=True)
+    seconds = time.perf_counter() - started
+    assert store.client.llen("xorgpu") == chunks
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=20_000)
@@ -70,6 +83,7 @@ def main() -> None:
         for _ in range(args.repeat):  # interleaved: a slow moment of the machine falls on both
             for name, enqueue in senders.items():
                 times[name].append(timed_submit(store, enqueue, args.chunks))
+        cli = [timed_cli_submit(store, args.chunks) for _ in range(args.repeat)]
     finally:
         server.stop()
     batched, baseline = (statistics.median(t) for t in times.values())
@@ -83,6 +97,8 @@ def main() -> None:
         "|---|---:|---|",
         *(f"| {name} | {statistics.median(t):.2f} | {', '.join(f'{x:.2f}' for x in t)} |" for name, t in times.items()),
         f"| ratio baseline / batched | {baseline / batched:.1f}x | |",
+        f"| whole `xorgpu submit` process (batched) | {statistics.median(cli):.2f} | "
+        f"{', '.join(f'{x:.2f}' for x in cli)} |",
     ]
     emit("\n".join(lines), args.write)
 
