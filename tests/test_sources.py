@@ -108,3 +108,22 @@ def test_compare_pairs_a_job_with_a_results_file_of_the_same_nets(redis_server, 
     assert result["nets"] == 60 and result["only_a"] == result["only_b"] == 0 and 0 < result["both_solved"] < 60
     assert result["median_epochs_difference"] == 0
     assert asked == [["seed", "epochs_to_solve", "final_loss", "outcome"]] * 3  # the job's outputs stay unread
+
+
+def test_a_job_too_large_to_draw_here_is_one_line_not_a_memory_error(redis_server, tmp_path, monkeypatch):
+    from xorgpu import service
+
+    from .service_helpers import one_line_error
+
+    store = JobStore.from_url(redis_server.url)
+    job = submit(store, Config(epochs=20), SeedRange(0, 400), enqueue=lambda *a: None, chunk_size=200)
+    for index, chunk in enumerate(job.chunks()):
+        run_chunk(store, job.id, index, chunk.start, chunk.stop)
+    monkeypatch.setattr(service, "available_memory", lambda: 30_000)  # 400 nets need 2 x 10,000 bytes: over half of it
+    for command in (["report", job.id, "-o", str(tmp_path / "r.html")], ["plot", job.id, "-o", str(tmp_path / "p")]):
+        line = one_line_error(CliRunner().invoke(cli, [*command, "--redis-url", redis_server.url]))
+        assert "400 nets would take 0.0 MiB in memory to draw; this machine has 0.0 MiB" in line, line
+    assert not (tmp_path / "r.html").exists() and not (tmp_path / "p").exists()
+    monkeypatch.setattr(service, "available_memory", lambda: 100_000)  # enough: drawn
+    assert CliRunner().invoke(cli, ["report", job.id, "-o", str(tmp_path / "r.html"),
+                                    "--redis-url", redis_server.url]).exit_code == 0

@@ -49,6 +49,7 @@ SUBMITTING_POLL_SECONDS = 0.2
 RECORD_FIRST_WAIT, RECORD_LONGEST_WAIT = 0.5, 10.0  # seconds between tries to record a chunk, doubling
 WAIT_POLL_SECONDS = 0.5  # how often `wait_for` looks at a job
 EXACT_QUANTILE_NETS = 50_000_000  # results of jobs up to this size get exact final-loss quantiles
+OUTCOME_BYTES_PER_NET = 8 + 8 + 8 + 1  # NetOutcomes: seed, epochs to solve, final loss, outcome
 
 
 class SubmitFailed(ServiceError):
@@ -284,9 +285,19 @@ def job_outcomes(store: JobStore, results_store: ResultsStore, job: Job) -> NetO
     from .results_store import iter_tables  # noqa: PLC0415
     from .tables import OUTCOME_TABLE_COLUMNS, outcomes_of_table  # noqa: PLC0415
 
-    parts = [outcomes_of_table(table) for table in iter_tables(results_store, job_chunk_files(store, job),
-                                                                 OUTCOME_TABLE_COLUMNS)]
+    files = job_chunk_files(store, job)
+    nets = sum(chunk.rows for chunk in files)
+    needed, available = 2 * nets * OUTCOME_BYTES_PER_NET, available_memory()  # the parts, then their concatenation
+    if available is not None and needed > available * MAX_INPUT_FRACTION:
+        raise ServiceError(f"job {job.id}'s {nets:,} nets would take {_bytes(needed)} in memory to draw; this "
+                           f"machine has {_bytes(available)} available: use a machine with more, or read the "
+                           "job's files in parts (xorgpu.load(JOB).dataset())")
+    parts = [outcomes_of_table(table) for table in iter_tables(results_store, files, OUTCOME_TABLE_COLUMNS)]
     return NetOutcomes(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(NetOutcomes)))
+
+
+def _bytes(count: float) -> str:
+    return f"{count / 2**30:.1f} GiB" if count >= 2**30 else f"{count / 2**20:.1f} MiB"
 
 
 def write_job_results(store: JobStore, results_store: ResultsStore, job: Job, path: str,
