@@ -185,3 +185,16 @@ def make_certificates(folder: Path) -> Path:
         openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
                 "-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext")
     return folder
+
+
+def job_trained_here(redis_url: str, config, seeds, chunk_size: int):  # noqa: ANN001, ANN201
+    """A job submitted with nothing enqueued, its chunks then trained and recorded in this
+    process by the library call a worker's task makes: a done job, without a worker."""
+    from xorgpu.service import run_chunk, submit  # noqa: PLC0415
+    from xorgpu.store import JobStore  # noqa: PLC0415
+
+    store = JobStore.from_url(redis_url)
+    job = submit(store, config, seeds, enqueue=lambda *args: None, chunk_size=chunk_size)
+    for index, chunk in enumerate(job.chunks()):
+        run_chunk(store, job.id, index, chunk.start, chunk.stop)
+    return store.get_job(job.id)

@@ -19,6 +19,8 @@ from xorgpu.init import initial_params
 from xorgpu.notebook import X, y
 from xorgpu.params import weight_names
 
+from .service_helpers import job_trained_here
+
 
 def test_train_to_pandas_equals_the_parquet_file_of_run_out(tmp_path):
     run = xorgpu.train(seeds="5:305", hidden=3, lr=0.5, epochs=1500)
@@ -99,14 +101,10 @@ def test_a_job_loads_lazily_and_scans_like_its_local_run(redis_server, results_l
     import pyarrow.compute as pc  # noqa: PLC0415
 
     from xorgpu.config import Config, SeedRange  # noqa: PLC0415
-    from xorgpu.service import run_chunk, submit  # noqa: PLC0415
     from xorgpu.store import JobStore  # noqa: PLC0415
 
     store = JobStore.from_url(redis_server.url)
-    job = submit(store, Config(epochs=400, lr=1.0, hidden=2), SeedRange(100, 700), enqueue=lambda *a: None,
-                 chunk_size=250)
-    for index, chunk in enumerate(job.chunks()):
-        run_chunk(store, job.id, index, chunk.start, chunk.stop)
+    job = job_trained_here(store.url, Config(epochs=400, lr=1.0, hidden=2), SeedRange(100, 700), 250)
     folder = results_location.root + "/" + job.id
     hidden = folder + ".away"
     os.rename(folder, hidden)  # load() reads no results file: the statistics come from Redis

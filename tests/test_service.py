@@ -19,7 +19,7 @@ from xorgpu.results_store import ResultsStore
 from xorgpu.service import _forget_unless_recorded, job_results, run_chunk, submit, wait_for
 from xorgpu.store import JobStore
 
-from .service_helpers import RedisServer, free_port, one_line_error, wait_until, xorgpu
+from .service_helpers import RedisServer, free_port, job_trained_here, one_line_error, wait_until, xorgpu
 
 pytestmark = pytest.mark.timeout(420)
 
@@ -273,9 +273,7 @@ def test_sweep_through_the_workers_equals_the_local_sweep(redis_server, start_wo
 def test_plot_a_job_with_its_loss_bands(redis_server, tmp_path):
     store = JobStore.from_url(redis_server.url)
     config = Config(epochs=1000, sample_every=100)
-    job = submit(store, config, SeedRange(0, 400), enqueue=lambda *args: None, chunk_size=200)
-    for index, chunk in enumerate(job.chunks()):  # the task's library call, in this process
-        run_chunk(store, job.id, index, chunk.start, chunk.stop)
+    job = job_trained_here(store.url, config, SeedRange(0, 400), 200)
     result = xorgpu("plot", job.id, "--out", tmp_path / "figures", url=redis_server.url)
     assert result.exit_code == 0, result.output
     names = {line.rsplit("/", 1)[1] for line in result.stdout.splitlines()}
@@ -285,10 +283,7 @@ def test_plot_a_job_with_its_loss_bands(redis_server, tmp_path):
 
 def test_job_report_renders_in_a_browser_with_its_figures(redis_server, tmp_path, browser):
     store = JobStore.from_url(redis_server.url)
-    job = submit(store, Config(epochs=800, lr=1.0, sample_every=100), SeedRange(0, 300), enqueue=lambda *a: None,
-                 chunk_size=150)
-    for index, chunk in enumerate(job.chunks()):
-        run_chunk(store, job.id, index, chunk.start, chunk.stop)
+    job = job_trained_here(store.url, Config(epochs=800, lr=1.0, sample_every=100), SeedRange(0, 300), 150)
     page = tmp_path / "job.html"
     result = xorgpu("report", job.id, "-o", page, url=redis_server.url)
     assert result.exit_code == 0, result.output

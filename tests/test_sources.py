@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from xorgpu.cli.main import cli
-from xorgpu.config import ConfigError
+from xorgpu.config import Config, ConfigError, SeedRange
 from xorgpu.sources import open_source
 from xorgpu.store import JobStore
-from xorgpu.service import run_chunk, submit
-from xorgpu.config import Config, SeedRange
+
+from .service_helpers import job_trained_here
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +57,7 @@ def test_a_missing_source_says_so(tmp_path, name, message):
 
 def test_a_job_id_is_read_from_the_store(redis_server):
     store = JobStore.from_url(redis_server.url)
-    job = submit(store, Config(epochs=30), SeedRange(0, 40), enqueue=lambda *a: None, chunk_size=20)
-    for index, chunk in enumerate(job.chunks()):
-        run_chunk(store, job.id, index, chunk.start, chunk.stop)
+    job = job_trained_here(store.url, Config(epochs=30), SeedRange(0, 40), 20)
     opened = open_source(job.id, redis_server.url)
     assert opened.kind == "job" and opened.name == f"job {job.id}" and opened.statistics["state"] == "done"
     assert opened.results().seeds.tolist() == list(range(40)) and opened.has_seed(39) and not opened.has_seed(40)
@@ -71,9 +69,7 @@ def test_a_jobs_figures_read_four_columns_of_its_files_and_equal_the_full_read(r
 
     store = JobStore.from_url(redis_server.url)
     config = Config(epochs=400, lr=2.0, hidden=2)  # lr 2, 2 hidden units: some nets solve, some fail
-    job = submit(store, config, SeedRange(100, 160), enqueue=lambda *a: None, chunk_size=25)
-    for index, chunk in enumerate(job.chunks()):
-        run_chunk(store, job.id, index, chunk.start, chunk.stop)
+    job = job_trained_here(store.url, config, SeedRange(100, 160), 25)
     opened = open_source(job.id, redis_server.url)
     asked = []
     real_read = ResultsStore.read_table
@@ -91,10 +87,7 @@ def test_compare_pairs_a_job_with_a_results_file_of_the_same_nets(redis_server, 
     from xorgpu.results_store import ResultsStore
 
     store = JobStore.from_url(redis_server.url)
-    job = submit(store, Config(epochs=400, lr=2.0, hidden=2), SeedRange(100, 160), enqueue=lambda *a: None,
-                 chunk_size=25)
-    for index, chunk in enumerate(job.chunks()):
-        run_chunk(store, job.id, index, chunk.start, chunk.stop)
+    job = job_trained_here(store.url, Config(epochs=400, lr=2.0, hidden=2), SeedRange(100, 160), 25)
     local = tmp_path / "local.parquet"
     assert CliRunner().invoke(cli, ["run", "--seeds", "100:160", "--epochs", "400", "--lr", "2", "--hidden", "2",
                                     "--out", str(local)]).exit_code == 0
@@ -116,9 +109,7 @@ def test_a_job_too_large_to_draw_here_is_one_line_not_a_memory_error(redis_serve
     from .service_helpers import one_line_error
 
     store = JobStore.from_url(redis_server.url)
-    job = submit(store, Config(epochs=20), SeedRange(0, 400), enqueue=lambda *a: None, chunk_size=200)
-    for index, chunk in enumerate(job.chunks()):
-        run_chunk(store, job.id, index, chunk.start, chunk.stop)
+    job = job_trained_here(store.url, Config(epochs=20), SeedRange(0, 400), 200)
     monkeypatch.setattr(service, "available_memory", lambda: 30_000)  # 400 nets need 2 x 10,000 bytes: over half of it
     for command in (["report", job.id, "-o", str(tmp_path / "r.html")], ["plot", job.id, "-o", str(tmp_path / "p")]):
         line = one_line_error(CliRunner().invoke(cli, [*command, "--redis-url", redis_server.url]))
