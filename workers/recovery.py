@@ -31,27 +31,27 @@ from celery import bootsteps
 from xorgpu.settings import DEFAULT_REDIS_URL, KEY_PREFIX, REDIS_URL_ENV, lost_chunk_check
 from xorgpu.store import ACTIVE_STATES, Job, JobStore, first_line
 
+from .transport import Channel
+
 log = logging.getLogger(__name__)
 
 LOCK_KEY = f"{KEY_PREFIX}:lost-chunk-check"
-# kombu's Redis transport: the hash of messages delivered to workers and not yet
-# acknowledged, and the lists a queue is kept in (one per priority step).
-UNACKED_KEY = "unacked"
-PRIORITY_SEPARATOR = "\x06\x16"
-PRIORITY_STEPS = (0, 3, 6, 9)
 
 
 def queue_length(client: redis.Redis, queue: str) -> int:
+    """Messages waiting in a queue: kombu keeps one list per priority step (as its
+    Channel._q_for_pri names them)."""
     with client.pipeline(transaction=False) as pipe:
-        for step in PRIORITY_STEPS:
-            pipe.llen(f"{queue}{PRIORITY_SEPARATOR}{step}" if step else queue)
+        for step in Channel.priority_steps:
+            pipe.llen(f"{queue}{Channel.sep}{step}" if step else queue)
         return sum(pipe.execute())
 
 
 def held_task_ids(client: redis.Redis) -> set[str]:
-    """The task ids of the messages workers hold (delivered, not yet acknowledged)."""
+    """The task ids of the messages workers hold (delivered, not yet acknowledged: kombu's
+    hash Channel.unacked_key)."""
     held = set()
-    for raw in client.hvals(UNACKED_KEY):
+    for raw in client.hvals(Channel.unacked_key):
         try:
             held.add(str(json.loads(raw)[0]["headers"]["id"]))
         except (ValueError, TypeError, KeyError, IndexError):  # not a task message: holds no chunk
@@ -86,19 +86,19 @@ class LostChunkSweeper:
             if queue_length(client, job.queue):
                 continue
             held = held_task_ids(client) if held is None else held
+            confirmed = []
             for index in lost_chunks(self.store, job, held):
                 since = found[(job.id, index)] = self.suspects.get((job.id, index), now)
                 if now - since >= self.interval:
-                    requeued.setdefault(job.id, []).append(index)
+                    confirmed.append(index)
+                    del found[(job.id, index)]  # sent again: a suspect anew only if lost anew
+            if confirmed:
+                log.warning("job %s: chunk%s %s left the queue but reached no worker (a worker or Redis was killed "
+                            "as it was handed out); enqueued again", job.id, "s" if len(confirmed) > 1 else "",
+                            ", ".join(map(str, confirmed[:20])) + (" ..." if len(confirmed) > 20 else ""))
+                self.enqueue(job.id, [(index, job.chunk(index)) for index in confirmed], job.queue)
+                requeued[job.id] = confirmed
         self.suspects = found
-        for job_id, indices in requeued.items():
-            job = self.store.get_job(job_id)
-            log.warning("job %s: chunk%s %s left the queue but reached no worker (a worker or Redis was killed "
-                        "as it was handed out); enqueued again", job_id, "s" if len(indices) > 1 else "",
-                        ", ".join(map(str, indices[:20])) + (" ..." if len(indices) > 20 else ""))
-            self.enqueue(job_id, [(index, job.chunk(index)) for index in indices], job.queue)
-            for index in indices:
-                self.suspects.pop((job_id, index), None)
         return requeued
 
 

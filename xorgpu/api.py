@@ -87,7 +87,7 @@ def load(source: str, redis_url: str | None = None, results_url: str | None = No
     if opened.kind == "sweep":
         raise ConfigError(f"{source} is a sweep file: read it with pandas.read_json(path, lines=True)")
     if opened.kind == "job":
-        return Run(opened.config, None, opened.statistics or {}, _dataset=opened.dataset)
+        return Run(opened.config, None, opened.statistics or {}, _dataset=opened.dataset, _read=opened.results)
     return Run(opened.config, opened.results(), opened.statistics or {})
 
 

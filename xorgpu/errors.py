@@ -21,3 +21,10 @@ class Interrupted(UserError):
     """The user pressed Ctrl-C; the message says what became of the work."""
 
     exit_code = 130
+
+
+def first_line(error: BaseException, most: int = 200) -> str:
+    """An exception's message cut to one line of at most `most` characters, to quote inside
+    a one-line error (its type's name if it has no message)."""
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:most]

@@ -23,6 +23,7 @@ import numpy as np
 
 from .backend import available_memory
 from .config import ConfigError
+from .errors import first_line
 
 MAX_INPUT_FRACTION = 0.5  # an input file may take at most this fraction of available memory
 
@@ -160,10 +161,5 @@ def npz_arrays(path: str | os.PathLike) -> dict[str, tuple[tuple[int, ...], np.d
     except ConfigError:
         raise
     except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError) as error:
-        raise ConfigError(f"cannot read {path}: a damaged .npz file ({_first_line(error)})") from None
+        raise ConfigError(f"cannot read {path}: a damaged .npz file ({first_line(error)})") from None
     return arrays
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return (lines[0] if lines else type(error).__name__)[:200]

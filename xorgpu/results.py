@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .config import Config, ConfigError
+from .errors import first_line
 from .engines.contract import BlockRecord
 from .files import check_readable, npz_arrays, written_atomically
 from .stats import OUTCOMES, UNKNOWN_OUTCOME, check_report
@@ -145,7 +146,7 @@ def load_npz(path: str | os.PathLike) -> tuple[NetResults, Config, dict[str, Any
         try:
             statistics = check_report(json.loads(statistics_text), nets)
         except (ValueError, ConfigError) as error:
-            raise ConfigError(f"cannot read {path}: its statistics are not valid ({_first_line(error)})") from None
+            raise ConfigError(f"cannot read {path}: its statistics are not valid ({first_line(error)})") from None
     results.seeds = results.seeds.astype(np.int64)
     results.epochs_to_solve = results.epochs_to_solve.astype(np.int64)
     return results, config, statistics
@@ -174,8 +175,3 @@ def _check_layout(path: str | os.PathLike, found: dict[str, tuple[tuple[int, ...
 def _kinds(kinds: str) -> str:
     names = {"i": "integer", "u": "integer", "f": "float", "b": "bool", "U": "string"}
     return "/".join(dict.fromkeys(names[k] for k in kinds))
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return (lines[0] if lines else type(error).__name__)[:200]

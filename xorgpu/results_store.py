@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .config import Config, SeedRange
-from .errors import ServiceError
+from .errors import ServiceError, first_line
 from .files import written_atomically
 from .results import NetResults
 
@@ -73,7 +73,7 @@ class ResultsStore:
                 self._fs = fsspec.filesystem(protocol)
             except (ImportError, ValueError) as error:
                 raise ServiceError(f"results location {url}: no fsspec filesystem for {protocol}:// here "
-                                   f"({_first_line(error)}); install the fsspec package for it, e.g. s3fs") from None
+                                   f"({first_line(error)}); install the fsspec package for it, e.g. s3fs") from None
 
     def __repr__(self) -> str:
         return f"ResultsStore({self.url!r})"
@@ -101,7 +101,7 @@ class ResultsStore:
         except ServiceError:
             raise
         except Exception as error:  # noqa: BLE001  (fsspec backends raise their own kinds)
-            raise ServiceError(f"results location {self.url} is not writable: {_first_line(error)}") from None
+            raise ServiceError(f"results location {self.url} is not writable: {first_line(error)}") from None
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -120,7 +120,7 @@ class ResultsStore:
                 self._fs.makedirs(f"{self.root}/{job_id}", exist_ok=True)
                 self._fs.pipe(f"{self.root}/{path}", data)
         except Exception as error:  # noqa: BLE001
-            raise ServiceError(f"cannot write chunk {index}'s results to {self.url}: {_first_line(error)}") from None
+            raise ServiceError(f"cannot write chunk {index}'s results to {self.url}: {first_line(error)}") from None
         return chunk
 
     def delete(self, chunk: ChunkFile) -> None:
@@ -147,7 +147,7 @@ class ResultsStore:
             raise ServiceError(f"results file {where} is missing: is {self.url} where the workers write "
                                "(XORGPU_RESULTS_URL, --results-url)?") from None
         except Exception as error:  # noqa: BLE001
-            raise ServiceError(f"cannot read results file {where}: {_first_line(error)}") from None
+            raise ServiceError(f"cannot read results file {where}: {first_line(error)}") from None
         if hashlib.sha256(data).hexdigest() != chunk.sha256:
             raise ServiceError(f"results file {where} is not the file that was recorded (its checksum differs): "
                                "changed or damaged since")
@@ -161,7 +161,7 @@ class ResultsStore:
         try:
             table = pq.read_table(io.BytesIO(data), columns=columns)
         except (OSError, ValueError, KeyError) as error:
-            raise ServiceError(f"results file {self.url}/{chunk.path} cannot be read: {_first_line(error)}") from None
+            raise ServiceError(f"results file {self.url}/{chunk.path} cannot be read: {first_line(error)}") from None
         if table.num_rows != chunk.rows:
             raise ServiceError(f"results file {self.url}/{chunk.path} holds {table.num_rows} rows, not {chunk.rows}")
         return table
@@ -196,10 +196,6 @@ def chunk_bytes(job_id: str, index: int, seeds: SeedRange, config: Config, resul
     pq.write_table(table, buffer, compression="zstd")
     return buffer.getvalue()
 
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return (lines[0] if lines else type(error).__name__)[:200]
 
 
 def iter_tables(store: ResultsStore, chunks: list[ChunkFile], columns: list[str] | None = None) -> Iterator[Any]:

@@ -20,17 +20,16 @@ from .results import NetResults, save_results
 @dataclass
 class Run:
     config: Config
-    _results: NetResults | None  # every net, in seed order (None: not read yet, see _dataset)
+    _results: NetResults | None  # every net, in seed order (None: not read yet, see _read)
     stats: dict[str, Any]  # the statistics, as `xorgpu run --json` prints them, with their provenance
     _dataset: Callable[[], Any] | None = None  # a job's results files, as a lazy pyarrow dataset
+    _read: Callable[[], NetResults] | None = None  # a job's nets, read from its files (checksums checked)
 
     @property
     def results(self) -> NetResults:
         """Every net's results (a job's are read from its files on first use)."""
         if self._results is None:
-            from .tables import of_frame  # noqa: PLC0415
-
-            self._results = of_frame(self.dataset().to_table().to_pandas(), self.config.hidden)
+            self._results = self._read()
         return self._results
 
     def dataset(self) -> Any:

@@ -315,16 +315,19 @@ def write_job_results(store: JobStore, results_store: ResultsStore, job: Job, pa
     files = job_chunk_files(store, job, partial)
     report = job_report(store, job)
     nets = sum(chunk.rows for chunk in files)
-    if nets <= EXACT_QUANTILE_NETS:
-        losses = [t.column("final_loss").to_numpy() for t in iter_tables(results_store, files, ["final_loss"])]
-        report["final_loss"] = exact_loss_quantiles(np.concatenate(losses))
     if str(path).endswith(".parquet"):
+        if nets <= EXACT_QUANTILE_NETS:  # a first pass, over the one column: the file's metadata comes first
+            losses = [t.column("final_loss").to_numpy() for t in iter_tables(results_store, files, ["final_loss"])]
+            report["final_loss"] = exact_loss_quantiles(np.concatenate(losses))
         return save_parquet_tables(path, iter_tables(results_store, files), job.config, report)
     needed, available = 3 * nets * BYTES_PER_NET, available_memory()
     if available is not None and needed > available * MAX_INPUT_FRACTION:
         raise ServiceError(f"job {job.id}'s {nets:,} nets would take {needed / 2**30:.1f} GiB in memory as .npz: "
                            "write .parquet instead, which streams")
-    save_npz(path, NetResults.concatenate([results_store.read_chunk(c, job.config) for c in files]), job.config, report)
+    results = NetResults.concatenate([results_store.read_chunk(chunk, job.config) for chunk in files])
+    if nets <= EXACT_QUANTILE_NETS:
+        report["final_loss"] = exact_loss_quantiles(results.final_loss)
+    save_npz(path, results, job.config, report)
     return nets
 
 

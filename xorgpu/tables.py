@@ -19,6 +19,7 @@ import numpy as np
 
 from .backend import available_memory
 from .config import Config, ConfigError
+from .errors import first_line
 from .files import MAX_INPUT_FRACTION, check_readable, written_atomically
 from .params import weight_names
 from .results import NetOutcomes, NetResults
@@ -100,13 +101,7 @@ def outcomes_of_table(table: Any) -> NetOutcomes:
 
 def save_parquet(path: str | os.PathLike, results: NetResults, config: Config, statistics: dict[str, Any]) -> None:
     """Write a Parquet file of the results; it replaces `path` only once it is complete."""
-    import pyarrow.parquet as pq  # noqa: PLC0415
-
-    table = to_arrow(results, config.hidden)
-    metadata = {"config": config.to_dict(), "statistics": statistics, "provenance": statistics.get("provenance")}
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), METADATA_KEY: json.dumps(metadata)})
-    with written_atomically(path) as handle:
-        pq.write_table(table, handle)
+    save_parquet_tables(path, [to_arrow(results, config.hidden)], config, statistics)
 
 
 def save_parquet_tables(path: str | os.PathLike, tables: Iterable[Any], config: Config,
@@ -145,7 +140,7 @@ def load_parquet(path: str | os.PathLike) -> tuple[NetResults, Config, dict[str,
         footer = pq.ParquetFile(path).metadata
         size = sum(footer.row_group(i).total_byte_size for i in range(footer.num_row_groups))
     except (OSError, ValueError) as error:
-        raise ConfigError(f"cannot read {path}: a damaged Parquet file ({_first_line(error)})") from None
+        raise ConfigError(f"cannot read {path}: a damaged Parquet file ({first_line(error)})") from None
     budget = available_memory()
     if budget is not None and size > budget * MAX_INPUT_FRACTION:
         raise ConfigError(f"cannot read {path}: its table would take {size / 2**30:.1f} GiB, more than half "
@@ -159,7 +154,7 @@ def load_parquet(path: str | os.PathLike) -> tuple[NetResults, Config, dict[str,
     except ConfigError as error:
         raise ConfigError(f"cannot read {path}: {error}") from None
     except (OSError, ValueError, KeyError) as error:
-        raise ConfigError(f"cannot read {path}: a damaged Parquet file ({_first_line(error)})") from None
+        raise ConfigError(f"cannot read {path}: a damaged Parquet file ({first_line(error)})") from None
     if len(results) == 0:
         raise ConfigError(f"cannot read {path}: it holds no nets")
     statistics = metadata.get("statistics")
@@ -169,8 +164,3 @@ def load_parquet(path: str | os.PathLike) -> tuple[NetResults, Config, dict[str,
         except ConfigError as error:
             raise ConfigError(f"cannot read {path}: its statistics are not valid ({error})") from None
     return results, config, statistics
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return (lines[0] if lines else type(error).__name__)[:200]
