@@ -38,6 +38,7 @@ import numpy as np
 from ..backend import Backend
 from ..config import Config
 from ..params import Params
+from .knobs import UNIFORM, NetKnobs, Steps, steps
 from .contract import EXP_ARG_MAX, LOSS_SCALE, PATTERNS, TARGETS, BlockRecord, epoch_before_end, sample_epochs
 
 
@@ -57,15 +58,18 @@ class EpochView:
 Observer = Callable[[EpochView], None]
 
 
-def train_block(params: Params, config: Config, backend: Backend, observe: Observer | None = None) -> BlockRecord:
+def train_block(params: Params, config: Config, backend: Backend, observe: Observer | None = None,
+                knobs: NetKnobs = UNIFORM) -> BlockRecord:
     """Train the nets whose initial weights are `params` (device arrays, updated in place).
 
     observe: called at every epoch 0..E with an EpochView, before that epoch's learning.
+    knobs: each net's own learning rates and momentum (default: the config's, for all).
     """
     xp = backend.xp
     hidden, n = params.hidden, params.nets
     dtype = params.b2.dtype
-    buf = Buffers.allocate(xp, hidden, n, dtype, momentum=config.momentum > 0)
+    buf = Buffers.allocate(xp, hidden, n, dtype, momentum=knobs.any_momentum(config))
+    net_steps = steps(knobs, config, n, xp)
     criterion = config.success
     sample_row = {epoch: row for row, epoch in enumerate(sample_epochs(config))}
     loss_samples = xp.zeros((len(sample_row), n), dtype=dtype)  # (S, n)
@@ -90,7 +94,7 @@ def train_block(params: Params, config: Config, backend: Backend, observe: Obser
                 observe(EpochView(epoch, params, buf.a2, buf.err))
             if epoch == config.epochs:
                 break
-            learn(xp, params, buf, config, clip)
+            learn(xp, params, buf, config, net_steps, clip)
 
     final_loss = xp.empty(n, dtype=dtype)
     _loss(xp, buf, out=final_loss)
@@ -110,13 +114,13 @@ def train_block(params: Params, config: Config, backend: Backend, observe: Obser
     )
 
 
-def learn(xp: Any, params: Params, buf: Buffers, config: Config, clip: float) -> None:
+def learn(xp: Any, params: Params, buf: Buffers, config: Config, net_steps: Steps, clip: float) -> None:
     """One epoch's learning, after `forward` and the judge have filled buf.a1, a2 and err."""
     if config.update == "online":
-        online_epoch(xp, params, buf, config.step, config.momentum, clip)
+        online_epoch(xp, params, buf, net_steps, clip)
         return
     backward(xp, params, buf)
-    update(xp, params, buf, config.step, config.momentum)
+    update(xp, params, buf, net_steps)
 
 
 @dataclass
@@ -243,24 +247,27 @@ def _sum_patterns(xp: Any, values: Any, out: Any) -> None:
     xp.add(out, values[3], out=out)
 
 
-def update(xp: Any, p: Params, buf: Buffers, step: float, momentum: float) -> None:
+def update(xp: Any, p: Params, buf: Buffers, net_steps: Steps) -> None:
     """w <- w - step * d_w (the notebook's w += (a1 . delta) * lr), or with momentum
-    v <- mu v - step d_w; w <- w + v."""
-    steps = buf.step_scratch()
+    v <- mu v - step d_w; w <- w + v: each net with its own step per layer and momentum,
+    (n,) arrays that broadcast over the nets' last axis."""
+    layer_steps = (net_steps.hidden, net_steps.hidden, net_steps.output, net_steps.output)  # w1, b1, w2, b2
+    scratch = buf.step_scratch()
     if buf.velocity is None:
-        for weight, grad, step_taken in zip(p.arrays(), buf.gradients().arrays(), steps.arrays()):
+        for weight, grad, step_taken, step in zip(p.arrays(), buf.gradients().arrays(), scratch.arrays(),
+                                                  layer_steps):
             xp.multiply(grad, step, out=step_taken)
             xp.subtract(weight, step_taken, out=weight)
         return
-    for weight, grad, step_taken, velocity in zip(p.arrays(), buf.gradients().arrays(), steps.arrays(),
-                                                  buf.velocity.arrays()):
-        xp.multiply(velocity, momentum, out=velocity)
+    for weight, grad, step_taken, step, velocity in zip(p.arrays(), buf.gradients().arrays(), scratch.arrays(),
+                                                        layer_steps, buf.velocity.arrays()):
+        xp.multiply(velocity, net_steps.momentum, out=velocity)
         xp.multiply(grad, step, out=step_taken)
         xp.subtract(velocity, step_taken, out=velocity)
         xp.add(weight, velocity, out=weight)
 
 
-def online_epoch(xp: Any, p: Params, buf: Buffers, step: float, momentum: float, clip: float) -> None:
+def online_epoch(xp: Any, p: Params, buf: Buffers, net_steps: Steps, clip: float) -> None:
     """Four steps, one per pattern k, each on 1/2 (a2_k - y_k)^2 at the current weights.
 
     Pattern 0 comes first, so its forward pass is the judge's (rows k of buf.a1, a2, err);
@@ -289,7 +296,7 @@ def online_epoch(xp: Any, p: Params, buf: Buffers, step: float, momentum: float,
                 buf.d_w1[i] = d_z1
             else:
                 buf.d_w1[i] = 0
-        update(xp, p, buf, step, momentum)
+        update(xp, p, buf, net_steps)
 
 
 def _forward_pattern(xp: Any, p: Params, buf: Buffers, k: int, clip: float) -> None:

@@ -11,8 +11,8 @@ module is the one place that says what that is:
   with its final loss to tell a plateau (`epoch_before_end`);
 - `BlockRecord`, what training leaves of each net (built by keyword only);
 - the compiled kernels' parameters, in one declared order (KERNEL_PARAMETERS), the values
-  derived from a config (`kernel_arguments`), and the choices compiled into a kernel
-  rather than passed to it (`Specialisation`).
+  derived from a config and each net's own steps (`kernel_arguments`, knobs.py), and the
+  choices compiled into a kernel rather than passed to it (`Specialisation`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Config
+from .knobs import UNIFORM, NetKnobs, Steps
 
 PATTERNS = ((0, 0), (0, 1), (1, 0), (1, 1))  # the XOR inputs, in this order everywhere
 TARGETS = (0, 1, 1, 0)
@@ -75,11 +76,13 @@ KERNEL_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("w2", "real*"),  # (H, n)
     ("b2", "real*"),  # (n,)
     ("targets", "const real*"),  # (4,) TARGETS
+    # each net's own values (knobs.steps): the step of W1 and b1, of W2 and b2, momentum
+    ("step_hidden", "const real*"),  # (n,)
+    ("step_output", "const real*"),  # (n,)
+    ("momentum", "const real*"),  # (n,)
     # scalars
     ("n", "long long"),  # nets
     ("epochs", "int"),
-    ("step", "real"),  # Config.step
-    ("momentum", "real"),
     ("threshold", "real"),  # the criterion's threshold
     ("clip", "real"),  # EXP_ARG_MAX[dtype]
     ("loss_scale", "real"),  # LOSS_SCALE
@@ -108,8 +111,8 @@ class Specialisation:
     momentum: bool  # momentum > 0
 
     @classmethod
-    def of(cls, config: Config) -> Specialisation:
-        return cls(config.dtype, config.hidden, config.success.kind == "sse", config.momentum > 0)
+    def of(cls, config: Config, knobs: NetKnobs = UNIFORM) -> Specialisation:
+        return cls(config.dtype, config.hidden, config.success.kind == "sse", knobs.any_momentum(config))
 
     @property
     def switches(self) -> tuple[bool, bool]:
@@ -154,17 +157,19 @@ class RecordArrays:
         )
 
 
-def kernel_arguments(params: Any, targets: Any, config: Config, record: RecordArrays) -> tuple[Any, ...]:
+def kernel_arguments(params: Any, targets: Any, config: Config, record: RecordArrays,
+                     net_steps: Steps) -> tuple[Any, ...]:
     """The values of KERNEL_PARAMETERS, in order, for training `params` under `config`.
 
-    params: the weights (xorgpu.params.Params) and targets: TARGETS, both as arrays of the
-    config's dtype on the kernel's array module; record: where the kernel writes.
+    params: the weights (xorgpu.params.Params), targets: TARGETS and net_steps: each net's
+    steps (knobs.steps), all as arrays of the config's dtype on the kernel's array module;
+    record: where the kernel writes.
     """
     real = np.dtype(config.dtype).type
     values = {
         "w1": params.w1, "b1": params.b1, "w2": params.w2, "b2": params.b2, "targets": targets,
-        "n": np.int64(params.nets), "epochs": np.int32(config.epochs), "step": real(config.step),
-        "momentum": real(config.momentum), "threshold": real(config.success.threshold),
+        "step_hidden": net_steps.hidden, "step_output": net_steps.output, "momentum": net_steps.momentum,
+        "n": np.int64(params.nets), "epochs": np.int32(config.epochs), "threshold": real(config.success.threshold),
         "clip": real(EXP_ARG_MAX[config.dtype]), "loss_scale": real(LOSS_SCALE),
         "sample_every": np.int32(config.sample_every), "epoch_before_end": np.int32(epoch_before_end(config)),
         **{f.name: getattr(record, f.name) for f in fields(record)},

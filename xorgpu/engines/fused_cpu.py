@@ -22,6 +22,7 @@ from ..backend import Backend
 from ..config import Config
 from ..params import Params
 from .contract import TARGETS, BlockRecord, RecordArrays, Specialisation, kernel_arguments
+from .knobs import UNIFORM, NetKnobs, steps
 
 try:
     import numba
@@ -38,11 +39,13 @@ def available() -> bool:
     return numba is not None
 
 
-def train_block(params: Params, config: Config, backend: Backend | None = None) -> BlockRecord:
+def train_block(params: Params, config: Config, backend: Backend | None = None, knobs: NetKnobs = UNIFORM
+                ) -> BlockRecord:
     """The array engine's train_block, on NumPy arrays, in one compiled kernel."""
     record = RecordArrays.allocate(np, params.nets, config)
     targets = np.array(TARGETS, dtype=config.dtype)
-    _train_nets(*kernel_arguments(params, targets, config, record), *Specialisation.of(config).switches)
+    arguments = kernel_arguments(params, targets, config, record, steps(knobs, config, params.nets, np))
+    _train_nets(*arguments, *Specialisation.of(config, knobs).switches)
     return record.to_block_record(np.asarray)
 
 
@@ -71,7 +74,7 @@ def _sigmoid_of_negated(m, clip, one):  # pragma: no cover  (compiled)
     return one / (vexp(np.minimum(m, clip)) + one)  # np.minimum as in the array engine: NaN stays NaN
 
 
-def _train_nets_py(w1, b1, w2, b2, targets, n, epochs, step, momentum, threshold, clip, loss_scale,
+def _train_nets_py(w1, b1, w2, b2, targets, step_hidden, step_output, momentum, n, epochs, threshold, clip, loss_scale,
                    sample_every, epoch_before_end, outputs, final_loss, epochs_to_solve, solved_at_end,
                    diverged, loss_before_end, loss_samples, sse_criterion, use_momentum):  # pragma: no cover
     hidden = w2.shape[0]
@@ -91,6 +94,9 @@ def _train_nets_py(w1, b1, w2, b2, targets, n, epochs, step, momentum, threshold
         VB1 = np.empty_like(B1)
         V2 = np.empty_like(W2)
         VB2 = np.empty_like(B2)
+        STEP1 = np.empty_like(B2)  # each net's own step of W1 and b1
+        STEP2 = np.empty_like(B2)  # of W2 and b2
+        MU = np.empty_like(B2)  # and momentum
         zero = one - one
         for h in range(hidden):
             for j in range(L):
@@ -102,8 +108,9 @@ def _train_nets_py(w1, b1, w2, b2, targets, n, epochs, step, momentum, threshold
                 V1[0, h, j] = V1[1, h, j] = VB1[h, j] = V2[h, j] = zero
         for j in range(L):
             B2[j] = b2[lo + j]
+            STEP1[j], STEP2[j], MU[j] = step_hidden[lo + j], step_output[lo + j], momentum[lo + j]
         for j in range(L, TILE):
-            B2[j] = zero
+            B2[j] = STEP1[j] = STEP2[j] = MU[j] = zero
         A1 = np.empty((4, hidden, TILE), dtype=w2.dtype)
         A2 = np.empty((4, TILE), dtype=w2.dtype)
         err = np.empty((4, TILE), dtype=w2.dtype)
@@ -172,27 +179,29 @@ def _train_nets_py(w1, b1, w2, b2, targets, n, epochs, step, momentum, threshold
                     d_w10 = d2 + d3
                     d_w11 = d1 + d3
                     d_b1 = ((d0 + d1) + d2) + d3
+                    step1, step2 = STEP1[j], STEP2[j]
                     if use_momentum:
-                        V1[0, h, j] = V1[0, h, j] * momentum - d_w10 * step
+                        mu = MU[j]
+                        V1[0, h, j] = V1[0, h, j] * mu - d_w10 * step1
                         W1[0, h, j] = W1[0, h, j] + V1[0, h, j]
-                        V1[1, h, j] = V1[1, h, j] * momentum - d_w11 * step
+                        V1[1, h, j] = V1[1, h, j] * mu - d_w11 * step1
                         W1[1, h, j] = W1[1, h, j] + V1[1, h, j]
-                        VB1[h, j] = VB1[h, j] * momentum - d_b1 * step
+                        VB1[h, j] = VB1[h, j] * mu - d_b1 * step1
                         B1[h, j] = B1[h, j] + VB1[h, j]
-                        V2[h, j] = V2[h, j] * momentum - d_w2 * step
+                        V2[h, j] = V2[h, j] * mu - d_w2 * step2
                         W2[h, j] = W2[h, j] + V2[h, j]
                     else:
-                        W1[0, h, j] = W1[0, h, j] - d_w10 * step
-                        W1[1, h, j] = W1[1, h, j] - d_w11 * step
-                        B1[h, j] = B1[h, j] - d_b1 * step
-                        W2[h, j] = W2[h, j] - d_w2 * step
+                        W1[0, h, j] = W1[0, h, j] - d_w10 * step1
+                        W1[1, h, j] = W1[1, h, j] - d_w11 * step1
+                        B1[h, j] = B1[h, j] - d_b1 * step1
+                        W2[h, j] = W2[h, j] - d_w2 * step2
             for j in range(TILE):
                 d_b2 = ((d_z2[0, j] + d_z2[1, j]) + d_z2[2, j]) + d_z2[3, j]
                 if use_momentum:
-                    VB2[j] = VB2[j] * momentum - d_b2 * step
+                    VB2[j] = VB2[j] * MU[j] - d_b2 * STEP2[j]
                     B2[j] = B2[j] + VB2[j]
                 else:
-                    B2[j] = B2[j] - d_b2 * step
+                    B2[j] = B2[j] - d_b2 * STEP2[j]
             epoch += 1
 
         for j in range(L):

@@ -23,7 +23,8 @@ template <typename real, int H, bool SSE_CRITERION, bool MOMENTUM>
 __global__ void xor_train(
     real* __restrict__ w1, real* __restrict__ b1, real* __restrict__ w2, real* __restrict__ b2,
     const real* __restrict__ targets,
-    const long long n, const int epochs, const real step, const real momentum, const real threshold,
+    const real* __restrict__ step_hidden, const real* __restrict__ step_output, const real* __restrict__ momentum,
+    const long long n, const int epochs, const real threshold,
     const real clip, const real loss_scale, const int sample_every, const int epoch_before_end,
     real* __restrict__ outputs, real* __restrict__ final_loss, long long* __restrict__ epochs_to_solve,
     bool* __restrict__ solved_at_end, bool* __restrict__ diverged,
@@ -32,6 +33,7 @@ __global__ void xor_train(
     const long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (k >= n) return;
     const real y[4] = {targets[0], targets[1], targets[2], targets[3]};
+    const real step1 = step_hidden[k], step2 = step_output[k], mu = momentum[k];  // this net's own
     real W1[2][H], B1[H], W2[H], B2;
     real V1[2][H], VB1[H], V2[H], VB2 = 0;      // momentum velocities
     #pragma unroll
@@ -92,6 +94,7 @@ __global__ void xor_train(
         }
         const real d_b2 = ((d_z2[0] + d_z2[1]) + d_z2[2]) + d_z2[3];
         // update: w <- w - step * d_w, or with momentum v <- mu v - step d_w; w <- w + v
+        // (step1 for W1 and b1, step2 for W2 and b2)
         #pragma unroll
         for (int h = 0; h < H; ++h) {
             const real d_w2 = ((A1[0][h] * d_z2[0] + A1[1][h] * d_z2[1]) + A1[2][h] * d_z2[2]) + A1[3][h] * d_z2[3];
@@ -99,21 +102,21 @@ __global__ void xor_train(
             const real d_w11 = d_z1[1][h] + d_z1[3][h];
             const real d_b1 = ((d_z1[0][h] + d_z1[1][h]) + d_z1[2][h]) + d_z1[3][h];
             if (MOMENTUM) {
-                V1[0][h] = V1[0][h] * momentum - d_w10 * step; W1[0][h] = W1[0][h] + V1[0][h];
-                V1[1][h] = V1[1][h] * momentum - d_w11 * step; W1[1][h] = W1[1][h] + V1[1][h];
-                VB1[h] = VB1[h] * momentum - d_b1 * step;      B1[h] = B1[h] + VB1[h];
-                V2[h] = V2[h] * momentum - d_w2 * step;        W2[h] = W2[h] + V2[h];
+                V1[0][h] = V1[0][h] * mu - d_w10 * step1; W1[0][h] = W1[0][h] + V1[0][h];
+                V1[1][h] = V1[1][h] * mu - d_w11 * step1; W1[1][h] = W1[1][h] + V1[1][h];
+                VB1[h] = VB1[h] * mu - d_b1 * step1;      B1[h] = B1[h] + VB1[h];
+                V2[h] = V2[h] * mu - d_w2 * step2;        W2[h] = W2[h] + V2[h];
             } else {
-                W1[0][h] = W1[0][h] - d_w10 * step;
-                W1[1][h] = W1[1][h] - d_w11 * step;
-                B1[h] = B1[h] - d_b1 * step;
-                W2[h] = W2[h] - d_w2 * step;
+                W1[0][h] = W1[0][h] - d_w10 * step1;
+                W1[1][h] = W1[1][h] - d_w11 * step1;
+                B1[h] = B1[h] - d_b1 * step1;
+                W2[h] = W2[h] - d_w2 * step2;
             }
         }
         if (MOMENTUM) {
-            VB2 = VB2 * momentum - d_b2 * step; B2 = B2 + VB2;
+            VB2 = VB2 * mu - d_b2 * step2; B2 = B2 + VB2;
         } else {
-            B2 = B2 - d_b2 * step;
+            B2 = B2 - d_b2 * step2;
         }
     }
 

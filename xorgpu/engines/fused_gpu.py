@@ -22,6 +22,7 @@ from ..backend import Backend
 from ..config import Config
 from ..params import Params
 from .contract import TARGETS, BlockRecord, RecordArrays, Specialisation, kernel_arguments
+from .knobs import UNIFORM, NetKnobs, steps
 
 MAX_HIDDEN = 16  # CI compiles every specialisation up to here for sm_80 and sm_90 (tests/engines)
 THREADS_PER_BLOCK = 128
@@ -45,20 +46,20 @@ def supports(config: Config) -> bool:
     return config.hidden <= MAX_HIDDEN and config.update == "batch"
 
 
-def train_block(params: Params, config: Config, backend: Backend, compiled: Callable[[Specialisation], Launch] | None = None
-                ) -> BlockRecord:
+def train_block(params: Params, config: Config, backend: Backend, knobs: NetKnobs = UNIFORM,
+                compiled: Callable[[Specialisation], Launch] | None = None) -> BlockRecord:
     """The array engine's train_block, on the backend's device arrays, in one kernel launch.
 
     compiled: how to get a launchable kernel for a specialisation; by default CuPy's NVRTC
     build (tests pass a host build of the same source).
     """
     xp = backend.xp
-    launch = (compiled or functools.partial(_cupy_kernel, xp))(Specialisation.of(config))
+    launch = (compiled or functools.partial(_cupy_kernel, xp))(Specialisation.of(config, knobs))
     n = params.nets
     record = RecordArrays.allocate(xp, n, config)
     targets = xp.asarray(np.array(TARGETS, dtype=config.dtype))
     blocks = (n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
-    launch((blocks,), (THREADS_PER_BLOCK,), kernel_arguments(params, targets, config, record))
+    launch((blocks,), (THREADS_PER_BLOCK,), kernel_arguments(params, targets, config, record, steps(knobs, config, n, xp)))
     return record.to_block_record(backend.to_host)
 
 
