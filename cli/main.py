@@ -19,7 +19,7 @@ from xorgpu.errors import UserError
 # name -> module:attribute, in the order `xorgpu --help` lists them
 COMMANDS = {
     "run": "local:run", "demo": "local:demo", "sweep": "sweep:sweep", "presets": "sweep:presets",
-    "inspect": "inspect_net:inspect", "compare": "compare:compare", "plot": "plot:plot", "report": "report:report",
+    "map": "map:map_command", "inspect": "inspect_net:inspect", "compare": "compare:compare", "plot": "plot:plot", "report": "report:report",
     "submit": "service:submit", "status": "service:status", "stats": "service:stats", "results": "service:results",
     "jobs": "service:jobs", "cancel": "service:cancel", "worker": "service:worker",
 }

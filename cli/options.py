@@ -67,12 +67,9 @@ def engine_option(command: Callable[..., Any]) -> Callable[..., Any]:
                         help="array: the readable reference; fused: one compiled kernel (numba / CUDA).")(command)
 
 
-def job_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add the config and run flags to a command, which then receives one `spec: JobSpec`."""
-    options = [
-        click.option("--nets", type=click.IntRange(1, MAX_SEED),
-                     help="Number of nets (seeds 0:N unless --seeds is given)."),
-        click.option("--seeds", metavar="A:B", help="Half-open seed range, 0 <= A < B <= 2**32; net i has seed A+i."),
+def _config_flags() -> list[Callable[..., Any]]:
+    """One flag per field of Config, and --backend and --engine."""
+    return [
         click.option("--hidden", type=click.IntRange(1, MAX_HIDDEN), default=_default("hidden"), show_default=True,
                      help=f"Hidden units H of the 2-H-1 net (at most {MAX_HIDDEN:,})."),
         click.option("--lr", type=float, default=_default("lr"), show_default=True, help="Learning rate."),
@@ -96,13 +93,41 @@ def job_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      show_default=True, help="Record loss percentiles every k epochs (0: off; at most 10,001 samples)."),
     ]
 
+
+def _config_and_options(backend: str | None, engine: str, kwargs: dict[str, Any]) -> tuple[Config, RunOptions]:
+    """The Config and RunOptions of the flags, taking the config's flags out of kwargs."""
+    config_fields = {name: kwargs.pop(name) for name in list(kwargs) if name in DEFAULTS}
+    return Config(**config_fields), RunOptions(backend=backend or default_backend_name(), engine=engine)
+
+
+def job_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the config and run flags to a command, which then receives one `spec: JobSpec`."""
+    options = [
+        click.option("--nets", type=click.IntRange(1, MAX_SEED),
+                     help="Number of nets (seeds 0:N unless --seeds is given)."),
+        click.option("--seeds", metavar="A:B", help="Half-open seed range, 0 <= A < B <= 2**32; net i has seed A+i."),
+        *_config_flags(),
+    ]
+
     @functools.wraps(command)
     def wrapper(nets, seeds, backend, engine, **kwargs):  # type: ignore[no-untyped-def]
-        config_fields = {name: kwargs.pop(name) for name in list(kwargs) if name in DEFAULTS}
-        spec = JobSpec(Config(**config_fields), SeedRange.resolve(nets, seeds),
-                       RunOptions(backend=backend or default_backend_name(), engine=engine))
-        return command(spec=spec, **kwargs)
+        config, run_options = _config_and_options(backend, engine, kwargs)
+        return command(spec=JobSpec(config, SeedRange.resolve(nets, seeds), run_options), **kwargs)
 
     for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def config_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the config and run flags, without seeds, to a command, which then receives
+    `config: Config` and `run_options: RunOptions`."""
+
+    @functools.wraps(command)
+    def wrapper(backend, engine, **kwargs):  # type: ignore[no-untyped-def]
+        config, run_options = _config_and_options(backend, engine, kwargs)
+        return command(config=config, run_options=run_options, **kwargs)
+
+    for option in reversed(_config_flags()):
         wrapper = option(wrapper)
     return wrapper

@@ -1,0 +1,127 @@
+"""`xorgpu map`: one net per pixel over two knobs; a zoom; the boundary's dimension."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from xorgpu.config import Config, ConfigError, RunOptions
+
+from .options import config_options, notice
+
+AXIS_HELP = ("NAME:LOW:HIGH[:log], NAME one of lr, lr_hidden, lr_output, momentum, init_scale, W1[i,j], b1[j], "
+             "W2[j], b2 (with --center/--span: NAME or NAME:log)")
+
+
+def _pair(text: str | None, flag: str, allow_one: bool = False) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) == 1 and allow_one:
+        return values[0], values[0]
+    if len(values) != 2:
+        raise ConfigError(f"{flag} {text!r}: use two numbers X,Y" + (" or one" if allow_one else ""))
+    return values[0], values[1]
+
+
+def build_spec(config: Config, x: str, y: str, resolution: int, seed: int, center: str | None,
+               span: str | None) -> Any:
+    """The MapSpec the flags ask for."""
+    from xorgpu.maps.axes import Axis, Knob  # noqa: PLC0415
+    from xorgpu.maps.spec import MapSpec  # noqa: PLC0415
+
+    if (center is None) != (span is None):
+        raise ConfigError("--center and --span go together")
+    if center is None:
+        return MapSpec(config, Axis.parse(x, config.hidden), Axis.parse(y, config.hidden), resolution, seed)
+    centre, spans = _pair(center, "--center"), _pair(span, "--span", allow_one=True)
+    axes = []
+    for text, c, s in zip((x, y), centre, spans):
+        name, _, scale = text.partition(":")
+        if scale not in ("", "log", "lin"):
+            raise ConfigError(f"with --center/--span, give the axis as NAME or NAME:log, not {text!r}")
+        axes.append(Axis.around(Knob.parse(name, config.hidden), c, s, scale == "log"))
+    return MapSpec(config, axes[0], axes[1], resolution, seed)
+
+
+@click.command(name="map")
+@click.option("--x", "x", required=True, metavar="AXIS", help=f"The horizontal axis: {AXIS_HELP}.")
+@click.option("--y", "y", required=True, metavar="AXIS", help="The vertical axis, as --x.")
+@click.option("--resolution", type=click.IntRange(1, 16384), default=256, show_default=True,
+              help="R: the map is R x R nets, one per pixel.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="The net whose initial weights every pixel starts from.")
+@click.option("--center", metavar="X,Y", help="Centre of the view, instead of the axes' ranges.")
+@click.option("--span", metavar="DX[,DY]", help="Width of the view around --center (decades on a log axis).")
+@config_options
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the map to FILE.npz.")
+@click.option("--png", type=click.Path(dir_okay=False), help="Draw the map to FILE.png.")
+@click.option("--counts-png", type=click.Path(dir_okay=False),
+              help="Draw the box counts of the boundary's dimension to FILE.png.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome fractions and the dimension as JSON.")
+@click.option("--zoom-to", metavar="X,Y", help="Render a zoom closing in on this point as --gif.")
+@click.option("--frames", type=int, default=8, show_default=True, help="Frames of the zoom.")
+@click.option("--zoom-factor", type=float, default=1000.0, show_default=True,
+              help="How many times narrower the last frame is than the first (on each axis).")
+@click.option("--gif", type=click.Path(dir_okay=False), help="The zoom's animated GIF (with --zoom-to).")
+def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, span: str | None, config: Config,
+                run_options: RunOptions, out: str | None, png: str | None, counts_png: str | None, as_json: bool,
+                zoom_to: str | None, frames: int, zoom_factor: float, gif: str | None) -> None:
+    """Map where training solves XOR: one net per pixel, two knobs varied across the picture.
+
+    Every pixel starts from the initial weights of one seed's net; its colour is how many
+    epochs it took to solve XOR, or how it failed. Example (learning rates per layer):
+
+        xorgpu map --x lr_hidden:0.01:1000:log --y lr_output:0.01:1000:log --png map.png
+    """
+    from xorgpu.files import check_writable  # noqa: PLC0415
+    from xorgpu.maps.summary import format_summary, summary  # noqa: PLC0415
+    from xorgpu.maps.train import train_map  # noqa: PLC0415
+
+    spec = build_spec(config, x, y, resolution, seed, center, span)
+    if (zoom_to is None) != (gif is None):
+        raise ConfigError("--zoom-to and --gif go together")
+    for path in (out, png, counts_png, gif):
+        if path:
+            check_writable(path)
+    specs = [spec]
+    if zoom_to is not None:
+        from xorgpu.maps.zoom import zoom_frames  # noqa: PLC0415
+
+        specs = zoom_frames(spec, _pair(zoom_to, "--zoom-to"), frames, zoom_factor)
+    results = []
+    with click.progressbar(length=spec.pixels * len(specs), label="training", file=sys.stderr) as bar:
+        for frame in specs:
+            results.append(train_map(frame, run_options, bar.update, notice))
+    summaries = [summary(result) for result in results]
+    last = results[-1]
+    if out:
+        last.save(out)
+    if png or counts_png or gif:
+        _draw(results, png, counts_png, gif)
+    if as_json:
+        click.echo(json.dumps(summaries[-1] if len(summaries) == 1 else {"frames": summaries}))
+    else:
+        for data in summaries:
+            click.echo(format_summary(data))
+
+
+def _draw(results: list[Any], png: str | None, counts_png: str | None, gif: str | None) -> None:
+    from xorgpu.maps.dimension import boundary_dimension  # noqa: PLC0415
+    from xorgpu.maps.render import save_counts_png, save_map_png, save_zoom_gif  # noqa: PLC0415
+
+    last = results[-1]
+    counts = boundary_dimension(last.solved)
+    if png:
+        save_map_png(last, png, dimension=counts)
+    if counts_png:
+        save_counts_png(counts, counts_png, f"Boundary of the solved region, {last.spec.resolution}^2 pixels")
+    if gif:
+        save_zoom_gif(results, gif)
