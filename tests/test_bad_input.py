@@ -114,6 +114,33 @@ case("report", "{files}/old.npz", "-o", "{tmp}/r.html")
 case("report", "{files}/good.npz", "-o", "/nonexistent-dir/r.html")
 case("report", "{files}/good.npz", "-o", "{tmp}")
 
+# --- map: axes, views, zooms, outputs --------------------------------------------------------------
+MAP = ["map", "--resolution", "4", "--epochs", "5"]
+for axis in ["lr", "lr:1", "lr:1:0", "lr:a:b", "lr:0:1:log", "lr:-1:1", "lr:0:1", "foo:0:1", "W1[2,0]:0:1",
+             "W1[0,4]:0:1", "b1[9]:0:1", "W2[x]:0:1", "W1[0]:0:1", "momentum:0:1", "momentum:-0.1:0.5",
+             "lr:1:2:sqrt", "lr:inf:1", "lr:nan:1", "lr:1:2:log:log", "", "b2:1:1",
+             "lr:1:1.0000000000000002"]:
+    case(*MAP, "--x", axis, "--y", "b2:0:1")
+case(*MAP, "--x", "lr:0.1:1", "--y", "lr:1:2", name="map: the same knob on both axes")
+case(*MAP, "--x", "lr:0.1:1", "--y", "lr_hidden:1:2", name="map: lr and lr_hidden together")
+for value in ["0", "20000", "x"]:
+    case("map", "--x", "lr:0.1:1", "--y", "b2:0:1", "--resolution", value)
+for args in (["--center", "1,1"], ["--span", "1"], ["--center", "1", "--span", "1"],
+             ["--center", "a,b", "--span", "1"], ["--center", "1,1", "--span", "0"],
+             ["--center", "1,1", "--span", "1,2,3"], ["--center", "inf,1", "--span", "1"]):
+    case("map", "--x", "lr:log", "--y", "b2", "--resolution", "4", "--epochs", "5", *args)
+case("map", "--x", "lr:log", "--y", "b2", "--center", "-1,0", "--span", "1", name="map: log axis, negative centre")
+case("map", "--x", "lr:0.1:1", "--y", "b2", "--center", "1,0", "--span", "1", name="map: a range with --center")
+case(*MAP, "--x", "lr:0.1:1", "--y", "b2:0:1", "--seed", "-1")
+for args in (["--zoom-to", "0.5,0.5"], ["--gif", "{tmp}/z.gif"], ["--zoom-to", "5,0.5", "--gif", "{tmp}/z.gif"],
+             ["--zoom-to", "0.5,0.5", "--frames", "1", "--gif", "{tmp}/z.gif"],
+             ["--zoom-to", "0.5,0.5", "--zoom-factor", "0.5", "--gif", "{tmp}/z.gif"],
+             ["--zoom-to", "0.5", "--gif", "{tmp}/z.gif"]):
+    case(*MAP, "--x", "lr:0.1:1", "--y", "b2:0:1", *args)
+for flag in ("--out", "--png", "--counts-png"):
+    case(*MAP, "--x", "lr:0.1:1", "--y", "b2:0:1", flag, "/nonexistent-dir/m")
+    case(*MAP, "--x", "lr:0.1:1", "--y", "b2:0:1", flag, "{tmp}")
+
 # --- the service commands -------------------------------------------------------------------------
 for args in (["--nets", "0"], ["--nets", "10", "--chunk-size", "0"], ["--nets", "10", "--chunk-size", "3000000"],
              ["--nets", "10", "--ttl", "0"], ["--nets", "10", "--ttl", "1e17"],

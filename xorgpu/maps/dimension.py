@@ -68,15 +68,19 @@ def box_counts(edge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def boundary_dimension(solved: np.ndarray) -> BoxCounts:
     """Box-counting dimension of the boundary of `solved` (R, R bool)."""
-    edge = boundary(solved)
-    sizes, counts = box_counts(edge)
-    largest = max(FIT_SMALLEST, max(edge.shape) // FIT_LARGEST_FRACTION)
+    return box_dimension(boundary(solved))
+
+
+def box_dimension(pixels: np.ndarray) -> BoxCounts:
+    """Box-counting dimension of the set of True pixels."""
+    sizes, counts = box_counts(pixels)
+    largest = max(FIT_SMALLEST, max(pixels.shape) // FIT_LARGEST_FRACTION)
     fit = (sizes >= FIT_SMALLEST) & (sizes <= largest) & (counts > 0)
     fit_sizes = (int(sizes[fit].min()), int(sizes[fit].max())) if fit.any() else (FIT_SMALLEST, largest)
     if fit.sum() < MIN_FIT_POINTS:
-        return BoxCounts(sizes, counts, int(edge.sum()), fit_sizes, None, None)
+        return BoxCounts(sizes, counts, int(pixels.sum()), fit_sizes, None, None)
     x, y = np.log(1.0 / sizes[fit]), np.log(counts[fit])
     slope, intercept = np.polyfit(x, y, 1)
     residuals = y - (slope * x + intercept)
     stderr = math.sqrt(float(residuals @ residuals) / (x.size - 2) / float(((x - x.mean()) ** 2).sum()))
-    return BoxCounts(sizes, counts, int(edge.sum()), fit_sizes, float(slope), stderr)
+    return BoxCounts(sizes, counts, int(pixels.sum()), fit_sizes, float(slope), stderr)
