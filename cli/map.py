@@ -8,9 +8,10 @@ from typing import Any
 
 import click
 
-from xorgpu.config import Config, ConfigError, RunOptions
+from xorgpu.config import Config, ConfigError, RunOptions, SeedRange
+from xorgpu.settings import DEFAULT_QUEUE, MAX_CHUNK_NETS
 
-from .options import config_options, notice
+from .options import config_options, notice, redis_option, results_option
 
 AXIS_HELP = ("NAME:LOW:HIGH[:log], NAME one of lr, lr_hidden, lr_output, momentum, init_scale, W1[i,j], b1[j], "
              "W2[j], b2 (with --center/--span: NAME or NAME:log)")
@@ -71,9 +72,17 @@ def build_spec(config: Config, x: str, y: str, resolution: int, seed: int, cente
 @click.option("--zoom-factor", type=float, default=1000.0, show_default=True,
               help="How many times narrower the last frame is than the first (on each axis).")
 @click.option("--gif", type=click.Path(dir_okay=False), help="The zoom's animated GIF (with --zoom-to).")
+@click.option("--submit", is_flag=True,
+              help="Train on the Celery workers, the map cut into tiles of --chunk-size pixels; wait for it.")
+@click.option("--chunk-size", type=click.IntRange(1, MAX_CHUNK_NETS), default=None,
+              help="Pixels per tile with --submit  [default: about 3e7 net-epochs a tile].")
+@click.option("--queue", default=DEFAULT_QUEUE, show_default=True, help="Celery queue for the tiles (--submit).")
+@redis_option
+@results_option
 def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, span: str | None, config: Config,
                 run_options: RunOptions, out: str | None, png: str | None, counts_png: str | None, as_json: bool,
-                zoom_to: str | None, frames: int, zoom_factor: float, gif: str | None) -> None:
+                zoom_to: str | None, frames: int, zoom_factor: float, gif: str | None, submit: bool,
+                chunk_size: int | None, queue: str, redis_url: str, results_url: str | None) -> None:
     """Map where training solves XOR: one net per pixel, two knobs varied across the picture.
 
     Every pixel starts from the initial weights of one seed's net; its colour is how many
@@ -96,10 +105,13 @@ def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, 
         from xorgpu.maps.zoom import zoom_frames  # noqa: PLC0415
 
         specs = zoom_frames(spec, _pair(zoom_to, "--zoom-to"), frames, zoom_factor)
-    results = []
-    with click.progressbar(length=spec.pixels * len(specs), label="training", file=sys.stderr) as bar:
-        for frame in specs:
-            results.append(train_map(frame, run_options, bar.update, notice))
+    if submit:
+        results = [_on_workers(frame, run_options, chunk_size, queue, redis_url, results_url) for frame in specs]
+    else:
+        results = []
+        with click.progressbar(length=spec.pixels * len(specs), label="training", file=sys.stderr) as bar:
+            for frame in specs:
+                results.append(train_map(frame, run_options, bar.update, notice))
     summaries = [summary(result) for result in results]
     last = results[-1]
     if out:
@@ -111,6 +123,36 @@ def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, 
     else:
         for data in summaries:
             click.echo(format_summary(data))
+
+
+def _on_workers(spec: Any, run_options: RunOptions, chunk_size: int | None, queue: str, redis_url: str,
+                results_url: str | None) -> Any:
+    """Submit the map as a job of tiles, wait for it, and read it back."""
+    from xorgpu.errors import Interrupted, ServiceError  # noqa: PLC0415
+    from xorgpu.results_store import ResultsStore  # noqa: PLC0415
+    from xorgpu.service import default_chunk_size, map_of_job, submit  # noqa: PLC0415
+    from xorgpu.settings import results_url as default_results_url  # noqa: PLC0415
+    from xorgpu.store import JobStore, check_job_size  # noqa: PLC0415
+    from xorgpu.workers.app import chunk_sender  # noqa: PLC0415
+
+    from .service import _check_queues, _wait_with_bar  # noqa: PLC0415
+
+    _check_queues(queue)
+    pixels = SeedRange(0, spec.pixels)
+    chunk_size = chunk_size or default_chunk_size(spec.config, spec.pixels)
+    check_job_size(pixels, chunk_size)
+    store = JobStore.from_url(redis_url)
+    label = f"map {spec.resolution}x{spec.resolution}: {spec.x.knob.name} x {spec.y.knob.name}"
+    job = submit(store, spec.config, pixels, chunk_sender(redis_url), chunk_size, queue, options=run_options,
+                 label=label, map_spec=spec.to_json())
+    notice(f"map job {job.id}: {job.chunks_total:,} tiles of up to {chunk_size:,} pixels")
+    try:
+        job = _wait_with_bar(store, job, redis_url)
+    except KeyboardInterrupt:
+        raise Interrupted(f"stopped waiting; map job {job.id} goes on: `xorgpu status {job.id}` follows it") from None
+    if job.state != "done":
+        raise ServiceError(f"map job {job.id} ended {job.state}{': ' + job.error if job.error else ''}")
+    return map_of_job(store, ResultsStore(results_url or default_results_url()), job)
 
 
 def _draw(results: list[Any], png: str | None, counts_png: str | None, gif: str | None) -> None:

@@ -72,6 +72,7 @@ def default_chunk_size(config: Config, nets: int) -> int:
 def submit(
     store: JobStore, config: Config, seeds: SeedRange, enqueue: Enqueue, chunk_size: int | None = None,
     queue: str = DEFAULT_QUEUE, ttl: int = DEFAULT_TTL, options: RunOptions = RunOptions(), label: str = "",
+    map_spec: str = "",
 ) -> Job:
     """Store the job, enqueue one task per chunk (ENQUEUE_BATCH at a time), then let workers
     start on it.
@@ -82,7 +83,7 @@ def submit(
     runs out and the next reader fails it.
     """
     job = store.create_job(config, seeds, chunk_size or default_chunk_size(config, len(seeds)), queue, ttl, options,
-                           label)
+                           label, map_spec)
     enqueued = 0
     try:
         renewed = time.monotonic()
@@ -153,7 +154,7 @@ def run_chunk(store: JobStore, job_id: str, index: int, start: int, stop: int, w
     started = time.time()
     try:
         plan = _chunk_plan(job, len(seeds))
-        results, summary = plan.train(seeds)
+        results, summary = _train_chunk(job, plan, seeds)
         results_store = results_store or ResultsStore(results_url())
         chunk_file = results_store.write_chunk(job.id, index, seeds, job.config, results)
     except Exception as error:  # noqa: BLE001  (MemoryError included: anything the job's training raises)
@@ -193,6 +194,19 @@ def _chunk_plan(job: Job, nets: int) -> Any:
         raise ConfigError(f"it needs about {needed / 2**30:.2f} GiB of memory and this worker has "
                           f"{available / 2**30:.2f} GiB free (submit with a smaller --chunk-size)")
     return plan
+
+
+def _train_chunk(job: Job, plan: Any, seeds: SeedRange) -> tuple[NetResults, Summary]:
+    """A chunk's nets: seeds, or for a map job a tile of its pixels (xorgpu.maps)."""
+    if not job.map_spec:
+        return plan.train(seeds)
+    from .maps.spec import MapSpec  # noqa: PLC0415
+    from .maps.train import train_tile  # noqa: PLC0415
+
+    spec = MapSpec.from_json(job.map_spec)
+    if spec.config != job.config or seeds.stop > spec.pixels:
+        raise ConfigError(f"job {job.id}'s map does not match its config and pixels")
+    return train_tile(spec, plan, seeds)
 
 
 def _wait_until_submitted(store: JobStore, job: Job) -> Job:
@@ -294,6 +308,21 @@ def job_outcomes(store: JobStore, results_store: ResultsStore, job: Job) -> NetO
                            "job's files in parts (xorgpu.load(JOB).dataset())")
     parts = [outcomes_of_table(table) for table in iter_tables(results_store, files, OUTCOME_TABLE_COLUMNS)]
     return NetOutcomes(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(NetOutcomes)))
+
+
+def map_of_job(store: JobStore, results_store: ResultsStore, job: Job) -> Any:
+    """The xorgpu.maps.MapResult of a finished map job (`map --submit`), from four columns
+    of its files."""
+    from .maps.spec import MapSpec  # noqa: PLC0415
+    from .maps.train import map_of_outcomes  # noqa: PLC0415
+
+    if not job.map_spec:
+        raise ServiceError(f"job {job.id} is not a map: it trained seeds (xorgpu submit), not pixels")
+    spec = MapSpec.from_json(job.map_spec)
+    try:
+        return map_of_outcomes(spec, job_outcomes(store, results_store, job), job_report(store, job)["provenance"])
+    except ValueError as error:
+        raise BrokenJob(job.id, f"job {job.id}: {error}") from None
 
 
 def _bytes(count: float) -> str:

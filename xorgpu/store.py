@@ -140,6 +140,7 @@ class Job:
     error: str
     submitter: dict[str, str] = field(default_factory=dict)  # the submitting machine's provenance.here()
     label: str = ""
+    map_spec: str = ""  # a map job (xorgpu.maps.MapSpec.to_json): its "seeds" are the map's pixels
 
     @property
     def nets_total(self) -> int:
@@ -215,7 +216,7 @@ class JobStore:
     # --- jobs ------------------------------------------------------------------------------
 
     def create_job(self, config: Config, seeds: SeedRange, chunk_size: int, queue: str, ttl: int,
-                   options: RunOptions = RunOptions(), label: str = "") -> Job:
+                   options: RunOptions = RunOptions(), label: str = "", map_spec: str = "") -> Job:
         """A new job in state `submitting`, its lease held for SUBMIT_LEASE_SECONDS."""
         chunks_total = check_job_size(seeds, chunk_size)
         check_ttl(ttl)
@@ -228,7 +229,7 @@ class JobStore:
                 "chunk_size": chunk_size, "chunks_total": chunks_total, "nets_total": len(seeds),
                 "queue": queue, "created": now, "state": "submitting", "chunks_done": 0,
                 "nets_done": 0, "ttl": ttl, "error": "", "submit_deadline": 0,
-                "submitter": json.dumps(provenance.here()), "label": label,
+                "submitter": json.dumps(provenance.here()), "label": label, "map": map_spec,
             }
             key = self._job_key(job_id)
             if self.client.hsetnx(key, "id", job_id):
@@ -417,6 +418,7 @@ def _job_of(job_id: str, data: dict[str, str]) -> Job:
         finished=float(data["finished"]) if data.get("finished") else None,
         error=data.get("error", ""),
         submitter=_object(data.get("submitter") or "{}"), label=data.get("label", ""),
+        map_spec=data.get("map", ""),
     )
     if job.state not in ACTIVE_STATES + FINAL_STATES:
         raise ValueError(f"unknown state {job.state[:20]!r}")

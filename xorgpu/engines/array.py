@@ -69,7 +69,7 @@ def train_block(params: Params, config: Config, backend: Backend, observe: Obser
     hidden, n = params.hidden, params.nets
     dtype = params.b2.dtype
     buf = Buffers.allocate(xp, hidden, n, dtype, momentum=knobs.any_momentum(config))
-    net_steps = steps(knobs, config, n, xp)
+    net_steps = steps(knobs, config, n, xp, arrays=False)
     criterion = config.success
     sample_row = {epoch: row for row, epoch in enumerate(sample_epochs(config))}
     loss_samples = xp.zeros((len(sample_row), n), dtype=dtype)  # (S, n)

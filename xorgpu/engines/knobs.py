@@ -53,16 +53,20 @@ class Steps:
 
     hidden: Any  # the step of W1 and b1: lr_hidden, or lr_hidden / 4 for the mean loss
     output: Any  # the step of W2 and b2
-    momentum: Any
+    momentum: Any  # (each a scalar of the dtype where steps(arrays=False) and all nets share it)
 
 
-def steps(knobs: NetKnobs, config: Config, n: int, xp: Any) -> Steps:
+def steps(knobs: NetKnobs, config: Config, n: int, xp: Any, arrays: bool = True) -> Steps:
     """The per-net steps of n nets: each from its knob if set, else from the config.
 
     Config.step's rule (lr, or lr / 4 for loss_reduction mean) is applied in float64 and
-    rounded to the dtype once, as for a config's own lr.
+    rounded to the dtype once, as for a config's own lr. arrays=False: a value shared by
+    every net stays a scalar of the dtype (the array engine multiplies by it faster; the
+    products are the same).
     """
     def per_net(values: np.ndarray | None, default: float, is_rate: bool) -> Any:
+        if values is None and not arrays:
+            return np.dtype(config.dtype).type(default)
         if values is None:
             host = np.full(n, default, dtype=np.float64)
         else:
