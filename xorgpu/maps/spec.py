@@ -55,22 +55,23 @@ class MapSpec:
         return {self.x.knob.name: self.xs()[pixel % self.resolution],
                 self.y.knob.name: self.ys()[pixel // self.resolution]}
 
-    def nets(self, start: int, stop: int) -> tuple[Params, NetKnobs]:
-        """The initial weights (host arrays of the config's dtype) and knobs of pixels start..stop-1."""
+    def nets(self, start: int, stop: int, xp: Any = np) -> tuple[Params, NetKnobs]:
+        """The initial weights (arrays of the config's dtype on xp, NumPy or CuPy) and the
+        knobs (host arrays) of pixels start..stop-1."""
         if not 0 <= start < stop <= self.pixels:
             raise ConfigError(f"pixels {start}:{stop} are not in this {self.resolution}x{self.resolution} map")
         n, dtype = stop - start, np.dtype(self.config.dtype)
         values = self.pixel_values(start, stop)
         seed_net = initial_params(self.config.init_scheme, np.array([self.seed]), self.config.hidden,
-                                  self.config.dtype)
-        params = seed_net.map(lambda a: np.repeat(a, n, axis=-1))  # (..., n), contiguous copies
+                                  self.config.dtype, xp)
+        params = seed_net.map(lambda a: xp.repeat(a, n, axis=-1))  # (..., n), contiguous copies
         if "init_scale" in values:
-            scale = values["init_scale"].astype(dtype)
+            scale = xp.asarray(values["init_scale"].astype(dtype))
             params = params.map(lambda a: a * scale)
         for axis in (self.x, self.y):
             if axis.knob.weight is not None:
                 array, index = axis.knob.weight
-                getattr(params, array)[index] = values[axis.knob.name].astype(dtype)
+                getattr(params, array)[index] = xp.asarray(values[axis.knob.name].astype(dtype))
         rate = values.get("lr")
         knobs = NetKnobs(lr_hidden=values.get("lr_hidden", rate), lr_output=values.get("lr_output", rate),
                          momentum=values.get("momentum"))

@@ -37,8 +37,8 @@ def _blocks(spec: MapSpec, plan: Plan, pixels: SeedRange) -> Iterator[tuple[Seed
     one after another in this process (the fused engines spread a block over the machine)."""
     backend = plan.backend
     for block in pixels.split(plan.block_nets):
-        params, knobs = spec.nets(block.start, block.stop)
-        record = plan.engine.train_block(params.map(backend.to_device), spec.config, backend, knobs=knobs)
+        params, knobs = spec.nets(block.start, block.stop, backend.xp)  # built on the device
+        record = plan.engine.train_block(params, spec.config, backend, knobs=knobs)
         yield block, record, outcomes(record)
 
 
