@@ -17,17 +17,20 @@ from .options import redis_option, results_option
 @redis_option
 @results_option
 def report(source: str, out: Path, redis_url: str, results_url: str | None) -> None:
-    """Write an HTML report of a job (JOB id), a results file (.parquet, .npz) or a sweep (.jsonl)."""
+    """Write an HTML report of a job (JOB id), a results file (.parquet, .npz), a sweep (.jsonl) or a map
+    (`xorgpu map --out` file, or a `map --submit` job)."""
     from xorgpu import plots, presets, report_html, sweeps  # noqa: PLC0415  (matplotlib loads slowly)
     from xorgpu.config import ConfigError  # noqa: PLC0415
     from xorgpu.files import check_writable, written_atomically  # noqa: PLC0415
     from xorgpu.sources import open_source  # noqa: PLC0415
 
     check_writable(out)
-    opened = open_source(source, redis_url, results_url)
+    opened = open_source(source, redis_url, results_url, maps=True)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        if opened.kind == "sweep":
+        if opened.kind == "map":
+            page = _map_page(opened, folder)
+        elif opened.kind == "sweep":
             rows = opened.rows
             varying = sweeps.varying_axes(rows)
             flat = sweeps.table_rows(rows, varying, with_outcomes=True)
@@ -47,3 +50,15 @@ def report(source: str, out: Path, redis_url: str, results_url: str | None) -> N
     with written_atomically(out, "w") as handle:
         handle.write(page)
     click.echo(f"wrote {out}")
+
+
+def _map_page(opened: object, folder: Path) -> str:
+    from xorgpu import report_html  # noqa: PLC0415
+    from xorgpu.maps.dimension import boundary_dimension  # noqa: PLC0415
+    from xorgpu.maps.render import save_counts_png, save_map_png  # noqa: PLC0415
+
+    result = opened.map()
+    counts = boundary_dimension(result.solved)
+    save_map_png(result, folder / "map.png", dimension=counts)
+    save_counts_png(counts, folder / "counts.png", "Boundary of the solved region")
+    return report_html.map_page(f"xorgpu {opened.name}", result, folder / "map.png", folder / "counts.png", counts)

@@ -141,6 +141,12 @@ for flag in ("--out", "--png", "--counts-png"):
     case(*MAP, "--x", "lr:0.1:1", "--y", "b2:0:1", flag, "/nonexistent-dir/m")
     case(*MAP, "--x", "lr:0.1:1", "--y", "b2:0:1", flag, "{tmp}")
 
+case("inspect", "{files}/map.npz", "--seed", "0")
+case("plot", "{files}/map.npz", "--out", "{tmp}/figures")
+case("compare", "{files}/map.npz", "{files}/good.npz")
+for name in ("broken-map", "other-outcomes-map"):
+    case("report", "{files}/" + name + ".npz", "-o", "{tmp}/r.html")
+
 # --- the service commands -------------------------------------------------------------------------
 for args in (["--nets", "0"], ["--nets", "10", "--chunk-size", "0"], ["--nets", "10", "--chunk-size", "3000000"],
              ["--nets", "10", "--ttl", "0"], ["--nets", "10", "--ttl", "1e17"],
@@ -216,6 +222,12 @@ def files(tmp_path_factory) -> Path:
     write_npz(folder / "bad-report.npz", **good_arrays(3), statistics=np.array('{"nets": 3}'))
     with open(folder / "object.npz", "wb") as handle:
         np.savez(handle, **{**good_arrays(3), "seeds": np.array([object()] * 3, dtype=object)})
+    assert runner.invoke(cli, ["map", "--x", "lr:0.1:1", "--y", "b2:-1:1", "--resolution", "4", "--epochs", "10",
+                               "--out", str(folder / "map.npz")]).exit_code == 0
+    with np.load(folder / "map.npz") as data:
+        arrays = dict(data)
+    write_npz(folder / "broken-map.npz", **{**arrays, "spec": np.array("{not json")})
+    write_npz(folder / "other-outcomes-map.npz", **{**arrays, "outcome_names": np.array(["a", "b"])})
     (folder / "garbage.jsonl").write_text("{this is not json\n")
     (folder / "bad-row.jsonl").write_text(json.dumps({"config": {"hidden": 0}, "seeds": "0:5", "report": {}}) + "\n")
     (folder / "binary.jsonl").write_bytes(b"{\xff\xfe\x00garbage")

@@ -160,3 +160,25 @@ def test_report_refuses_what_it_cannot_report(tmp_path):
     result = CliRunner().invoke(cli, ["report", str(old), "-o", str(tmp_path / "r.html")])
     assert result.exit_code == 2 and "holds no statistics" in result.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_map_report_shows_the_map_its_outcomes_and_the_boundarys_dimension(tmp_path, browser):
+    from xorgpu.maps import MapResult  # noqa: PLC0415
+    from xorgpu.maps.dimension import boundary_dimension  # noqa: PLC0415
+
+    map_file, page = tmp_path / "map.npz", tmp_path / "map.html"
+    invoke("map", "--x", "lr_hidden:0.05:500:log", "--y", "lr_output:0.05:500:log", "--resolution", 64,
+           "--epochs", 600, "--out", map_file)
+    invoke("report", map_file, "-o", page)
+    rendered = browser(page)
+    assert_drawn_and_self_contained(rendered, figures=3)  # the map (PNG), the interactive map, the box counts (PNG)
+    result = MapResult.load(str(map_file))
+    text = rendered.text
+    assert "64 x 64 = 4,096 2-4-1 sigmoid nets" in text and "lr_hidden (across, 0.05 to 500, log scale)" in text
+    outcomes_table, counts_table = rendered.tables()[:2]
+    counted = np.bincount(result.outcome.ravel(), minlength=5)
+    shown = {row["outcome"]: int(row["pixels"]) for row in rendered.csv(outcomes_table)}
+    assert shown["on a plateau"] == counted[2] and shown["solved"] == counted[0] and sum(shown.values()) == 4096
+    counts = boundary_dimension(result.solved)
+    assert [int(row["boxes"]) for row in rendered.csv(counts_table)] == counts.counts.tolist()
+    assert f"dimension {counts.dimension:.3f} ± {counts.stderr:.3f}" in text

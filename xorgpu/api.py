@@ -72,18 +72,22 @@ def sweep(nets: int | None = None, seeds: str | range | None = None, *, backend:
     return pd.DataFrame(sweeps.table_rows(sweeps.sort_rows(rows, varying), varying, with_outcomes=True))
 
 
-def load(source: str, redis_url: str | None = None, results_url: str | None = None) -> Run:
+def load(source: str, redis_url: str | None = None, results_url: str | None = None) -> Any:
     """A Run from a results file (.parquet or .npz, as `xorgpu run --out` writes them) or a
     finished job of the service (its id; redis_url and results_url as for the command,
     default $XORGPU_REDIS_URL or redis://localhost:6379/0, and $XORGPU_RESULTS_URL or
     ~/.local/share/xorgpu/results). A job's Run is lazy: `run.dataset()` scans its
-    results files; `run.results` and `run.to_pandas()` read them all."""
+    results files; `run.results` and `run.to_pandas()` read them all. A map (a `map --out`
+    file or a `map --submit` job) loads as an xorgpu.maps.MapResult."""
     import os  # noqa: PLC0415
 
     from .settings import DEFAULT_REDIS_URL, REDIS_URL_ENV  # noqa: PLC0415
     from .sources import open_source  # noqa: PLC0415
 
-    opened = open_source(str(source), redis_url or os.environ.get(REDIS_URL_ENV, DEFAULT_REDIS_URL), results_url)
+    opened = open_source(str(source), redis_url or os.environ.get(REDIS_URL_ENV, DEFAULT_REDIS_URL), results_url,
+                         maps=True)
+    if opened.kind == "map":
+        return opened.map()
     if opened.kind == "sweep":
         raise ConfigError(f"{source} is a sweep file: read it with pandas.read_json(path, lines=True)")
     if opened.kind == "job":

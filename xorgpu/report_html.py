@@ -161,9 +161,11 @@ class Page:
                         f'<script type="application/json" class=figure data-div={name}>{text}</script>'
                         + (f"<p class=note>{html.escape(caption)}</p>" if caption else ""))
 
-    def image(self, path: Path, caption: str) -> Page:
+    def image(self, path: Path, caption: str, max_width: str = "") -> Page:
+        """A PNG, inline; max_width (CSS, e.g. "560px") keeps a small figure from filling the page."""
         data = base64.b64encode(path.read_bytes()).decode()
-        return self.add(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+        style = f' style="max-width: {max_width}"' if max_width else ""
+        return self.add(f'<figure{style}><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
                         f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
     def html(self) -> str:
@@ -531,3 +533,98 @@ def compare_page(result: dict[str, Any], sides: list[tuple[str, NetOutcomes, dic
                 for side, seeds in (("A only", result["only_a_seeds"]), ("B only", result["only_b_seeds"]))],
                ["solved_by", "nets", "seeds"], "Re-train one with `xorgpu inspect SOURCE --seed S` to see why.")
     return page.html()
+
+
+# --- a map of trainability -----------------------------------------------------------------------------
+
+MAP_HOVER_PIXELS = 256  # the interactive map shows at most this many pixels a side (every k-th pixel)
+
+
+def map_page(title: str, result: Any, map_png: Path, counts_png: Path, counts: Any) -> str:
+    """A map (xorgpu.maps.MapResult): its picture, an interactive view, its outcomes and the
+    box-counting dimension of its boundary, with what made it."""
+    from .stats import OUTCOMES  # noqa: PLC0415
+
+    spec = result.spec
+    page = Page(title)
+    c = spec.config
+    axes = " and ".join(f"{a.knob.name} ({side}, {a.low:.6g} to {a.high:.6g}{', log scale' if a.log else ''})"
+                        for a, side in ((spec.x, "across"), (spec.y, "up")))
+    page.paragraph(f"{spec.resolution:,} x {spec.resolution:,} = {spec.pixels:,} 2-{c.hidden}-1 sigmoid nets, one "
+                   f"per pixel, each trained on XOR from the initial weights of seed {spec.seed} ({c.init}) with its "
+                   f"own {axes}; otherwise learning rate {c.lr}, momentum {c.momentum}, {c.epochs:,} epochs, "
+                   f"{c.update} updates on the {c.loss_reduction} of squared errors, criterion {c.criterion}, "
+                   f"{c.dtype}.", "what")
+    page.paragraph(where_from(result.provenance), "where")
+    fractions = result.fractions()
+    solved = fractions["solved"] + fractions["solved_then_lost"]
+    page.add(f"<p class=headline><b>{percent(solved)}</b> of the pixels' nets solved XOR within "
+             f"{c.epochs:,} epochs.</p>")
+    page.heading("The map")
+    page.image(map_png, "Every pixel: epochs to solve (colour bar), or how its net failed. Axes in the knobs' units.",
+               "900px")
+    page.heading("Explore it")
+    step = max(1, -(-spec.resolution // MAP_HOVER_PIXELS))
+    page.figure(map_hover_spec(result, step), (f"One pixel in {step} along each side: " if step > 1 else "")
+                + "epochs to solve, on the colour scale of the map above; grey where the net never solved. Hover "
+                  "for a pixel's values, drag to zoom; `xorgpu map --center X,Y --span D` trains any view at full "
+                  "resolution.", tall=True)
+    page.heading("How the nets ended")
+    counts_by_outcome = np.bincount(result.outcome.ravel(), minlength=len(OUTCOMES))
+    page.table(["outcome", "pixels", "share"],
+               [[LABELS.get(name, name.replace("_", " ")), int(counts_by_outcome[k]), (percent(fractions[name]),
+                                                                                       fractions[name])]
+                for k, name in enumerate(OUTCOMES)], ["outcome", "pixels", "share"])
+    page.heading("The boundary's dimension")
+    if counts.dimension is None:
+        page.paragraph("No dimension: " + ("this view holds no boundary between solved and unsolved pixels."
+                                            if counts.boundary_pixels == 0 else
+                                            "too few box sizes to fit; map at a higher resolution."))
+    else:
+        low, high = counts.fit_sizes
+        page.paragraph(f"Box counting on the {counts.boundary_pixels:,} pixels where a solved net borders an unsolved "
+                       f"one: dimension {counts.dimension:.3f} ± {counts.stderr:.3f} (standard error of the slope of "
+                       f"log N(s) on log 1/s, boxes of {low} to {high} pixels). About 1 is a smooth curve, 2 a "
+                       "boundary that fills the plane.")
+    page.image(counts_png, "Boxes holding boundary pixels, by box size, and the fitted slope.", "600px")
+    page.table(["box side (pixels)", "boxes holding boundary"],
+               [[int(s), int(n)] for s, n in zip(counts.sizes, counts.counts)], ["box_side", "boxes"])
+    page.heading("Configuration and provenance")
+    page.table(["setting", "value"], [[LABELS.get(k, k), v] for k, v in c.to_dict().items()]
+               + [["map x", str(spec.x)], ["map y", str(spec.y)], ["resolution", spec.resolution],
+                  ["seed", spec.seed]], ["setting", "value"])
+    if result.provenance:
+        page.table(["field", "value"], [[LABELS.get(k, k), v] for k, v in result.provenance.items()],
+                   ["field", "value"])
+    return page.html()
+
+
+def map_hover_spec(result: Any, step: int) -> dict[str, Any]:
+    """A plotly heatmap of epochs to solve over every `step`-th pixel, on the picture's colour
+    scale (log where it is log), with each pixel's knob values, epochs and outcome on hover."""
+    from .maps.render import LOG_COLOUR_SPAN  # noqa: PLC0415
+    from .stats import OUTCOMES  # noqa: PLC0415
+
+    spec = result.spec
+    epochs = result.epochs_to_solve[::step, ::step]
+    outcome = result.outcome[::step, ::step]
+    x, y = result.x[::step], result.y[::step]
+    solved = epochs[epochs >= 0]
+    log = solved.size > 0 and max(int(solved.max()), 1) >= LOG_COLOUR_SPAN * max(int(solved.min()), 1)
+    shown = np.log10(np.maximum(epochs, 1)) if log else epochs.astype(float)
+    z = np.where(epochs >= 0, np.round(shown, 4), None).tolist()  # JSON null: a gap, grey
+    colorbar: dict[str, Any] = {"title": {"text": "epochs to solve"}}
+    if log:
+        ticks = [v * 10**k for k in range(9) for v in (1, 2, 5)
+                 if max(int(solved.min()), 1) <= v * 10**k <= int(solved.max())]
+        colorbar.update(tickvals=np.log10(ticks).tolist(), ticktext=[f"{t:,}" for t in ticks])
+    names = np.array([name.replace("_", " ") for name in OUTCOMES])[outcome]
+    return {
+        "data": [{"type": "heatmap", "x": x, "y": y, "z": z, "customdata": epochs, "text": names,
+                  "colorscale": "Viridis", "colorbar": colorbar, "hoverongaps": False,
+                  "hovertemplate": f"{spec.x.knob.name} %{{x:.6g}}<br>{spec.y.knob.name} %{{y:.6g}}<br>"
+                                   "epochs to solve %{customdata}<br>%{text}<extra></extra>"}],
+        "layout": {"xaxis": {"title": {"text": spec.x.knob.name}, "type": "log" if spec.x.log else "linear"},
+                   "yaxis": {"title": {"text": spec.y.knob.name}, "type": "log" if spec.y.log else "linear"},
+                   "plot_bgcolor": "#d0d0d0"},
+    }

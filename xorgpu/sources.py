@@ -23,7 +23,7 @@ PARQUET_MAGIC = b"PAR1"
 
 @dataclass
 class Source:
-    kind: str  # "job", "results" or "sweep"
+    kind: str  # "job", "results", "sweep" or "map"
     name: str  # how titles call it: "job 1a2b3c4d5e6f", "results nets.npz", "sweep s.jsonl"
     config: Config | None = None  # jobs and results files
     has_seed: Callable[[int], bool] = lambda seed: False  # jobs and results files: is this net in it?
@@ -34,6 +34,7 @@ class Source:
     recorded: Callable[[int], tuple[int, float] | None] = lambda seed: None  # a net's stored outcome
     dataset: Callable[[], Any] | None = None  # jobs: their results files as a lazy pyarrow dataset
     _outcomes: Callable[[], Any] | None = None  # jobs: read without the outputs (default: of results())
+    map: Callable[[], Any] | None = None  # maps (a map file or a map job): its xorgpu.maps.MapResult, read now
 
     def outcomes(self) -> Any:
         """How every net ended (xorgpu.results.NetOutcomes): what figures and reports draw;
@@ -49,8 +50,18 @@ class Source:
         return self._results()
 
 
-def open_source(text: str, redis_url: str | None = None, results_url: str | None = None) -> Source:
-    """results_url: where a job's results files are (default: xorgpu.settings.results_url)."""
+def open_source(text: str, redis_url: str | None = None, results_url: str | None = None,
+                maps: bool = False) -> Source:
+    """results_url: where a job's results files are (default: xorgpu.settings.results_url).
+    maps: the caller reads maps (`map --out` files, `map --submit` jobs); else one is refused."""
+    opened = _open(text, redis_url, results_url)
+    if opened.kind == "map" and not maps:
+        raise ConfigError(f"{text} is a map of trainability (xorgpu map): `xorgpu report` draws it, "
+                          "xorgpu.load reads it")
+    return opened
+
+
+def _open(text: str, redis_url: str | None, results_url: str | None) -> Source:
     path = Path(text)
     if path.exists() or path.is_symlink():
         file = check_readable(path)
@@ -73,7 +84,11 @@ def open_source(text: str, redis_url: str | None = None, results_url: str | None
 
 
 def _results_file(file: Path) -> Source:
+    from .maps.result import MapResult, is_map_file  # noqa: PLC0415
     from .results import load_results  # noqa: PLC0415
+
+    if is_map_file(file):
+        return Source("map", f"map {file.name}", map=lambda: MapResult.load(str(file)))
 
     results, config, statistics = load_results(file)
 
@@ -103,6 +118,10 @@ def _job(job_id: str, redis_url: str | None, results_url: str | None) -> Source:
     job = store.get_job(job_id)
     seeds: SeedRange = job.seeds
     files = ResultsStore(results_url or default_results_url())
+    if job.map_spec:
+        from .service import map_of_job  # noqa: PLC0415
+
+        return Source("map", f"map job {job.id}", map=lambda: map_of_job(store, files, job))
 
     def recorded(seed: int) -> tuple[int, float] | None:
         """The stored outcome of one net: one chunk file read, two columns of it."""

@@ -13,6 +13,15 @@ from ..stats import OUTCOMES
 from .spec import MapSpec
 
 
+def is_map_file(path: object) -> bool:
+    """Is this .npz a map (xorgpu map --out), not a results file? (Reads its list of arrays.)"""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return "spec" in data.files and "outcome_names" in data.files
+    except (OSError, ValueError):
+        return False
+
+
 @dataclass
 class MapResult:
     spec: MapSpec
@@ -53,10 +62,13 @@ class MapResult:
         try:
             with np.load(path, allow_pickle=False) as data:
                 if "spec" not in data or "outcome_names" not in data:
-                    raise ConfigError(f"{path} is not a map file (xorgpu map --out): it has no spec")
+                    raise ValueError("it is not a map (xorgpu map --out): it has no spec")
                 if tuple(data["outcome_names"].tolist()) != OUTCOMES:
-                    raise ConfigError(f"{path}: its outcome names differ from this xorgpu's")
-                spec = MapSpec.from_json(str(data["spec"]))
+                    raise ValueError("its outcome names differ from this xorgpu's")
+                try:
+                    spec = MapSpec.from_json(str(data["spec"]))
+                except ConfigError as error:
+                    raise ValueError(str(error)) from None
                 return cls(spec, data["epochs_to_solve"], data["final_loss"], data["outcome"],
                            json.loads(str(data["provenance"])) if "provenance" in data else {})
         except (OSError, ValueError, KeyError) as error:
