@@ -17,41 +17,6 @@ AXIS_HELP = ("NAME:LOW:HIGH[:log], NAME one of lr, lr_hidden, lr_output, momentu
              "W2[j], b2 (with --center/--span: NAME or NAME:log)")
 
 
-def _pair(text: str | None, flag: str, allow_one: bool = False) -> tuple[float, float] | None:
-    if text is None:
-        return None
-    parts = text.split(",")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        values = []
-    if len(values) == 1 and allow_one:
-        return values[0], values[0]
-    if len(values) != 2:
-        raise ConfigError(f"{flag} {text!r}: use two numbers X,Y" + (" or one" if allow_one else ""))
-    return values[0], values[1]
-
-
-def build_spec(config: Config, x: str, y: str, resolution: int, seed: int, center: str | None,
-               span: str | None) -> Any:
-    """The MapSpec the flags ask for."""
-    from xorgpu.maps.axes import Axis, Knob  # noqa: PLC0415
-    from xorgpu.maps.spec import MapSpec  # noqa: PLC0415
-
-    if (center is None) != (span is None):
-        raise ConfigError("--center and --span go together")
-    if center is None:
-        return MapSpec(config, Axis.parse(x, config.hidden), Axis.parse(y, config.hidden), resolution, seed)
-    centre, spans = _pair(center, "--center"), _pair(span, "--span", allow_one=True)
-    axes = []
-    for text, c, s in zip((x, y), centre, spans):
-        name, _, scale = text.partition(":")
-        if scale not in ("", "log", "lin"):
-            raise ConfigError(f"with --center/--span, give the axis as NAME or NAME:log, not {text!r}")
-        axes.append(Axis.around(Knob.parse(name, config.hidden), c, s, scale == "log"))
-    return MapSpec(config, axes[0], axes[1], resolution, seed)
-
-
 @click.command(name="map")
 @click.option("--x", "x", required=True, metavar="AXIS", help=f"The horizontal axis: {AXIS_HELP}.")
 @click.option("--y", "y", required=True, metavar="AXIS", help="The vertical axis, as --x.")
@@ -94,7 +59,9 @@ def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, 
     from xorgpu.maps.summary import format_summary, summary  # noqa: PLC0415
     from xorgpu.maps.train import train_map  # noqa: PLC0415
 
-    spec = build_spec(config, x, y, resolution, seed, center, span)
+    from xorgpu.maps.zoom import parse_point, view  # noqa: PLC0415
+
+    spec = view(config, x, y, resolution, seed, center, span)
     if (zoom_to is None) != (gif is None):
         raise ConfigError("--zoom-to and --gif go together")
     for path in (out, png, counts_png, gif):
@@ -104,7 +71,7 @@ def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, 
     if zoom_to is not None:
         from xorgpu.maps.zoom import zoom_frames  # noqa: PLC0415
 
-        specs = zoom_frames(spec, _pair(zoom_to, "--zoom-to"), frames, zoom_factor)
+        specs = zoom_frames(spec, parse_point(zoom_to, "--zoom-to"), frames, zoom_factor)
     if submit:
         results = [_on_workers(frame, run_options, chunk_size, queue, redis_url, results_url) for frame in specs]
     else:

@@ -38,8 +38,8 @@ import numpy as np
 from ..backend import Backend
 from ..config import Config
 from ..params import Params
-from .knobs import UNIFORM, NetKnobs, Steps, steps
 from .contract import EXP_ARG_MAX, LOSS_SCALE, PATTERNS, TARGETS, BlockRecord, epoch_before_end, sample_epochs
+from .knobs import UNIFORM, NetKnobs, Steps, steps
 
 
 @dataclass(frozen=True)
@@ -250,7 +250,7 @@ def _sum_patterns(xp: Any, values: Any, out: Any) -> None:
 def update(xp: Any, p: Params, buf: Buffers, net_steps: Steps) -> None:
     """w <- w - step * d_w (the notebook's w += (a1 . delta) * lr), or with momentum
     v <- mu v - step d_w; w <- w + v: each net with its own step per layer and momentum,
-    (n,) arrays that broadcast over the nets' last axis."""
+    (n,) arrays that broadcast over the nets' last axis (scalars where every net shares one)."""
     layer_steps = (net_steps.hidden, net_steps.hidden, net_steps.output, net_steps.output)  # w1, b1, w2, b2
     scratch = buf.step_scratch()
     if buf.velocity is None:

@@ -39,10 +39,6 @@ class NetKnobs:
             return config.momentum > 0
         return bool(np.any(self.momentum > 0))
 
-    def select(self, index: Any) -> NetKnobs:
-        """The knobs of the nets at `index` (a slice or an index array)."""
-        return NetKnobs(*(None if v is None else v[index] for v in (self.lr_hidden, self.lr_output, self.momentum)))
-
 
 UNIFORM = NetKnobs()
 

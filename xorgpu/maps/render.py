@@ -45,14 +45,15 @@ def _norm(epochs: np.ndarray) -> Any:
 
 
 def rgba(result: MapResult, norm: Any) -> np.ndarray:
-    """(R, R, 4) colours of the pixels."""
+    """(R, R, 4) uint8 colours of the pixels (4 bytes a pixel: a 4096^2 map takes 64 MiB)."""
     from matplotlib import colormaps  # noqa: PLC0415
     from matplotlib.colors import to_rgba  # noqa: PLC0415
 
     epochs = result.epochs_to_solve
-    image = colormaps[SOLVED_CMAP](norm(np.maximum(epochs, 1) if norm.__class__.__name__ == "LogNorm" else epochs))
+    image = colormaps[SOLVED_CMAP](norm(np.maximum(epochs, 1) if norm.__class__.__name__ == "LogNorm" else epochs),
+                                   bytes=True)
     for name, colour in UNSOLVED_COLOURS.items():
-        image[result.outcome == OUTCOMES.index(name)] = to_rgba(colour)
+        image[result.outcome == OUTCOMES.index(name)] = np.round(np.array(to_rgba(colour)) * 255).astype(np.uint8)
     return image
 
 

@@ -77,9 +77,6 @@ class MapSpec:
                          momentum=values.get("momentum"))
         return params, knobs
 
-    def describe_pixel(self, i: int, j: int) -> dict[str, float]:
-        return {self.x.knob.name: float(self.xs()[j]), self.y.knob.name: float(self.ys()[i])}
-
     def to_dict(self) -> dict[str, Any]:
         return {"config": self.config.to_dict(), "x": self.x.to_dict(), "y": self.y.to_dict(),
                 "resolution": self.resolution, "seed": self.seed}

@@ -15,8 +15,10 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .. import provenance
-from ..config import RunOptions, SeedRange
+from ..backend import available_memory
+from ..config import ConfigError, RunOptions, SeedRange
 from ..engines.contract import BlockRecord
+from ..engines.selection import bytes_per_net
 from ..experiment import Plan, prepare
 from ..results import NetOutcomes, NetResults
 from ..stats import Summary, outcomes
@@ -24,12 +26,7 @@ from .result import MapResult
 from .spec import MapSpec
 
 Progress = Callable[[int], None]  # called with the number of pixels just trained
-
-
-def map_plan(spec: MapSpec, options: RunOptions = RunOptions(),
-             on_compile: Callable[[str], None] | None = None) -> Plan:
-    """What trains the map's nets: the engine and block size `xorgpu run` would choose."""
-    return prepare(spec.config, options, on_compile=on_compile)
+BYTES_PER_PIXEL = 8 + 8 + 1 + 4  # epochs to solve, final loss, outcome, and 4 bytes of colour when drawn
 
 
 def _blocks(spec: MapSpec, plan: Plan, pixels: SeedRange) -> Iterator[tuple[SeedRange, BlockRecord, np.ndarray]]:
@@ -71,8 +68,10 @@ def train_tile(spec: MapSpec, plan: Plan, pixels: SeedRange) -> tuple[NetResults
 
 def train_map(spec: MapSpec, options: RunOptions = RunOptions(), progress: Progress | None = None,
               on_compile: Callable[[str], None] | None = None) -> MapResult:
-    """Every pixel of the map, trained in this process."""
-    plan = map_plan(spec, options, on_compile)
+    """Every pixel of the map, trained in this process, on the engine and blocks `xorgpu run`
+    would choose for its config."""
+    plan = prepare(spec.config, options, on_compile=on_compile)
+    check_map_fits(spec, plan)
     started, clock = time.time(), time.perf_counter()
     epochs_to_solve, final_loss, outcome = train_pixels(spec, plan, 0, spec.pixels, progress)
     wall = time.perf_counter() - clock
@@ -80,6 +79,16 @@ def train_map(spec: MapSpec, options: RunOptions = RunOptions(), progress: Progr
     return MapResult(spec, epochs_to_solve.reshape(shape), final_loss.reshape(shape), outcome.reshape(shape),
                      {**provenance.here(), **plan.ran(), "started": provenance.iso(started),
                       "wall_seconds": round(wall, 3)})
+
+
+def check_map_fits(spec: MapSpec, plan: Plan) -> None:
+    """Refuse, before any work, a map whose pixels cannot fit in the memory available now:
+    its arrays (twice: while trained, then saved or drawn) and a block of nets."""
+    needed = 2 * spec.pixels * BYTES_PER_PIXEL + min(spec.pixels, plan.block_nets) * bytes_per_net(spec.config)
+    available = available_memory()
+    if available is not None and needed > available:
+        raise ConfigError(f"a {spec.resolution:,}^2 map needs about {needed / 2**30:.1f} GiB of memory, but only "
+                          f"{available / 2**30:.1f} GiB is available: lower --resolution, or zoom in tiles")
 
 
 def map_of_outcomes(spec: MapSpec, nets: NetOutcomes, made: dict[str, object]) -> MapResult:

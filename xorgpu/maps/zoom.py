@@ -1,12 +1,44 @@
-"""Zooms: a map centred on a point, and a sequence of maps closing in on one."""
+"""Views and zooms: a map given by ranges or by a centre and span, and a sequence of maps
+closing in on a point."""
 
 from __future__ import annotations
 
 import math
 
-from ..config import ConfigError
-from .axes import Axis
+from ..config import Config, ConfigError
+from .axes import Axis, Knob
 from .spec import MapSpec
+
+
+def parse_point(text: str, flag: str, allow_one: bool = False) -> tuple[float, float]:
+    """`X,Y` (or, with allow_one, `X` meaning X,X) as two floats."""
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) == 1 and allow_one:
+        return values[0], values[0]
+    if len(values) != 2:
+        raise ConfigError(f"{flag} {text!r}: use two numbers X,Y" + (" or one" if allow_one else ""))
+    return values[0], values[1]
+
+
+def view(config: Config, x: str, y: str, resolution: int, seed: int = 0, center: str | None = None,
+         span: str | None = None) -> MapSpec:
+    """The map of `map --x X --y Y` (NAME:LOW:HIGH[:log]), or with --center X,Y --span
+    D[,DY] (axes then NAME or NAME:log), as the flags give them."""
+    if (center is None) != (span is None):
+        raise ConfigError("--center and --span go together")
+    if center is None or span is None:
+        return MapSpec(config, Axis.parse(x, config.hidden), Axis.parse(y, config.hidden), resolution, seed)
+    centres, spans = parse_point(center, "--center"), parse_point(span, "--span", allow_one=True)
+    axes = []
+    for text, middle, width in zip((x, y), centres, spans):
+        name, _, scale = text.partition(":")
+        if scale not in ("", "log", "lin"):
+            raise ConfigError(f"with --center/--span, give the axis as NAME or NAME:log, not {text!r}")
+        axes.append(Axis.around(Knob.parse(name, config.hidden), middle, width, scale == "log"))
+    return MapSpec(config, axes[0], axes[1], resolution, seed)
 
 
 def zoom_frames(first: MapSpec, target: tuple[float, float], frames: int, factor: float) -> list[MapSpec]:
