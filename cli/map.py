@@ -57,7 +57,7 @@ def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, 
     """
     from xorgpu.files import check_writable  # noqa: PLC0415
     from xorgpu.maps.summary import format_summary, summary  # noqa: PLC0415
-    from xorgpu.maps.train import train_map  # noqa: PLC0415
+    from xorgpu.maps.train import check_map_fits, train_map  # noqa: PLC0415
 
     from xorgpu.maps.zoom import parse_point, view  # noqa: PLC0415
 
@@ -75,6 +75,8 @@ def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, 
     if submit:
         results = [_on_workers(frame, run_options, chunk_size, queue, redis_url, results_url) for frame in specs]
     else:
+        for frame in specs:
+            check_map_fits(frame)
         results = []
         with click.progressbar(length=spec.pixels * len(specs), label="training", file=sys.stderr) as bar:
             for frame in specs:

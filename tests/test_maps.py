@@ -194,3 +194,13 @@ def test_the_command_writes_the_map_its_picture_and_a_zoom(tmp_path):
     assert zoom.stdout.count("map of 16x16 nets") == 3
     with Image.open(tmp_path / "z.gif") as gif:
         assert gif.n_frames == 3
+
+
+def test_a_map_too_large_for_this_machines_memory_is_one_line_before_any_work(monkeypatch):
+    monkeypatch.setattr("xorgpu.maps.train.available_memory", lambda: 2**30)  # as if 1 GiB were free
+    result = CliRunner().invoke(cli, ["map", "--x", "lr:0.1:1", "--y", "b2:0:1", "--resolution", "8192",
+                                      "--backend", "numpy"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "xorgpu: error: a map of 8,192 x 8,192 pixels needs about 2.6 GiB of memory, but only 1.0 GiB is "
+        "available: lower --resolution"]

@@ -81,14 +81,17 @@ def train_map(spec: MapSpec, options: RunOptions = RunOptions(), progress: Progr
                       "wall_seconds": round(wall, 3)})
 
 
-def check_map_fits(spec: MapSpec, plan: Plan) -> None:
+def check_map_fits(spec: MapSpec, plan: Plan | None = None) -> None:
     """Refuse, before any work, a map whose pixels cannot fit in the memory available now:
-    its arrays (twice: while trained, then saved or drawn) and a block of nets."""
-    needed = 2 * spec.pixels * BYTES_PER_PIXEL + min(spec.pixels, plan.block_nets) * bytes_per_net(spec.config)
+    its arrays (twice: while trained, then saved or drawn) and a block of the plan's nets."""
+    needed = 2 * spec.pixels * BYTES_PER_PIXEL
+    if plan is not None:
+        needed += min(spec.pixels, plan.block_nets) * bytes_per_net(spec.config)
     available = available_memory()
     if available is not None and needed > available:
-        raise ConfigError(f"a {spec.resolution:,}^2 map needs about {needed / 2**30:.1f} GiB of memory, but only "
-                          f"{available / 2**30:.1f} GiB is available: lower --resolution, or zoom in tiles")
+        raise ConfigError(f"a map of {spec.resolution:,} x {spec.resolution:,} pixels needs about "
+                          f"{needed / 2**30:.1f} GiB of memory, but only {available / 2**30:.1f} GiB is available: "
+                          "lower --resolution")
 
 
 def map_of_outcomes(spec: MapSpec, nets: NetOutcomes, made: dict[str, object]) -> MapResult:
