@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+import xorgpu
 from xorgpu.cli.main import cli
 from xorgpu.config import Config, ConfigError, RunOptions
 from xorgpu.experiment import prepare
@@ -184,6 +185,9 @@ def test_the_command_writes_the_map_its_picture_and_a_zoom(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     saved = MapResult.load(str(tmp_path / "m.npz"))
+    loaded = xorgpu.load(str(tmp_path / "m.npz"))  # the Python API reads a map as a MapResult
+    assert isinstance(loaded, MapResult) and loaded.spec == saved.spec
+    np.testing.assert_array_equal(loaded.epochs_to_solve, saved.epochs_to_solve)
     assert data["fractions"] == saved.fractions() and sum(data["fractions"].values()) == pytest.approx(1)
     assert data["boundary"]["dimension"] == boundary_dimension(saved.solved).dimension
     for png in ("m.png", "c.png"):

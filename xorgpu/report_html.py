@@ -565,10 +565,10 @@ def map_page(title: str, result: Any, map_png: Path, counts_png: Path, counts: A
                "900px")
     page.heading("Explore it")
     step = max(1, -(-spec.resolution // MAP_HOVER_PIXELS))
-    page.figure(map_hover_spec(result, step), (f"One pixel in {step} along each side: " if step > 1 else "")
-                + "epochs to solve, on the colour scale of the map above; grey where the net never solved. Hover "
-                  "for a pixel's values, drag to zoom; `xorgpu map --center X,Y --span D` trains any view at full "
-                  "resolution.", tall=True)
+    shown = f"One pixel in {step} along each side: epochs to solve" if step > 1 else "Epochs to solve"
+    page.figure(map_hover_spec(result, step), shown + ", on the colour scale of the map above; grey where the net "
+                "never solved. Hover for a pixel's values, drag to zoom; `xorgpu map --center X,Y --span D` trains "
+                "any view at full resolution.", tall=True)
     page.heading("How the nets ended")
     counts_by_outcome = np.bincount(result.outcome.ravel(), minlength=len(OUTCOMES))
     page.table(["outcome", "pixels", "share"],
