@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The maps of docs/maps.md: run from this folder with xorgpu installed (about 15 minutes on
+# The maps of docs/maps.md: run from this folder with xorgpu installed (about 5 minutes on
 # 2 CPU cores; seconds on a GPU). Each map: its .json summary and .png picture; each
 # setup: a zoom GIF. Each view's box counts too (NAME-counts.png).
 set -euo pipefail
