@@ -102,15 +102,19 @@ def plain_numbers(bar: Any) -> None:
 
 
 def range_text(result: MapResult) -> str:
-    spec = result.spec
-    return "  ".join(f"{a.knob.name} {a.low:.6g} .. {a.high:.6g}" for a in (spec.x, spec.y))
+    """Each axis's range, with as many digits as tell its ends apart (up to float64's 17)."""
+    parts = []
+    for axis in (result.spec.x, result.spec.y):
+        relative = (axis.high - axis.low) / max(abs(axis.low), abs(axis.high))
+        digits = min(17, max(6, math.ceil(-math.log10(relative)) + 3))
+        parts.append(f"{axis.knob.name} {axis.low:.{digits}g} .. {axis.high:.{digits}g}")
+    return "  ".join(parts)
 
 
 def map_figure(result: MapResult, title: str | None = None, dimension: BoxCounts | None = None) -> Any:
     """A figure: the map, a colour bar of epochs to solve, and a legend of the other outcomes
     with their shares of the pixels."""
     from matplotlib.cm import ScalarMappable  # noqa: PLC0415
-    from matplotlib.patches import Patch  # noqa: PLC0415
 
     plt = _pyplot()
     figure, ax = plt.subplots(figsize=(WIDTH, WIDTH * 0.82), layout="constrained")
@@ -120,9 +124,7 @@ def map_figure(result: MapResult, title: str | None = None, dimension: BoxCounts
     bar.set_label("epochs to solve (solved pixels)")
     plain_numbers(bar)
     fractions = result.fractions()
-    handles = [Patch(facecolor=colour, edgecolor="black", linewidth=0.5,
-                     label=f"{LABELS[name]} {percent(fractions[name])}")
-               for name, colour in UNSOLVED_COLOURS.items()]
+    handles = _legend_handles(fractions)
     figure.legend(handles=handles, loc="outside lower center", ncol=4, frameon=False, fontsize="small")
     spec = result.spec
     lines = [title or f"Trainability map: H={spec.config.hidden}, seed {spec.seed}, {spec.config.epochs:,} epochs, "
@@ -133,6 +135,15 @@ def map_figure(result: MapResult, title: str | None = None, dimension: BoxCounts
     lines.append(detail)
     ax.set_title(literal("\n".join(lines)), fontsize="medium")
     return figure
+
+
+def _legend_handles(fractions: dict[str, float] | None = None) -> list[Any]:
+    """A swatch for each way of failing, with its share of the pixels when given."""
+    from matplotlib.patches import Patch  # noqa: PLC0415
+
+    return [Patch(facecolor=colour, edgecolor="black", linewidth=0.5,
+                  label=LABELS[name] + (f" {percent(fractions[name])}" if fractions else ""))
+            for name, colour in UNSOLVED_COLOURS.items()]
 
 
 def save_map_png(result: MapResult, path: str | Path, title: str | None = None,
@@ -173,11 +184,18 @@ def save_zoom_gif(frames: Sequence[MapResult], path: str | Path, seconds_per_fra
     plt = _pyplot()
     everything = np.concatenate([frame.epochs_to_solve.ravel() for frame in frames])
     norm = _norm(everything)
+    from matplotlib.cm import ScalarMappable  # noqa: PLC0415
+
     images = []
     for k, frame in enumerate(frames):
-        figure, ax = plt.subplots(figsize=(6, 5.4), layout="constrained")
+        figure, ax = plt.subplots(figsize=(6.6, 5.6), layout="constrained")
         draw_map(ax, frame, norm)
         ax.set_title(f"frame {k + 1}/{len(frames)}\n{range_text(frame)}", fontsize="small")
+        bar = figure.colorbar(ScalarMappable(norm=norm, cmap=SOLVED_CMAP), ax=ax, shrink=0.85, pad=0.02)
+        bar.set_label("epochs to solve", fontsize="small")
+        plain_numbers(bar)
+        figure.legend(handles=_legend_handles(), loc="outside lower center", ncol=4, frameon=False,
+                      fontsize="x-small")
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=100)
         plt.close(figure)
