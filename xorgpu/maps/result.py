@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,11 +15,12 @@ from .spec import MapSpec
 
 
 def is_map_file(path: object) -> bool:
-    """Is this .npz a map (xorgpu map --out), not a results file? (Reads its list of arrays.)"""
+    """Is this .npz a map (xorgpu map --out), not a results file? (Reads its list of arrays;
+    a file that is no readable zip is not a map: the results reader then says what it is.)"""
     try:
         with np.load(path, allow_pickle=False) as data:
             return "spec" in data.files and "outcome_names" in data.files
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
         return False
 
 
