@@ -145,7 +145,7 @@ def test_an_interrupted_submit_fails_its_job_and_names_it(redis_server):
     wait_until(lambda: client.llen("xorgpu") > 100, what="enqueueing to start")
     submitter.send_signal(signal.SIGINT)
     out, err = submitter.communicate(timeout=60)
-    assert submitter.returncode == 130 and out == ""
+    assert submitter.returncode == 130 and out == "", f"exit {submitter.returncode}, stdout {out!r}, stderr {err!r}"
     line = err.strip().splitlines()[-1]
     assert line.startswith("xorgpu: error: job ") and "submit was interrupted after" in line
     job_id = line.split()[3].rstrip(":")
