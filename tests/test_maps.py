@@ -208,3 +208,20 @@ def test_a_map_too_large_for_this_machines_memory_is_one_line_before_any_work(mo
     assert result.stderr.strip().splitlines() == [
         "xorgpu: error: a map of 8,192 x 8,192 pixels needs about 2.6 GiB of memory, but only 1.0 GiB is "
         "available: lower --resolution"]
+
+
+def test_a_map_on_a_gpu_equals_the_cpu_map_where_training_is_calm():
+    """On CuPy, the fused CUDA kernel builds and trains the map's nets on the device; where
+    rounding differences die out it agrees with the fused CPU engine pixel for pixel."""
+    from xorgpu.backend import resolve_backend  # noqa: PLC0415
+
+    try:
+        resolve_backend("cupy")
+    except ConfigError as error:
+        pytest.skip(f"no CUDA device here: {error}")
+    spec = spec_of("lr_hidden:0.01:1:log", "momentum:0:0.5", resolution=32)
+    gpu = train_map(spec, RunOptions(backend="cupy", engine="fused"))
+    cpu = train_map(spec, RunOptions(backend="numpy", engine="fused"))
+    assert gpu.provenance["backend"] == "cupy"
+    np.testing.assert_array_equal(gpu.epochs_to_solve, cpu.epochs_to_solve)
+    np.testing.assert_allclose(gpu.final_loss, cpu.final_loss, rtol=1e-9)
