@@ -56,6 +56,7 @@ def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, 
         xorgpu map --x lr_hidden:0.01:1000:log --y lr_output:0.01:1000:log --png map.png
     """
     from xorgpu.files import check_writable  # noqa: PLC0415
+    from xorgpu.maps.dimension import boundary_dimension  # noqa: PLC0415
     from xorgpu.maps.summary import format_summary, summary  # noqa: PLC0415
     from xorgpu.maps.train import check_map_fits, train_map  # noqa: PLC0415
 
@@ -81,12 +82,13 @@ def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, 
         with click.progressbar(length=spec.pixels * len(specs), label="training", file=sys.stderr) as bar:
             for frame in specs:
                 results.append(train_map(frame, run_options, bar.update, notice))
-    summaries = [summary(result) for result in results]
+    counts = [boundary_dimension(result.solved) for result in results]
+    summaries = [summary(result, frame_counts) for result, frame_counts in zip(results, counts)]
     last = results[-1]
     if out:
         last.save(out)
     if png or counts_png or gif:
-        _draw(results, png, counts_png, gif)
+        _draw(results, counts[-1], png, counts_png, gif)
     if as_json:
         click.echo(json.dumps(summaries[-1] if len(summaries) == 1 else {"frames": summaries}))
     else:
@@ -97,39 +99,25 @@ def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, 
 def _on_workers(spec: Any, run_options: RunOptions, chunk_size: int | None, queue: str, redis_url: str,
                 results_url: str | None) -> Any:
     """Submit the map as a job of tiles, wait for it, and read it back."""
-    from xorgpu.errors import Interrupted, ServiceError  # noqa: PLC0415
     from xorgpu.results_store import ResultsStore  # noqa: PLC0415
-    from xorgpu.service import default_chunk_size, map_of_job, submit  # noqa: PLC0415
-    from xorgpu.settings import results_url as default_results_url  # noqa: PLC0415
-    from xorgpu.store import JobStore, check_job_size  # noqa: PLC0415
-    from xorgpu.workers.app import chunk_sender  # noqa: PLC0415
+    from xorgpu.service import map_of_job  # noqa: PLC0415
+    from xorgpu.settings import DEFAULT_TTL, results_url as default_results_url  # noqa: PLC0415
 
-    from .service import _check_queues, _wait_with_bar  # noqa: PLC0415
+    from .service import submit_chunks, wait_until_done  # noqa: PLC0415
 
-    _check_queues(queue)
-    pixels = SeedRange(0, spec.pixels)
-    chunk_size = chunk_size or default_chunk_size(spec.config, spec.pixels)
-    check_job_size(pixels, chunk_size)
-    store = JobStore.from_url(redis_url)
     label = f"map {spec.resolution}x{spec.resolution}: {spec.x.knob.name} x {spec.y.knob.name}"
-    job = submit(store, spec.config, pixels, chunk_sender(redis_url), chunk_size, queue, options=run_options,
-                 label=label, map_spec=spec.to_json())
-    notice(f"map job {job.id}: {job.chunks_total:,} tiles of up to {chunk_size:,} pixels")
-    try:
-        job = _wait_with_bar(store, job, redis_url)
-    except KeyboardInterrupt:
-        raise Interrupted(f"stopped waiting; map job {job.id} goes on: `xorgpu status {job.id}` follows it") from None
-    if job.state != "done":
-        raise ServiceError(f"map job {job.id} ended {job.state}{': ' + job.error if job.error else ''}")
+    store, job = submit_chunks(spec.config, SeedRange(0, spec.pixels), run_options, chunk_size, queue, DEFAULT_TTL,
+                               label, redis_url, spec.to_json())
+    notice(f"map job {job.id}: {job.chunks_total:,} tiles of up to {job.chunk_size:,} pixels")
+    job = wait_until_done(store, job, redis_url, what="map job")
     return map_of_job(store, ResultsStore(results_url or default_results_url()), job)
 
 
-def _draw(results: list[Any], png: str | None, counts_png: str | None, gif: str | None) -> None:
-    from xorgpu.maps.dimension import boundary_dimension  # noqa: PLC0415
+def _draw(results: list[Any], counts: Any, png: str | None, counts_png: str | None, gif: str | None) -> None:
+    """The last map's PNG and box counts (counts: its boundary_dimension), the zoom's GIF."""
     from xorgpu.maps.render import save_counts_png, save_map_png, save_zoom_gif  # noqa: PLC0415
 
     last = results[-1]
-    counts = boundary_dimension(last.solved)
     if png:
         save_map_png(last, png, dimension=counts)
     if counts_png:

@@ -35,29 +35,15 @@ MAX_LABEL = 80
 def submit(spec: JobSpec, chunk_size: int | None, queue: str, ttl: int, wait: bool, label: str,
            as_json: bool, redis_url: str) -> None:
     """Submit a job to the Celery workers; print its id (or, with --wait, its statistics)."""
-    from xorgpu.errors import Interrupted, ServiceError  # noqa: PLC0415
-    from xorgpu.service import default_chunk_size, job_report, submit as submit_job  # noqa: PLC0415
-    from xorgpu.store import JobStore, check_job_size  # noqa: PLC0415
-    from xorgpu.workers.app import chunk_sender  # noqa: PLC0415
+    from xorgpu.service import job_report  # noqa: PLC0415
 
-    _check_queues(queue)
     if len(label) > MAX_LABEL or not label.isprintable():
         raise click.BadParameter(f"a label is at most {MAX_LABEL} printable characters", param_hint="--label")
-    chunk_size = chunk_size or default_chunk_size(spec.config, len(spec.seeds))
-    check_job_size(spec.seeds, chunk_size)  # before Redis is reached: a job too large is refused at once
-    store = JobStore.from_url(redis_url)
-    job = submit_job(store, spec.config, spec.seeds, chunk_sender(redis_url), chunk_size, queue, ttl, spec.options,
-                     label)
+    store, job = submit_chunks(spec.config, spec.seeds, spec.options, chunk_size, queue, ttl, label, redis_url)
     if not wait:
         click.echo(json.dumps({"job_id": job.id}) if as_json else job.id)
         return
-    try:
-        job = _wait_with_bar(store, job, redis_url)
-    except KeyboardInterrupt:
-        raise Interrupted(f"stopped waiting; job {job.id} goes on: `xorgpu status {job.id}` follows it, "
-                          f"`xorgpu cancel {job.id}` stops it") from None
-    if job.state != "done":
-        raise ServiceError(f"job {job.id} ended {job.state}{': ' + job.error if job.error else ''}")
+    job = wait_until_done(store, job, redis_url)
     _print_report(job_report(store, job), as_json)
 
 
@@ -210,6 +196,37 @@ def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel:
     exit_code = make_app(redis_url).start(argv=argv)  # worker_main would drop Celery's exit code
     if exit_code:
         raise SystemExit(exit_code)
+
+
+def submit_chunks(config: Any, seeds: Any, options: Any, chunk_size: int | None, queue: str, ttl: int, label: str,
+                  redis_url: str, map_spec: str = "") -> tuple[Any, Any]:
+    """(store, job): the job submitted, its size checked before Redis is reached (a job too
+    large is refused at once); map_spec makes it a map's job of tiles (`map --submit`)."""
+    from xorgpu.service import default_chunk_size, submit as submit_job  # noqa: PLC0415
+    from xorgpu.store import JobStore, check_job_size  # noqa: PLC0415
+    from xorgpu.workers.app import chunk_sender  # noqa: PLC0415
+
+    _check_queues(queue)
+    chunk_size = chunk_size or default_chunk_size(config, len(seeds))
+    check_job_size(seeds, chunk_size)
+    store = JobStore.from_url(redis_url)
+    job = submit_job(store, config, seeds, chunk_sender(redis_url), chunk_size, queue, ttl, options, label, map_spec)
+    return store, job
+
+
+def wait_until_done(store: Any, job: Any, redis_url: str, what: str = "job") -> Any:
+    """The job once done, with a progress bar; Ctrl-C stops waiting (not the job), and a
+    job that failed or was cancelled is an error with its reason."""
+    from xorgpu.errors import Interrupted, ServiceError  # noqa: PLC0415
+
+    try:
+        job = _wait_with_bar(store, job, redis_url)
+    except KeyboardInterrupt:
+        raise Interrupted(f"stopped waiting; {what} {job.id} goes on: `xorgpu status {job.id}` follows it, "
+                          f"`xorgpu cancel {job.id}` stops it") from None
+    if job.state != "done":
+        raise ServiceError(f"{what} {job.id} ended {job.state}{': ' + job.error if job.error else ''}")
+    return job
 
 
 def _check_queues(queues: str) -> None:

@@ -602,21 +602,20 @@ def map_page(title: str, result: Any, map_png: Path, counts_png: Path, counts: A
 def map_hover_spec(result: Any, step: int) -> dict[str, Any]:
     """A plotly heatmap of epochs to solve over every `step`-th pixel, on the picture's colour
     scale (log where it is log), with each pixel's knob values, epochs and outcome on hover."""
-    from .maps.render import LOG_COLOUR_SPAN  # noqa: PLC0415
+    from .maps.render import log_colour_range  # noqa: PLC0415
     from .stats import OUTCOMES  # noqa: PLC0415
 
     spec = result.spec
     epochs = result.epochs_to_solve[::step, ::step]
     outcome = result.outcome[::step, ::step]
     x, y = result.x[::step], result.y[::step]
-    solved = epochs[epochs >= 0]
-    log = solved.size > 0 and max(int(solved.max()), 1) >= LOG_COLOUR_SPAN * max(int(solved.min()), 1)
-    shown = np.log10(np.maximum(epochs, 1)) if log else epochs.astype(float)
+    log_range = log_colour_range(epochs)
+    shown = np.log10(np.maximum(epochs, 1)) if log_range else epochs.astype(float)
     z = np.where(epochs >= 0, np.round(shown, 4), None).tolist()  # JSON null: a gap, grey
     colorbar: dict[str, Any] = {"title": {"text": "epochs to solve"}}
-    if log:
-        ticks = [v * 10**k for k in range(9) for v in (1, 2, 5)
-                 if max(int(solved.min()), 1) <= v * 10**k <= int(solved.max())]
+    if log_range:
+        low, high = log_range
+        ticks = [v * 10**k for k in range(9) for v in (1, 2, 5) if low <= v * 10**k <= high]
         colorbar.update(tickvals=np.log10(ticks).tolist(), ticktext=[f"{t:,}" for t in ticks])
     names = np.array([name.replace("_", " ") for name in OUTCOMES])[outcome]
     return {

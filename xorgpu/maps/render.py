@@ -32,26 +32,35 @@ LOG_COLOUR_SPAN = 10  # a log colour scale where the slowest solved pixel is thi
 WIDTH = 7.0  # inches
 
 
+def log_colour_range(epochs: np.ndarray) -> tuple[int, int] | None:
+    """(fastest, slowest) epochs of the solved pixels where their colours take a log scale
+    (the slowest took LOG_COLOUR_SPAN times the fastest or more); None for a linear scale."""
+    solved = epochs[epochs >= 0]
+    if solved.size == 0:
+        return None
+    low, high = max(int(solved.min()), 1), max(int(solved.max()), 1)
+    return (low, high) if high >= LOG_COLOUR_SPAN * low else None
+
+
 def _norm(epochs: np.ndarray) -> Any:
     from matplotlib.colors import LogNorm, Normalize  # noqa: PLC0415
 
     solved = epochs[epochs >= 0]
     if solved.size == 0:
         return Normalize(0, 1)
-    low, high = max(int(solved.min()), 1), max(int(solved.max()), 1)
-    if high >= LOG_COLOUR_SPAN * low:
-        return LogNorm(low, high)
+    log_range = log_colour_range(epochs)
+    if log_range is not None:
+        return LogNorm(*log_range)
     return Normalize(int(solved.min()), max(int(solved.max()), int(solved.min()) + 1))
 
 
 def rgba(result: MapResult, norm: Any) -> np.ndarray:
     """(R, R, 4) uint8 colours of the pixels (4 bytes a pixel: a 4096^2 map takes 64 MiB)."""
     from matplotlib import colormaps  # noqa: PLC0415
-    from matplotlib.colors import to_rgba  # noqa: PLC0415
+    from matplotlib.colors import LogNorm, to_rgba  # noqa: PLC0415
 
     epochs = result.epochs_to_solve
-    image = colormaps[SOLVED_CMAP](norm(np.maximum(epochs, 1) if norm.__class__.__name__ == "LogNorm" else epochs),
-                                   bytes=True)
+    image = colormaps[SOLVED_CMAP](norm(np.maximum(epochs, 1) if isinstance(norm, LogNorm) else epochs), bytes=True)
     for name, colour in UNSOLVED_COLOURS.items():
         image[result.outcome == OUTCOMES.index(name)] = np.round(np.array(to_rgba(colour)) * 255).astype(np.uint8)
     return image

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..text import percent
-from .dimension import boundary_dimension
+from .dimension import BoxCounts, boundary_dimension
 from .result import MapResult
 
 
-def summary(result: MapResult) -> dict[str, Any]:
-    """The `--json` object of a map."""
+def summary(result: MapResult, counts: BoxCounts | None = None) -> dict[str, Any]:
+    """The `--json` object of a map; counts: its boundary_dimension, if already computed."""
+    counts = boundary_dimension(result.solved) if counts is None else counts
     spec = result.spec
     wall = result.provenance.get("wall_seconds")
     return {
@@ -18,7 +19,7 @@ def summary(result: MapResult) -> dict[str, Any]:
                 "pixels": spec.pixels},
         "config": spec.config.to_dict(),
         "fractions": result.fractions(),
-        "boundary": {"between": "solved and never solved", **boundary_dimension(result.solved).to_dict()},
+        "boundary": {"between": "solved and never solved", **counts.to_dict()},
         "pixels_per_second": round(spec.pixels / wall, 1) if wall else None,
         "provenance": result.provenance,
     }
