@@ -44,7 +44,8 @@ def redis_option(command: Callable[..., Any]) -> Callable[..., Any]:
     """--redis-url, for every command that talks to the service's Redis."""
     return click.option(
         "--redis-url", envvar=REDIS_URL_ENV, default=DEFAULT_REDIS_URL, show_default=True,
-        help="Broker and store (env XORGPU_REDIS_URL); the password goes in the URL or in XORGPU_REDIS_PASSWORD.",
+        help="Broker and store (env XORGPU_REDIS_URL); the password goes in the URL, in XORGPU_REDIS_PASSWORD "
+             "or in the file XORGPU_REDIS_PASSWORD_FILE names.",
     )(command)
 
 

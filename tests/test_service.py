@@ -299,7 +299,7 @@ def test_chunk_messages_are_the_ones_celery_sends(redis_server):
     """submit builds chunk messages from one Celery message (workers/app.py chunk_message):
     each must equal what Celery's own send_task would push for that chunk."""
     from xorgpu.workers.app import chunk_sender, make_app  # noqa: PLC0415
-    from xorgpu.workers.transport import why_unreadable  # noqa: PLC0415
+    from xorgpu.workers.messages import why_unreadable  # noqa: PLC0415
 
     client = redis_server.client()
     make_app(redis_server.url).send_task("xorgpu.train_chunk", args=["0123456789ab", 5, 500, 600], queue="q1",

@@ -69,6 +69,36 @@ def test_a_worker_serves_the_next_job_after_poison_messages(redis_server, start_
     assert worker.log.read_text().count("chunk message refused") == 9
 
 
+POISON_HEADERS = [("timelimit", "x"), ("timelimit", [1, 2, 3]), ("timelimit", ["soon", None]), ("eta", "tomorrow"),
+                  ("expires", 5), ("retries", "many"), ("stamped_headers", 5), ("compression", "zlib")]
+
+
+def test_poison_headers_leave_every_worker_alive_and_the_next_job_done(redis_server, start_worker):
+    """Well-formed task messages whose headers Celery's main process would choke on (a time
+    limit that is not a pair of numbers stopped every worker that took it): each goes to
+    the dead letters with its reason, once, and both workers serve the next job."""
+    from xorgpu.workers.transport import captured_messages  # noqa: PLC0415
+
+    workers = [start_worker("w1"), start_worker("w2")]
+    store = JobStore.from_url(redis_server.url)
+    victim = submit(store, Config(epochs=10), SeedRange(0, 10), enqueue=lambda *args: None, chunk_size=10)
+    with captured_messages() as found:
+        make_app(redis_server.url).send_task("xorgpu.train_chunk", args=[victim.id, 0, 0, 10], queue="xorgpu")
+    ((queue, message),) = found
+    client = redis_server.client()
+    for name, value in POISON_HEADERS:
+        client.lpush(queue, json.dumps({**message, "headers": {**message["headers"], name: value}}))
+    wait_until(lambda: client.llen("xorgpu:dead-letters") == len(POISON_HEADERS), what="every poison dead-lettered")
+    job_id = job_of(xorgpu("submit", "--nets", 300, "--epochs", 50, "--chunk-size", 100, url=redis_server.url))
+    assert wait_for(store, job_id, timeout=120).state == "done"
+    assert all(worker.process.poll() is None for worker in workers)
+    assert client.llen("xorgpu:dead-letters") == len(POISON_HEADERS) and client.llen("xorgpu") == 0
+    logs = "".join(worker.log.read_text() for worker in workers)
+    for name, _ in POISON_HEADERS:
+        assert f"header '{name}'" in logs
+    assert store.get_job(victim.id).chunks_done == 0
+
+
 def test_a_job_too_large_for_the_workers_memory_fails_and_the_worker_lives_on(redis_server, start_worker):
     # A worker in 600 MB of address space (it starts in about 370 MB, pyarrow loaded): a chunk
     # of 2M nets needs more, which its memory check cannot know (the limit is not the machine's).

@@ -20,7 +20,7 @@ from xorgpu.config import Config, SeedRange
 from xorgpu.service import run_chunk, submit, wait_for
 from xorgpu.store import JobStore
 
-from .service_helpers import xorgpu
+from .service_helpers import wait_until, xorgpu
 
 pytestmark = pytest.mark.timeout(300)
 XORGPU = [sys.executable, "-m", "xorgpu.cli.main"]
@@ -119,3 +119,38 @@ def test_status_watch_redraws_in_place_on_a_terminal(redis_server, start_worker)
     assert watching.wait(60) == 0
     text = seen.decode()
     assert text.count("\r\x1b[K") >= 2 and text.count("\n") == 1 and " done " in text.rsplit("\r\x1b[K", 1)[1]
+
+
+def test_workers_answer_remote_control_and_a_healthy_stack_logs_no_error(redis_server, start_worker):
+    """Celery's own control traffic (ping, inspect, what Flower asks) reaches the workers and
+    comes back; a worker joining others (which greet it) logs no error and leaves no dead letter."""
+    from xorgpu.workers.app import make_app  # noqa: PLC0415
+
+    workers = [start_worker("w1"), start_worker("w2")]
+    answers = make_app(redis_server.url).control.inspect(timeout=3).ping() or {}
+    assert {name.split("@")[0] for name in answers} == {"w1", "w2"}
+    assert all(answer == {"ok": "pong"} for answer in answers.values())
+    workers.append(start_worker("w3"))
+    done = xorgpu("submit", "--nets", 600, "--epochs", 100, "--chunk-size", 100, "--wait", url=redis_server.url)
+    assert done.exit_code == 0, done.output
+    assert redis_server.client().llen("xorgpu:dead-letters") == 0
+    for worker in workers:
+        errors = [line for line in worker.log.read_text().splitlines() if "ERROR" in line or "WARNING" in line]
+        assert errors == [], errors
+
+
+def test_a_job_waiting_behind_another_is_not_taken_for_one_without_workers(redis_server, start_worker):
+    """submit --wait asks the workers (Celery's remote control) who consumes the queue: a
+    job queued behind a long one hears no 'no worker' warning."""
+    start_worker("busy")
+    url = redis_server.url
+    long_job = xorgpu("submit", "--nets", 80_000, "--epochs", 20_000, "--chunk-size", 80_000, "--engine", "fused",
+                      url=url).stdout.strip()
+    store = JobStore.from_url(url)
+    wait_until(lambda: store.get_job(long_job).state == "running", what="the long job to start")
+    started = time.monotonic()
+    waited = subprocess.run([*XORGPU, "submit", "--nets", "100", "--epochs", "100", "--wait", "--redis-url", url],
+                            capture_output=True, text=True, timeout=240)
+    assert waited.returncode == 0, waited.stderr
+    assert time.monotonic() - started > 10  # it waited behind the first past the moment it looks for workers
+    assert "no worker" not in waited.stderr

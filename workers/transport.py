@@ -1,20 +1,18 @@
 """kombu's Redis transport, with messages screened before kombu and Celery read them.
 
 kombu decodes a queue entry (JSON, then a base64 body) inside the worker's event loop,
-and Celery unpacks the body there too: an entry that is not a well-formed task message
-stops the whole worker. Here every entry popped from a queue is checked first; one that
-is not a JSON task message is moved to the list `xorgpu:dead-letters` (the newest
-DEAD_LETTERS_KEPT, for a person to look at), logged, and skipped, and the worker serves
-the next message. Pickled messages are among those refused.
+and Celery unpacks the body there too: an entry they cannot parse stops the whole worker.
+Here every entry popped from a queue is checked first (xorgpu.workers.messages: a task
+message on a task queue, a remote-control answer on a reply queue); one that is not is
+moved to the list `xorgpu:dead-letters` (the newest DEAD_LETTERS_KEPT, for a person to look
+at), logged with its reason, and skipped, and the worker serves the next message.
+Pickled messages are among those refused.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import contextvars
-import json
 import logging
 from typing import Any, Iterator
 
@@ -23,58 +21,11 @@ from kombu.transport import redis as kombu_redis
 
 from xorgpu.settings import KEY_PREFIX
 
+from .messages import why_unreadable
+
 log = logging.getLogger(__name__)
 DEAD_LETTERS = f"{KEY_PREFIX}:dead-letters"
 DEAD_LETTERS_KEPT = 1000
-
-
-def why_unreadable(item: bytes) -> str | None:
-    """Why this queue entry is not a task message the worker can take, or None if it is.
-
-    A task message is what Celery's send_task writes with the JSON serializer (protocol 2):
-    a JSON object with properties (a delivery tag), headers naming a task and an id, and
-    a body, base64-encoded, that is the JSON list [args, kwargs, options].
-    """
-    try:
-        return _problem(item)
-    except Exception as error:  # noqa: BLE001  (whatever the entry holds: it is not a message)
-        return f"unreadable ({type(error).__name__})"
-
-
-def _problem(item: bytes) -> str | None:
-    try:
-        payload = json.loads(item)
-    except (ValueError, UnicodeDecodeError) as error:
-        return f"not JSON ({error})"
-    if not isinstance(payload, dict):
-        return "not a message object"
-    properties, headers = payload.get("properties"), payload.get("headers")
-    if not isinstance(properties, dict) or "delivery_tag" not in properties:
-        return "no properties with a delivery tag"
-    if not isinstance(properties.get("delivery_info", {}), dict):
-        return "delivery_info is not an object"
-    if not (isinstance(headers, dict) and isinstance(headers.get("task"), str) and isinstance(headers.get("id"), str)):
-        return "no headers naming a task and an id (not a Celery task message)"
-    if payload.get("content-type") != "application/json":
-        return f"content type {str(payload.get('content-type'))[:40]!r} is not application/json"
-    body, encoding = payload.get("body"), properties.get("body_encoding")
-    if not isinstance(body, str):
-        return "no body"
-    if encoding == "base64":
-        try:
-            body = base64.b64decode(body.encode(), validate=True).decode()
-        except (binascii.Error, ValueError) as error:
-            return f"its body is not base64 ({error})"
-    elif encoding not in (None, "utf-8"):
-        return f"unknown body encoding {str(encoding)[:20]!r}"
-    try:
-        content = json.loads(body)
-    except ValueError:
-        return "its body is not JSON"
-    shapes = (list, dict, dict)
-    if not (isinstance(content, list) and len(content) == 3 and all(map(isinstance, content, shapes))):
-        return "its body is not [args, kwargs, options]"
-    return None
 
 
 class ScreeningRedis(redis.Redis):
@@ -94,7 +45,8 @@ class ScreeningRedis(redis.Redis):
         return item
 
     def _dead_letter(self, queue: Any, item: bytes) -> bool:
-        problem = why_unreadable(item)
+        name = _text(queue).rsplit(kombu_redis.Channel.sep, 1)[0]  # less kombu's priority suffix
+        problem = why_unreadable(item, name)
         if problem is None:
             return False
         log.error("dropped an unreadable entry of queue %s (%s); kept in %s", _text(queue), problem, DEAD_LETTERS)

@@ -1,8 +1,8 @@
 """Redis URLs: read any form a user writes, hand one canonical form on, never show a secret.
 
 A password may come in the URL's userinfo (`redis://:PASSWORD@host`, `redis://user:PASSWORD@host`,
-percent-encoded or not, even with `/ # ? @` in it), as `?password=`, or from
-XORGPU_REDIS_PASSWORD. `canonical` turns all of these into one URL with the userinfo
+percent-encoded or not, even with `/ # ? @` in it), as `?password=`, from
+XORGPU_REDIS_PASSWORD, or from the file XORGPU_REDIS_PASSWORD_FILE names. `canonical` turns all of these into one URL with the userinfo
 percent-encoded and no password in the query, which redis-py and Celery's kombu both read
 the same way. `redact` hides the secrets of every URL in a text; every message that can
 show a URL goes through it.
@@ -20,7 +20,7 @@ import re
 from urllib.parse import quote, unquote, urlsplit
 
 from .config import ConfigError
-from .settings import REDIS_PASSWORD_ENV, REDIS_TLS_FILES_ENV
+from .settings import REDIS_TLS_FILES_ENV, redis_password
 
 SCHEMES = ("redis", "rediss")
 MASK = "***"
@@ -47,7 +47,8 @@ def _redact_url(url: str) -> str:
 
 def canonical(url: str, password: str | None = None) -> str:
     """The URL in the one form passed to redis-py and Celery; ConfigError (redacted) if it
-    is not a Redis URL. password: used when the URL has none (default: $XORGPU_REDIS_PASSWORD)."""
+    is not a Redis URL. password: used when the URL has none (default: $XORGPU_REDIS_PASSWORD, or
+    the file $XORGPU_REDIS_PASSWORD_FILE names)."""
     if not isinstance(url, str) or not url.strip():
         raise ConfigError("the Redis URL is empty")
     url = url.strip()
@@ -88,7 +89,7 @@ def canonical(url: str, password: str | None = None) -> str:
             query.append(f"{quote(name, safe='')}={quote(value, safe='')}")
     if scheme.lower() == "rediss":
         query += _tls_parameters({item.partition("=")[0] for item in query}, shown)
-    secret = secret or (password if password is not None else os.environ.get(REDIS_PASSWORD_ENV, ""))
+    secret = secret or (password if password is not None else redis_password())
     auth = ""
     if user or secret:
         auth = quote(user, safe="") + (":" + quote(secret, safe="") if secret else "") + "@"

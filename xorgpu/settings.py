@@ -6,6 +6,9 @@ commands that train nothing can read it at no cost.
 Environment:
     XORGPU_REDIS_URL            broker and job store (default redis://localhost:6379/0)
     XORGPU_REDIS_PASSWORD       Redis's password, when the URL has none: no URL-encoding needed
+    XORGPU_REDIS_PASSWORD_FILE  a file holding Redis's password (its first line), when neither
+                                the URL nor XORGPU_REDIS_PASSWORD has one: the Docker stack's
+                                ./xorgpu-secrets/redis-password
     XORGPU_REDIS_CA             for rediss:// (TLS): the CA certificate file that signed Redis's
                                 certificate (default: the system's CAs)
     XORGPU_REDIS_CERT, XORGPU_REDIS_KEY
@@ -33,6 +36,7 @@ from .config import BACKENDS, ConfigError
 
 REDIS_URL_ENV = "XORGPU_REDIS_URL"
 REDIS_PASSWORD_ENV = "XORGPU_REDIS_PASSWORD"
+REDIS_PASSWORD_FILE_ENV = "XORGPU_REDIS_PASSWORD_FILE"
 REDIS_TLS_FILES_ENV = {"ssl_ca_certs": "XORGPU_REDIS_CA", "ssl_certfile": "XORGPU_REDIS_CERT",
                        "ssl_keyfile": "XORGPU_REDIS_KEY"}  # URL parameter -> the variable that sets it
 BACKEND_ENV = "XORGPU_BACKEND"
@@ -62,6 +66,22 @@ def default_backend_name() -> str:
     if name not in BACKENDS:
         raise ConfigError(f"{BACKEND_ENV}={name[:40]!r} is not one of {', '.join(BACKENDS)}")
     return name
+
+
+def redis_password() -> str:
+    """$XORGPU_REDIS_PASSWORD, else the first line of $XORGPU_REDIS_PASSWORD_FILE, else ""."""
+    password = os.environ.get(REDIS_PASSWORD_ENV, "")
+    path = os.environ.get(REDIS_PASSWORD_FILE_ENV, "").strip()
+    if password or not path:
+        return password
+    if not os.path.isfile(path):  # a FIFO or device would block or never end
+        raise ConfigError(f"{REDIS_PASSWORD_FILE_ENV}={path[:200]}: no such regular file")
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.readline().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror.lower() if isinstance(error, OSError) and error.strerror else "not a text file"
+        raise ConfigError(f"{REDIS_PASSWORD_FILE_ENV}={path[:200]}: cannot read it ({reason})") from None
 
 
 def results_url() -> str:

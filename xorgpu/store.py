@@ -194,8 +194,8 @@ class JobStore:
             self.client.ping()
         except (redis.AuthenticationError, redis.ResponseError) as error:
             if ":" not in self.url.split("://", 1)[1].rpartition("@")[0] and "auth" in str(error).lower():
-                raise ServiceError(f"Redis at {where} needs a password: put it in the URL or "
-                                   "XORGPU_REDIS_PASSWORD") from None
+                raise ServiceError(f"Redis at {where} needs a password: put it in the URL, XORGPU_REDIS_PASSWORD "
+                                   "or a file named by XORGPU_REDIS_PASSWORD_FILE") from None
             if isinstance(error, redis.AuthenticationError) or "WRONGPASS" in str(error):
                 raise ServiceError(f"Redis at {where} refused the password") from None
             raise ServiceError(f"Redis at {where}: {first_line(error)}") from None
