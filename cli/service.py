@@ -168,8 +168,8 @@ def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel:
     from xorgpu.redis_url import canonical  # noqa: PLC0415
     from xorgpu.results_store import ResultsStore  # noqa: PLC0415
     from xorgpu.settings import (  # noqa: PLC0415
-        REDIS_URL_ENV, RESULTS_URL_ENV, default_backend_name, lost_chunk_check, record_patience,
-        results_url as default_results_url, visibility_timeout,
+        REDIS_URL_ENV, RESULTS_URL_ENV, default_backend_name, default_results_folder, lost_chunk_check,
+        record_patience, results_url as default_results_url, visibility_timeout,
     )
     from xorgpu.store import JobStore  # noqa: PLC0415
 
@@ -180,7 +180,8 @@ def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel:
         setting()  # a bad setting: one line now, not an error in every pool process
     JobStore.from_url(redis_url)  # a clear error now rather than a retry loop
     location = results_url or default_results_url()
-    ResultsStore(location).check_writable(create=not results_url)  # the default folder is made; a named one must exist
+    # made if missing: the default with its parents (under your home), a named one if its parent exists
+    ResultsStore(location).check_writable(parents=location == default_results_folder())
     os.environ[REDIS_URL_ENV] = canonical(redis_url)  # for the tasks' store in the pool processes
     os.environ[RESULTS_URL_ENV] = location
     # Each pool process runs the fused CPU engine on numba threads: share the CPUs out.

@@ -74,13 +74,18 @@ def test_a_changed_or_missing_file_is_one_line(trained, tmp_path):
 
 def test_a_location_that_cannot_be_written_is_one_line(tmp_path):
     (tmp_path / "a-file").write_text("x")
-    for location in (tmp_path / "missing", tmp_path / "a-file", tmp_path / "a-file" / "below"):
+    for location, why in ((tmp_path / "missing" / "deeper", f"missing, and so is its folder {tmp_path / 'missing'}"),
+                          (tmp_path / "a-file", "a file"), (tmp_path / "a-file" / "below", "missing, and so")):
         with pytest.raises(ServiceError, match="is not a folder") as caught:
             ResultsStore(str(location)).check_writable()
-        assert "\n" not in str(caught.value)
+        assert "\n" not in str(caught.value) and why in str(caught.value)
+    assert not (tmp_path / "missing").exists()
+    named = tmp_path / "named"
+    ResultsStore(str(named)).check_writable()  # a named folder whose parent exists is made
+    assert named.is_dir() and list(named.iterdir()) == []  # and the probe removed
     made = tmp_path / "made" / "here"
-    ResultsStore(str(made)).check_writable(create=True)  # the default location is made
-    assert made.is_dir() and list(made.iterdir()) == []  # and the probe removed
+    ResultsStore(str(made)).check_writable(parents=True)  # the default location is made with its parents
+    assert made.is_dir() and list(made.iterdir()) == []
 
 
 def test_an_unknown_url_scheme_is_one_line():

@@ -111,11 +111,14 @@ def test_a_job_too_large_for_the_workers_memory_fails_and_the_worker_lives_on(re
     assert wait_for(store, small, timeout=120).state == "done" and worker.process.poll() is None
 
 
-def test_a_worker_without_a_writable_results_location_does_not_start(redis_server, tmp_path):
-    for location in (tmp_path / "missing", tmp_path / "missing" / "deeper"):
+def test_a_worker_without_a_writable_results_location_does_not_start(redis_server, start_worker, tmp_path):
+    (tmp_path / "a-file").write_text("")
+    for location in (tmp_path / "missing" / "deeper", tmp_path / "a-file"):
         result = xorgpu("worker", url=redis_server.url, env={"XORGPU_RESULTS_URL": str(location)})
         assert "is not a folder" in one_line_error(result)
-    assert not (tmp_path / "missing").exists()  # a location named by the user is never made
+    assert not (tmp_path / "missing").exists()  # a named location is made only where its parent folder exists
+    start_worker("maker", env={"XORGPU_RESULTS_URL": str(tmp_path / "named")})
+    assert (tmp_path / "named").is_dir()
 
 
 def test_a_results_location_lost_mid_job_fails_it_with_one_line(redis_server, start_worker, tmp_path):

@@ -80,18 +80,19 @@ class ResultsStore:
 
     # --- checks --------------------------------------------------------------------------
 
-    def check_writable(self, create: bool = False) -> None:
-        """Fail with one line unless a file can be written here and deleted again.
-
-        create: make the folder first (the default location, not one a user named)."""
+    def check_writable(self, parents: bool = False) -> None:
+        """Fail with one line unless a file can be written here and deleted again. A missing
+        local folder is made, if its parent folder exists (parents: and its parents too, as
+        for the default location under the user's home)."""
         probe = f".xorgpu-probe-{secrets.token_hex(4)}"
         try:
             if self.local:
                 root = Path(self.root)
-                if create:
-                    root.mkdir(parents=True, exist_ok=True)
+                if not root.exists() and (parents or root.parent.is_dir()):
+                    root.mkdir(parents=parents, exist_ok=True)
                 if not root.is_dir():
-                    raise ServiceError(f"results location {self.url} is not a folder (missing, or a file): create it, "
+                    what = "a file" if root.exists() else f"missing, and so is its folder {root.parent}"
+                    raise ServiceError(f"results location {self.url} is not a folder ({what}): create it, "
                                        "or set XORGPU_RESULTS_URL / --results-url")
                 (root / probe).write_bytes(b"")
                 (root / probe).unlink()

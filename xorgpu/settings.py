@@ -86,9 +86,11 @@ def redis_password() -> str:
 
 def results_url() -> str:
     """$XORGPU_RESULTS_URL, or the default folder for one machine."""
-    url = os.environ.get(RESULTS_URL_ENV, "").strip()
-    if url:
-        return url
+    return os.environ.get(RESULTS_URL_ENV, "").strip() or default_results_folder()
+
+
+def default_results_folder() -> str:
+    """$XDG_DATA_HOME/xorgpu/results, that is ~/.local/share/xorgpu/results."""
     data = os.environ.get("XDG_DATA_HOME", "").strip() or os.path.join(os.path.expanduser("~"), ".local", "share")
     return os.path.join(data, "xorgpu", "results")
 
