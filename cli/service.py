@@ -16,7 +16,8 @@ from xorgpu.settings import DEFAULT_QUEUE, DEFAULT_TTL, MAX_CHUNK_NETS, MAX_CHUN
 from .options import JobSpec, job_options, redis_option, results_option
 
 WATCH_SECONDS = 1.0  # status --watch: time between refreshes
-NO_WORKER_WARNING_SECONDS = 8  # submit --wait: when to look for a worker on the queue, if nothing moves
+WORKERS_ASKED_EVERY = 10.0  # status --watch: seconds between asking the workers who consumes a queue
+NO_WORKER_WARNING_SECONDS = 8  # submit --wait: after this long without progress, say why the job waits
 MAX_LABEL = 80
 
 
@@ -54,17 +55,19 @@ def submit(spec: JobSpec, chunk_size: int | None, queue: str, ttl: int, wait: bo
 @click.option("--chunks", is_flag=True, help="Also list its chunks: seeds, worker, host, device, seconds.")
 @redis_option
 def status(job_id: str, as_json: bool, watch: bool, chunks: bool, redis_url: str) -> None:
-    """State, progress and ETA of a job; exits 1 for a failed or cancelled job."""
-    from xorgpu.store import FINAL_STATES, JobStore  # noqa: PLC0415
+    """State, progress and ETA of a job, and why it waits if it does (Redis full, no worker on
+    its queue); exits 1 for a failed or cancelled job."""
+    from xorgpu.service import why_waiting  # noqa: PLC0415
+    from xorgpu.store import ACTIVE_STATES, FINAL_STATES, JobStore  # noqa: PLC0415
 
     store = JobStore.from_url(redis_url)
-    if store.full():
-        click.echo("xorgpu: Redis is full (used memory at its maxmemory): workers can neither take nor record "
-                   "chunks until memory is freed or maxmemory raised", err=True)
     in_place = watch and not as_json and sys.stdout.isatty()
+    asked: dict[str, Any] = {}  # --watch: who consumes the queue, asked at most every WORKERS_ASKED_EVERY s
     while True:
         job = store.get_job(job_id)
         info = _status(job)
+        if job.state in ACTIVE_STATES:
+            info["waiting"] = why_waiting(store, job, lambda queue: _consumers_now(redis_url, queue, asked))
         if chunks:
             info["chunks"] = _chunk_rows(store.chunk_records(job.id))
         if in_place:
@@ -76,6 +79,9 @@ def status(job_id: str, as_json: bool, watch: bool, chunks: bool, redis_url: str
         time.sleep(WATCH_SECONDS)
     if in_place:
         click.echo()
+    if job.state in FINAL_STATES and store.full():
+        click.echo("xorgpu: Redis is full (used memory at its maxmemory): workers can neither take nor record "
+                   "chunks until memory is freed or maxmemory raised", err=True)
     if chunks and not as_json:
         for row in info["chunks"]:
             click.echo(f"  chunk {row['chunk']:>6}  seeds {row['seeds']:<15}  {row['worker']:<24}  {row['host']:<16}  "
@@ -238,24 +244,36 @@ def _check_queues(queues: str) -> None:
 
 
 def _wait_with_bar(store: Any, job: Any, redis_url: str) -> Any:
-    from xorgpu.service import wait_for  # noqa: PLC0415
+    """wait_for with a progress bar; once the job has not moved for NO_WORKER_WARNING_SECONDS,
+    why it waits (xorgpu.service.why_waiting), said once for each new reason."""
+    from xorgpu.service import wait_for, why_waiting  # noqa: PLC0415
+    from xorgpu.store import FINAL_STATES  # noqa: PLC0415
 
-    started = time.monotonic()
-    warned = [False]
+    moved = {"nets": 0, "when": time.monotonic()}
+    asked: dict[str, Any] = {}
+    said = [None]
     with click.progressbar(length=job.nets_total, label=f"job {job.id}", file=sys.stderr) as bar:
-        shown = [0]
 
         def advance(current: Any) -> None:
-            bar.update(current.nets_done - shown[0])
-            shown[0] = current.nets_done
-            if (not warned[0] and current.nets_done == 0 and current.state in ("queued", "submitting")
-                    and time.monotonic() - started > NO_WORKER_WARNING_SECONDS):
-                warned[0] = True
-                if not _consumers(redis_url, current.queue):
-                    click.echo(f"\nxorgpu: no worker consumes the queue {current.queue!r}: the job waits in Redis "
-                               f"until one does (start one with `xorgpu worker --queues {current.queue}`)", err=True)
+            if current.nets_done != moved["nets"]:
+                bar.update(current.nets_done - moved["nets"])
+                moved.update(nets=current.nets_done, when=time.monotonic())
+            if time.monotonic() - moved["when"] < NO_WORKER_WARNING_SECONDS or current.state in FINAL_STATES:
+                return
+            reason = why_waiting(store, current, lambda queue: _consumers_now(redis_url, queue, asked))
+            if reason and reason != said[0]:
+                click.echo(f"\nxorgpu: job {current.id} waits: {reason}", err=True)
+            said[0] = reason
 
         return wait_for(store, job.id, advance)
+
+
+def _consumers_now(redis_url: str, queue: str, asked: dict[str, Any]) -> list[str]:
+    """_consumers, asked again only once WORKERS_ASKED_EVERY seconds have passed (asked: the
+    last answer and when it came)."""
+    if "when" not in asked or time.monotonic() - asked["when"] > WORKERS_ASKED_EVERY:
+        asked.update(answer=_consumers(redis_url, queue), when=time.monotonic())
+    return asked["answer"]
 
 
 def _consumers(redis_url: str, queue: str) -> list[str]:
@@ -307,6 +325,7 @@ def _status_line(info: dict[str, Any]) -> str:
         return f"{info['job_id']}  broken     {info['error']}"
     eta = f", ETA {info['eta_s']:.0f} s" if info["eta_s"] is not None else ""
     error = f", error: {info['error']}" if info["error"] else ""
+    error += f"; waiting: {info['waiting']}" if info.get("waiting") else ""
     label = f" [{info['label']}]" if info.get("label") else ""
     return (f"{info['job_id']}  {info['state']:<10} {info['config']}{label}: {info['nets_done']:,}/{info['nets_total']:,} "
             f"nets, {info['chunks_done']}/{info['chunks_total']} chunks, created {info['created']}, "

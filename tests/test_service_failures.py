@@ -148,6 +148,30 @@ def test_a_full_redis_fails_the_job_after_the_workers_patience(redis_server, sta
     redis_server.client().config_set("maxmemory", "0")
 
 
+def test_a_job_stalled_by_a_full_redis_says_so_on_every_status_and_finishes_once_memory_is_raised(
+        redis_server, start_worker):
+    start_worker("patient", env={"XORGPU_RECORD_PATIENCE": "300"}, visibility_timeout=600)
+    store = JobStore.from_url(redis_server.url)
+    flags = ["--nets", 20_000, "--epochs", 2000, "--engine", "array", "--chunk-size", 10_000]
+    job_id = job_of(xorgpu("submit", *flags, url=redis_server.url))
+    wait_until(lambda: store.get_job(job_id).state == "running", what="the chunk to start")
+    redis_server.client().config_set("maxmemory", "1")  # full while the chunk trains: it cannot be recorded
+    wait_until(lambda: store.get_job(job_id).stalled, timeout=120, what="the worker to say why it waits")
+    for _ in range(5):
+        shown = xorgpu("status", job_id, url=redis_server.url)
+        assert shown.exit_code == 0 and "waiting: chunk 0 is trained and waits to be recorded" in shown.stdout
+        assert "Redis is full" in shown.stdout
+        as_json = json.loads(xorgpu("status", job_id, "--json", url=redis_server.url).stdout)
+        assert "Redis is full" in as_json["waiting"]
+        time.sleep(0.5)
+    redis_server.client().config_set("maxmemory", "0")
+    job = wait_for(store, job_id, timeout=180)
+    assert job.state == "done" and not job.stalled
+    local = json.loads(xorgpu("run", *flags[:6], "--json").stdout)
+    assert json.loads(xorgpu("stats", job_id, "--json", url=redis_server.url).stdout)["epochs_to_solve"] == \
+        local["epochs_to_solve"]
+
+
 def test_a_broken_job_record_is_reported_without_breaking_the_others(redis_server, start_worker):
     start_worker("w")
     store = JobStore.from_url(redis_server.url)

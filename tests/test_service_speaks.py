@@ -52,6 +52,8 @@ def test_jobs_show_their_config_and_label(redis_server):
     assert f"{job_id}  queued     2-3-1 10,000 epochs lr=0.5 [warm-up run]: 0/10 nets" in listed
     info = json.loads(xorgpu("jobs", "--json", url=url).stdout)[0]
     assert info["label"] == "warm-up run" and info["config"] == "2-3-1 10,000 epochs lr=0.5"
+    waiting = "waiting: no worker consumes the queue 'xorgpu': start one with `xorgpu worker --queues xorgpu`"
+    assert waiting in xorgpu("status", job_id, url=url).stdout  # no worker runs in this test
 
 
 def test_status_of_a_failed_or_cancelled_job_exits_non_zero(redis_server):

@@ -143,7 +143,7 @@ EMBED = ("callbacks", "errbacks", "chain", "chord")  # the body's options: xorgp
 
 def _fields(values: dict[str, Any], required: dict[str, Check], optional: dict[str, Check]) -> str | None:
     """The first problem of an object whose keys must be among required + optional."""
-    for name, check in required.items():
+    for name in required:
         if name not in values:
             return f"no {name!r}"
     for name, value in values.items():

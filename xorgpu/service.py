@@ -14,6 +14,7 @@ message that names no chunk of a job is refused without touching any job.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -229,11 +230,15 @@ def _record_patiently(store: JobStore, job: Job, index: int, record: dict[str, A
         except UnknownJob as error:
             return {"job": job.id, "chunk": index, "skipped": str(error)}
         except TRANSIENT_REDIS_ERRORS as error:
+            full = isinstance(error, redis.OutOfMemoryError)
+            why = "Redis is full (its maxmemory)" if full else f"Redis did not answer ({first_line(error)})"
             if time.monotonic() + delay > deadline:
-                full = isinstance(error, redis.OutOfMemoryError)
-                why = "Redis is full (its maxmemory)" if full else f"Redis did not answer ({first_line(error)})"
                 return _fail(store, job, index, f"chunk {index} was trained but could not be recorded for "
                                                 f"{patience} s: {why}")
+            if delay == RECORD_FIRST_WAIT:  # once: status says it until a chunk is recorded
+                with contextlib.suppress(redis.RedisError):
+                    store.note_stall(job.id, f"chunk {index} is trained and waits to be recorded since "
+                                             f"{time.strftime('%H:%M:%S')}: {why}")
             log.warning("job %s chunk %d: recording failed (%s); trying again in %.1f s",
                         job.id, index, first_line(error), delay)
             time.sleep(delay)
@@ -262,6 +267,19 @@ def _describe(error: BaseException) -> str:
 def _shown(args: Any, kwargs: Any) -> str:
     text = repr(args) + (f" {kwargs!r}" if kwargs else "")
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def why_waiting(store: JobStore, job: Job, consumers: Callable[[str], list[str]]) -> str | None:
+    """Why a job that has not ended may not be moving, or None: a worker that cannot record
+    a trained chunk (it says why), a full Redis, no worker consuming its queue (consumers:
+    the workers that do, as they answer; asked only if nothing else explains a wait)."""
+    if job.stalled:
+        return job.stalled
+    if store.full():
+        return "Redis is full (used memory at its maxmemory): workers can neither take nor record chunks"
+    if job.state in ("queued", "running") and not consumers(job.queue):
+        return f"no worker consumes the queue {job.queue!r}: start one with `xorgpu worker --queues {job.queue}`"
+    return None
 
 
 def job_report(store: JobStore, job: Job) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 Keys (all under `xorgpu:`, all expiring `ttl` seconds after the job's last write):
     xorgpu:job:<id>          hash: config, options, seeds, chunk_size, chunks_total, nets_total,
                              queue, created, started, finished, state, chunks_done, nets_done,
-                             ttl, error, submit_deadline
+                             ttl, error, submit_deadline, stalled (why it waits, if it does)
     xorgpu:job:<id>:chunks   hash: chunk index -> JSON record: its results file (path under
                              the results location, rows, SHA-256, bytes) and who trained it
     xorgpu:job:<id>:summary  hash: the job's statistics so far, as xorgpu.stats.Summary's flat
@@ -61,6 +61,7 @@ CONNECT_TIMEOUT_SECONDS = 3
 # to at most 2 s: about a minute, enough for Redis to restart from its AOF
 PATIENT_RETRIES, PATIENT_FIRST_WAIT, PATIENT_LONGEST_WAIT = 30, 0.1, 2.0
 MAX_ERROR_CHARS = 1000  # a job's stored error, at most
+FULL_MARGIN = 0.02  # Redis counts as full within this fraction of its maxmemory
 
 _SERVER_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1e6 "
 
@@ -88,6 +89,7 @@ if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
 local n = tonumber(ARGV[5])
 for i = 0, n - 1 do redis.call('HINCRBY', KEYS[3], ARGV[6 + 2 * i], ARGV[7 + 2 * i]) end
 for i = 6 + 2 * n, #ARGV do redis.call('HINCRBY', KEYS[4], ARGV[i], 1) end
+redis.call('HDEL', KEYS[1], 'stalled')
 local done = redis.call('HINCRBY', KEYS[1], 'chunks_done', 1)
 redis.call('HINCRBY', KEYS[1], 'nets_done', ARGV[3])
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -108,6 +110,17 @@ redis.call('HSET', KEYS[1], 'state', 'failed', 'finished', ARGV[1], 'error', ARG
 return 1
 """
 _FAIL = "#!lua flags=allow-oom\n" + _FAIL_BODY  # Redis >= 7 runs it even when out of memory
+
+# Why a job that has not ended is not moving (a worker that cannot record its chunk); the
+# next recorded chunk clears it. Runs even when Redis is out of memory, like _FAIL.
+_NOTE_STALL_BODY = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local s = redis.call('HGET', KEYS[1], 'state')
+if s == 'done' or s == 'failed' or s == 'cancelled' then return 0 end
+redis.call('HSET', KEYS[1], 'stalled', ARGV[1])
+return 1
+"""
+_NOTE_STALL = "#!lua flags=allow-oom\n" + _NOTE_STALL_BODY
 
 
 class UnknownJob(ServiceError):
@@ -141,6 +154,7 @@ class Job:
     submitter: dict[str, str] = field(default_factory=dict)  # the submitting machine's provenance.here()
     label: str = ""
     map_spec: str = ""  # a map job (xorgpu.maps.MapSpec.to_json): its "seeds" are the map's pixels
+    stalled: str = ""  # why it is not moving, as the worker that waits says (cleared by the next recorded chunk)
 
     @property
     def nets_total(self) -> int:
@@ -164,6 +178,8 @@ class JobStore:
         self._record_chunk = client.register_script(_RECORD_CHUNK)
         self._fail = client.register_script(_FAIL)
         self._fail_old_redis = client.register_script(_FAIL_BODY)
+        self._note_stall = client.register_script(_NOTE_STALL)
+        self._note_stall_old_redis = client.register_script(_NOTE_STALL_BODY)
         self._expire_submit = client.register_script(_EXPIRE_SUBMIT)
         self._renew_lease = client.register_script(_RENEW_LEASE)
 
@@ -205,13 +221,14 @@ class JobStore:
             raise ServiceError(f"Redis at {where} did not answer as Redis does: {first_line(error)}") from None
 
     def full(self) -> bool:
-        """Redis is at its maxmemory: workers can neither take nor record chunks."""
+        """Redis is at its maxmemory, or within FULL_MARGIN of it (the used memory moves by a
+        few kB from one moment to the next): workers can neither take nor record chunks."""
         try:
             memory = self.client.info("memory")
         except redis.ResponseError:  # INFO may be disabled
             return False
         limit = int(memory.get("maxmemory", 0) or 0)
-        return bool(limit) and int(memory.get("used_memory", 0)) >= limit
+        return bool(limit) and int(memory.get("used_memory", 0)) >= limit * (1 - FULL_MARGIN)
 
     # --- jobs ------------------------------------------------------------------------------
 
@@ -312,12 +329,21 @@ class JobStore:
         """Fail a job that has not ended, with a one-line reason; works on a full Redis (>= 7).
         True if this call failed it."""
         args = [time.time(), " ".join(redact(message).split())[:MAX_ERROR_CHARS]]
+        return bool(self._even_when_full(self._fail, self._fail_old_redis, job_id, args))
+
+    def note_stall(self, job_id: str, message: str) -> None:
+        """Say why a job that has not ended is not moving (status shows it until the next
+        chunk is recorded); works on a full Redis (>= 7)."""
+        self._even_when_full(self._note_stall, self._note_stall_old_redis, job_id,
+                             [" ".join(redact(message).split())[:MAX_ERROR_CHARS]])
+
+    def _even_when_full(self, script: Any, old_redis_script: Any, job_id: str, args: list[Any]) -> Any:
         try:
-            return bool(self._fail(keys=[self._job_key(job_id)], args=args))
+            return script(keys=[self._job_key(job_id)], args=args)
         except redis.ResponseError as error:
             if "flags" not in str(error).lower() and "shebang" not in str(error).lower():
                 raise
-            return bool(self._fail_old_redis(keys=[self._job_key(job_id)], args=args))  # Redis < 7
+            return old_redis_script(keys=[self._job_key(job_id)], args=args)  # Redis < 7 knows no flags
 
     # --- chunks ----------------------------------------------------------------------------
 
@@ -418,7 +444,7 @@ def _job_of(job_id: str, data: dict[str, str]) -> Job:
         finished=float(data["finished"]) if data.get("finished") else None,
         error=data.get("error", ""),
         submitter=_object(data.get("submitter") or "{}"), label=data.get("label", ""),
-        map_spec=data.get("map", ""),
+        map_spec=data.get("map", ""), stalled=data.get("stalled", ""),
     )
     if job.state not in ACTIVE_STATES + FINAL_STATES:
         raise ValueError(f"unknown state {job.state[:20]!r}")
