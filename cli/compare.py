@@ -22,11 +22,11 @@ def compare(a: str, b: str, as_json: bool, page: Path | None, redis_url: str, re
     """Compare A and B net by net: each a results file, a job id, or a sweep cell
     (SWEEP.jsonl@hidden=2,lr=0.5, re-trained from its config and seeds)."""
     from xorgpu import compare as paired  # noqa: PLC0415
-    from xorgpu.files import check_writable, written_atomically  # noqa: PLC0415
+    from xorgpu.files import check_output, written_atomically  # noqa: PLC0415
     from xorgpu.sources import paired_results  # noqa: PLC0415
 
     if page:
-        check_writable(page)
+        check_output(page, (".html",))
     side_a = paired_results(a, redis_url, notice, results_url)
     side_b = paired_results(b, redis_url, notice, results_url)
     result = paired.compare(side_a.outcomes, side_b.outcomes)

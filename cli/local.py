@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
-from .options import JobSpec, job_options, notice
+from .options import JobSpec, job_options, notice, progress_bar
 
 
 @click.command()
@@ -21,14 +20,14 @@ from .options import JobSpec, job_options, notice
 def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) -> None:
     """Train the nets in this process and print their convergence statistics."""
     from xorgpu.experiment import check_fits_in_memory, prepare  # noqa: PLC0415
-    from xorgpu.files import check_writable  # noqa: PLC0415
+    from xorgpu.files import RESULTS_SUFFIXES, check_output  # noqa: PLC0415
     from xorgpu.text import format_report  # noqa: PLC0415
 
     if out:
-        check_writable(out)
+        check_output(out, RESULTS_SUFFIXES)
     check_fits_in_memory(len(spec.seeds))
     plan = prepare(spec.config, spec.options.replace(processes=processes), on_compile=notice)
-    with click.progressbar(length=len(spec.seeds), label="training", file=sys.stderr) as bar:
+    with progress_bar(len(spec.seeds), "training") as bar:
         trained = plan.run(spec.seeds, progress=bar.update)
     if out:
         trained.save(out)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
@@ -11,7 +10,7 @@ import click
 from xorgpu.config import Config, ConfigError, RunOptions, SeedRange
 from xorgpu.settings import DEFAULT_QUEUE, MAX_CHUNK_NETS
 
-from .options import config_options, notice, redis_option, results_option
+from .options import config_options, notice, progress_bar, redis_option, results_option
 
 AXIS_HELP = ("NAME:LOW:HIGH[:log], NAME one of lr, lr_hidden, lr_output, momentum, init_scale, W1[i,j], b1[j], "
              "W2[j], b2 (with --center/--span: NAME or NAME:log)")
@@ -55,7 +54,7 @@ def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, 
 
         xorgpu map --x lr_hidden:0.01:1000:log --y lr_output:0.01:1000:log --png map.png
     """
-    from xorgpu.files import check_writable  # noqa: PLC0415
+    from xorgpu.files import FIGURE_SUFFIXES, check_output  # noqa: PLC0415
     from xorgpu.maps.dimension import boundary_dimension  # noqa: PLC0415
     from xorgpu.maps.summary import format_summary, summary  # noqa: PLC0415
     from xorgpu.maps.train import check_map_fits, train_map  # noqa: PLC0415
@@ -65,9 +64,9 @@ def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, 
     spec = view(config, x, y, resolution, seed, center, span)
     if (zoom_to is None) != (gif is None):
         raise ConfigError("--zoom-to and --gif go together")
-    for path in (out, png, counts_png, gif):
+    for path, suffixes in ((out, (".npz",)), (png, FIGURE_SUFFIXES), (counts_png, FIGURE_SUFFIXES), (gif, (".gif",))):
         if path:
-            check_writable(path)
+            check_output(path, suffixes)
     specs = [spec]
     if zoom_to is not None:
         from xorgpu.maps.zoom import zoom_frames  # noqa: PLC0415
@@ -79,7 +78,7 @@ def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, 
         for frame in specs:
             check_map_fits(frame)
         results = []
-        with click.progressbar(length=spec.pixels * len(specs), label="training", file=sys.stderr) as bar:
+        with progress_bar(spec.pixels * len(specs), "training") as bar:
             for frame in specs:
                 results.append(train_map(frame, run_options, bar.update, notice))
     counts = [boundary_dimension(result.solved) for result in results]

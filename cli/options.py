@@ -7,9 +7,11 @@ top; what a command needs to train or to reach Redis is imported when it runs, s
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import sys
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 
@@ -34,6 +36,22 @@ class JobSpec:
 def notice(message: str) -> None:
     """A one-line note on stderr (stdout keeps the results)."""
     click.echo(f"xorgpu: {message}", err=True)
+
+
+class _NoBar:
+    def update(self, steps: int) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def progress_bar(length: int, label: str) -> Iterator[Any]:
+    """click's progress bar on stderr where stderr is a terminal; elsewhere (a pipe, a log,
+    a notebook's captured output) nothing at all, not even its label."""
+    if not sys.stderr.isatty():
+        yield _NoBar()
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar
 
 
 def _default(name: str) -> Any:

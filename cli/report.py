@@ -21,10 +21,10 @@ def report(source: str, out: Path, redis_url: str, results_url: str | None) -> N
     (`xorgpu map --out` file, or a `map --submit` job)."""
     from xorgpu import plots, presets, report_html, sweeps  # noqa: PLC0415  (matplotlib loads slowly)
     from xorgpu.config import ConfigError  # noqa: PLC0415
-    from xorgpu.files import check_writable, written_atomically  # noqa: PLC0415
+    from xorgpu.files import check_output, written_atomically  # noqa: PLC0415
     from xorgpu.sources import open_source  # noqa: PLC0415
 
-    check_writable(out)
+    check_output(out, (".html",))
     opened = open_source(source, redis_url, results_url, maps=True)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)

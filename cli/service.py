@@ -13,7 +13,7 @@ import click
 
 from xorgpu.settings import DEFAULT_QUEUE, DEFAULT_TTL, MAX_CHUNK_NETS, MAX_CHUNKS, MAX_TTL
 
-from .options import JobSpec, job_options, redis_option, results_option
+from .options import JobSpec, job_options, progress_bar, redis_option, results_option
 
 WATCH_SECONDS = 1.0  # status --watch: time between refreshes
 WORKERS_ASKED_EVERY = 10.0  # status --watch: seconds between asking the workers who consumes a queue
@@ -117,13 +117,13 @@ def stats(job_id: str, as_json: bool, redis_url: str) -> None:
 @results_option
 def results(job_id: str, out: str, partial: bool, redis_url: str, results_url: str | None) -> None:
     """Write every net's results to a file (the format of `run --out`)."""
-    from xorgpu.files import check_writable  # noqa: PLC0415
+    from xorgpu.files import RESULTS_SUFFIXES, check_output  # noqa: PLC0415
     from xorgpu.results_store import ResultsStore  # noqa: PLC0415
     from xorgpu.service import write_job_results  # noqa: PLC0415
     from xorgpu.settings import results_url as default_results_url  # noqa: PLC0415
     from xorgpu.store import JobStore  # noqa: PLC0415
 
-    check_writable(out)
+    check_output(out, RESULTS_SUFFIXES)
     store = JobStore.from_url(redis_url)
     job = store.get_job(job_id)
     nets = write_job_results(store, ResultsStore(results_url or default_results_url()), job, out, partial)
@@ -252,7 +252,7 @@ def _wait_with_bar(store: Any, job: Any, redis_url: str) -> Any:
     moved = {"nets": 0, "when": time.monotonic()}
     asked: dict[str, Any] = {}
     said = [None]
-    with click.progressbar(length=job.nets_total, label=f"job {job.id}", file=sys.stderr) as bar:
+    with progress_bar(job.nets_total, f"job {job.id}") as bar:
 
         def advance(current: Any) -> None:
             if current.nets_done != moved["nets"]:

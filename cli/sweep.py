@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import fields
 from pathlib import Path
@@ -14,7 +13,7 @@ import click
 from xorgpu.config import MAX_SEED, Config, ConfigError, RunOptions, SeedRange
 from xorgpu.settings import MAX_CHUNK_NETS, default_backend_name
 
-from .options import backend_option, engine_option, notice, redis_option
+from .options import backend_option, engine_option, notice, progress_bar, redis_option
 
 FIELD_TYPES = {f.name: f.type for f in fields(Config)}
 SWEEPABLE = [f.name for f in fields(Config)]
@@ -64,7 +63,7 @@ def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str 
     """Train every combination of the given values, e.g. --hidden 2,3,4 --lr 0.5,1."""
     from xorgpu import presets as literature  # noqa: PLC0415
     from xorgpu import sweeps  # noqa: PLC0415
-    from xorgpu.files import check_writable  # noqa: PLC0415
+    from xorgpu.files import check_output  # noqa: PLC0415
 
     axes = {name: _axis(name, text) for name, text in axis_text.items() if text is not None}
     base = Config()
@@ -74,7 +73,7 @@ def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str 
         if nets is None and seeds is None:
             nets = published.nets
     out = out or Path(f"xorgpu-{preset}.jsonl" if preset else "xorgpu-sweep.jsonl")
-    check_writable(out)
+    check_output(out, (".jsonl",))
     seed_range = SeedRange.resolve(nets, seeds)
     cells = 1
     for values in axes.values():
@@ -85,7 +84,7 @@ def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str 
     varying = [name for name, values in axes.items() if len(values) > 1]
     options = RunOptions(backend=backend or default_backend_name(), engine=engine)
     train = _submitted(redis_url, chunk_size, seed_range, options) if submit else _local(seed_range, options)
-    rows = sweeps.run(configs, seed_range, out, train, preset=preset)
+    rows = sweeps.run(configs, seed_range, out, train, preset=preset, notice=notice)
     flat = sweeps.table_rows(rows, varying)
     lines = literature.comparison(published, rows) if published else []
     if output_format == "json":
@@ -116,9 +115,10 @@ def _local(seeds: SeedRange, options: RunOptions):
 
         check_fits_in_memory(len(seeds))
         plans = [prepare(config, options, on_compile=notice) for config in configs]  # every problem first
-        with click.progressbar(plans, label="cells", file=sys.stderr) as bar:
-            for plan in bar:
+        with progress_bar(len(plans), "cells") as bar:
+            for plan in plans:
                 yield plan.config, plan.run(seeds).stats
+                bar.update(1)
 
     return train
 
@@ -135,7 +135,7 @@ def _submitted(redis_url: str, chunk_size: int | None, seeds: SeedRange, options
         jobs = [(config, submit_job(store, config, seeds, enqueue, chunk_size, options=options).id)
                 for config in configs]
         pending = dict(jobs)
-        with click.progressbar(length=len(jobs) * len(seeds), label=f"{len(jobs)} jobs", file=sys.stderr) as bar:
+        with progress_bar(len(jobs) * len(seeds), f"{len(jobs)} jobs") as bar:
             shown = 0
             while pending:
                 states = {config: store.get_job(job_id) for config, job_id in pending.items()}

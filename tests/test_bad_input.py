@@ -147,6 +147,16 @@ case("compare", "{files}/map.npz", "{files}/good.npz")
 for name in ("broken-map", "other-outcomes-map"):
     case("report", "{files}/" + name + ".npz", "-o", "{tmp}/r.html")
 
+# --- outputs: the suffix names the format; one that names none is refused -------------------------
+for command in (["run", "--nets", "10", "-o", "{tmp}/out.csv"], ["run", "--nets", "10", "-o", "{tmp}/out"],
+                ["results", "{queued}", "-o", "{tmp}/x.txt", "--redis-url", "{redis}"],
+                [*MAP, "--x", "lr:0.1:1", "--y", "b2:0:1", "--out", "{tmp}/m.parquet"],
+                [*MAP, "--x", "lr:0.1:1", "--y", "b2:0:1", "--png", "{tmp}/m.jpg"],
+                [*MAP, "--x", "lr:0.1:1", "--y", "b2:0:1", "--zoom-to", "0.5,0.5", "--gif", "{tmp}/z.mp4"],
+                ["report", "{files}/good.npz", "-o", "{tmp}/r.pdf"], ["sweep", "--nets", "10", "-o", "{tmp}/s.json"],
+                ["compare", "{files}/good.npz", "{files}/good.npz", "--report", "{tmp}/c.txt"]):
+    case(*command)
+
 # --- the service commands -------------------------------------------------------------------------
 for args in (["--nets", "0"], ["--nets", "10", "--chunk-size", "0"], ["--nets", "10", "--chunk-size", "3000000"],
              ["--nets", "10", "--ttl", "0"], ["--nets", "10", "--ttl", "1e17"],
@@ -158,6 +168,9 @@ for args in (["--nets", "0"], ["--nets", "10", "--chunk-size", "0"], ["--nets", 
 for url in ["http://x", "redis://:pw@[::1/0", "", "redis://h:99999/0", "redis://h/db", "rediss://"]:
     case("jobs", "--redis-url", url, name=f"jobs --redis-url {url!r}")
 case("jobs", "--redis-url", "{http}", name="jobs --redis-url (a server that speaks HTTP)")
+for where in ("{tmp}/no-such-password", "{tmp}"):
+    case("jobs", "--redis-url", "{redis}", env={"XORGPU_REDIS_PASSWORD_FILE": where},
+         name=f"jobs XORGPU_REDIS_PASSWORD_FILE={where}")
 case("submit", "--nets", "10", env={"XORGPU_VISIBILITY_TIMEOUT": "abc", "XORGPU_REDIS_URL": "{redis}"},
      name="submit XORGPU_VISIBILITY_TIMEOUT=abc")
 for command in (["status", "nosuchjob0000"], ["stats", "0123456789ab"], ["cancel", "0123456789ab"],

@@ -146,3 +146,26 @@ def test_demo_explain_shows_one_epoch_a_gradient_check_and_the_boundary():
     assert worst < 1e-6  # backprop agrees with central finite differences
     picture = text.split("after 10000 epochs")[1].splitlines()[1:14]
     assert sum(line.count("X") for line in picture) == 4  # the four XOR patterns are marked
+
+
+def test_commands_print_nothing_on_a_stderr_that_is_not_a_terminal(tmp_path):
+    """No progress bar, nor its label, where stderr is a pipe or a log: stdout holds the
+    results and stderr only what a person must read (here: nothing)."""
+    for args in (["run", "--nets", 20, "--epochs", 50, "--engine", "array"],
+                 ["map", "--x", "lr:0.1:10:log", "--y", "momentum:0:0.5", "--resolution", 4, "--epochs", 20,
+                  "--engine", "array"],
+                 ["sweep", "--nets", 10, "--hidden", "2,3", "--epochs", 20, "--engine", "array", "-o",
+                  tmp_path / "s.jsonl"]):
+        result = invoke(*args)
+        assert result.exit_code == 0 and result.stdout, result.output
+        assert result.stderr == "", (args[0], result.stderr)
+
+
+def test_a_rerun_sweep_says_which_cells_it_reused(tmp_path):
+    sweep = ["sweep", "--nets", 10, "--epochs", 20, "--engine", "array", "-o", tmp_path / "s.jsonl"]
+    assert invoke(*sweep, "--hidden", "2,3").stderr == ""
+    extended = invoke(*sweep, "--hidden", "2,3,4")
+    assert extended.stderr.strip() == f"xorgpu: 2 of 3 cells were finished in {tmp_path / 's.jsonl'} already: not trained again"
+    again = invoke(*sweep, "--hidden", "2,3,4")
+    assert "all 3 of 3 cells were finished" in again.stderr and "nothing to train" in again.stderr
+    assert again.stdout == extended.stdout

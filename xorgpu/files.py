@@ -39,6 +39,26 @@ def _target(path: str | os.PathLike) -> Path:
     return given
 
 
+RESULTS_SUFFIXES = (".parquet", ".npz")  # per-net results files, told apart by their suffix
+FIGURE_SUFFIXES = (".png", ".svg")
+
+
+def check_suffix(path: str | os.PathLike, suffixes: tuple[str, ...]) -> None:
+    """Refuse an output whose suffix names no format it can be written in: `-o out.csv`
+    must not quietly write a zip file under that name."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in suffixes:
+        names = " or ".join(f"FILE{s}" for s in suffixes)
+        raise ConfigError(f"cannot write {path}: {suffix or 'a name without a suffix'} is not a format it writes "
+                          f"(name it {names})")
+
+
+def check_output(path: str | os.PathLike, suffixes: tuple[str, ...]) -> None:
+    """check_suffix, then check_writable: an output refused now, before any work."""
+    check_suffix(path, suffixes)
+    check_writable(path)
+
+
 def check_writable(path: str | os.PathLike) -> None:
     """Fail now, before any work, if `path` cannot be written; create nothing."""
     target = _target(path)

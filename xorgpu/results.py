@@ -20,7 +20,7 @@ import numpy as np
 from .config import Config, ConfigError
 from .errors import first_line
 from .engines.contract import BlockRecord
-from .files import check_readable, npz_arrays, written_atomically
+from .files import RESULTS_SUFFIXES, check_readable, check_suffix, npz_arrays, written_atomically
 from .stats import OUTCOMES, UNKNOWN_OUTCOME, check_report
 
 BYTES_PER_NET = 8 + 4 * 8 + 8 + 8 + 1 + 1  # seeds, outputs, epochs_to_solve, final_loss, diverged, outcome
@@ -96,8 +96,9 @@ OPTIONAL_NPZ_ARRAYS = {"statistics": ((), "U"), "outcome": (("N",), "u"),
 
 
 def save_results(path: str | os.PathLike, results: NetResults, config: Config, statistics: dict[str, Any]) -> None:
-    """A results file: Parquet if `path` ends in .parquet, else .npz."""
-    if str(path).endswith(".parquet"):
+    """A results file: Parquet if `path` ends in .parquet, .npz if in .npz."""
+    check_suffix(path, RESULTS_SUFFIXES)
+    if str(path).lower().endswith(".parquet"):
         from .tables import save_parquet  # noqa: PLC0415  (pyarrow loads slowly)
 
         save_parquet(path, results, config, statistics)

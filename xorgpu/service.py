@@ -362,7 +362,7 @@ def write_job_results(store: JobStore, results_store: ResultsStore, job: Job, pa
     files = job_chunk_files(store, job, partial)
     report = job_report(store, job)
     nets = sum(chunk.rows for chunk in files)
-    if str(path).endswith(".parquet"):
+    if str(path).lower().endswith(".parquet"):
         if nets <= EXACT_QUANTILE_NETS:  # a first pass, over the one column: the file's metadata comes first
             losses = [t.column("final_loss").to_numpy() for t in iter_tables(results_store, files, ["final_loss"])]
             report["final_loss"] = exact_loss_quantiles(np.concatenate(losses))

@@ -111,17 +111,23 @@ def varying_axes(rows: list[dict[str, Any]]) -> list[str]:
 def run(
     configs: Iterable[Config], seeds: SeedRange, path: Path,
     train: Callable[[list[Config]], Iterable[tuple[Config, dict[str, Any]]]], preset: str | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run the cells not yet in `path`, appending each as it finishes; all rows in cell order.
 
     train: given the pending configs, yields (config, statistics report) as each finishes,
     in any order (locally one after another; through the service as the jobs complete).
     preset: the name of the literature preset the cells come from, kept in each new row.
+    notice: hears how many cells the file held already (they are not trained again).
     """
     configs = list(configs)
     done = load(path)
     check_one_sweep(path, list(done.values()), configs, seeds)
     pending = [c for c in configs if cell_key(c, seeds) not in done]
+    reused = len(configs) - len(pending)
+    if reused and notice is not None:
+        notice(f"{'all ' if not pending else ''}{reused} of {len(configs)} cells were finished in {path} "
+               f"already: {'nothing to train' if not pending else 'not trained again'}")
     if pending:
         check_writable(path)
         for config, report in train(pending):
