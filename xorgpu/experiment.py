@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -93,19 +93,19 @@ class Plan:
             return
         # NumPy holds the GIL between its many small calls, so threads scale poorly here and
         # processes do (docs/benchmarks.md). forkserver: never fork a threaded parent. Each
-        # child ends when this process ends, so a killed run leaves no process behind.
+        # child ends when this process ends, so a killed run leaves no process behind, and
+        # ignores Ctrl-C, which its terminal sends to the whole process group: this process
+        # stops them, and says so in one line, rather than each printing a traceback.
         context = multiprocessing.get_context("forkserver")
-        pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=die_with,
-                                   initargs=(os.getpid(),))
+        pool = context.Pool(processes, initializer=_start_child, initargs=(os.getpid(),))
         try:
-            yield from pool.map(_train_block_in_child, [(self.config, self.engine.name, self.backend.name, b,
-                                                         keep_weights) for b in blocks])
-        except BaseException:  # an error or an interrupt: stop the children now, not after their blocks
-            for process in list((getattr(pool, "_processes", None) or {}).values()):
-                process.kill()
-            pool.shutdown(wait=False, cancel_futures=True)
+            yield from pool.imap(_train_block_in_child, [(self.config, self.engine.name, self.backend.name, b,
+                                                          keep_weights) for b in blocks])
+        except BaseException:  # an error, an interrupt, or a consumer that stopped: stop the children now
+            pool.terminate()
             raise
-        pool.shutdown()
+        pool.close()
+        pool.join()
 
 
 def prepare(config: Config, options: RunOptions = RunOptions(), backend: Backend | None = None,
@@ -123,6 +123,11 @@ def train_seeds(config: Config, seeds: SeedRange, options: RunOptions = RunOptio
                 backend: Backend | None = None, progress: Progress | None = None) -> tuple[NetResults, Summary]:
     """prepare(config, options, backend).train(seeds, progress)."""
     return prepare(config, options, backend).train(seeds, progress)
+
+
+def _start_child(parent: int) -> None:
+    die_with(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _train_block_in_child(job: tuple[Config, str, str, SeedRange, bool]) -> tuple[NetResults, Summary]:
