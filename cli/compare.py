@@ -7,20 +7,29 @@ from pathlib import Path
 
 import click
 
-from .options import notice, redis_option, results_option
+from .options import complete_source, notice, redis_option, results_option
 
 
 @click.command()
-@click.argument("a")
-@click.argument("b")
+@click.argument("a", shell_complete=complete_source)
+@click.argument("b", shell_complete=complete_source)
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON object.")
 @click.option("--report", "page", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the comparison as a self-contained HTML page.")
 @redis_option
 @results_option
 def compare(a: str, b: str, as_json: bool, page: Path | None, redis_url: str, results_url: str | None) -> None:
-    """Compare A and B net by net: each a results file, a job id, or a sweep cell
-    (SWEEP.jsonl@hidden=2,lr=0.5, re-trained from its config and seeds)."""
+    """Compare A and B net by net, on the same seeds: who solves what, McNemar's test, and
+    the difference of median epochs to solve.
+
+    A and B are each a results file (FILE.parquet, FILE.npz), a job id, or a cell of a
+    sweep file (SWEEP.jsonl@hidden=2,lr=0.5, re-trained from its config and seeds).
+
+    \b
+    Examples:
+      xorgpu compare h2.parquet h3.parquet
+      xorgpu compare xorgpu-sweep.jsonl@hidden=2 xorgpu-sweep.jsonl@hidden=3 --report compare.html
+    """
     from xorgpu import compare as paired  # noqa: PLC0415
     from xorgpu.files import check_output, written_atomically  # noqa: PLC0415
     from xorgpu.sources import paired_results  # noqa: PLC0415

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import click
 
-from .options import redis_option, results_option
+from .options import complete_source, redis_option, results_option
 
 
 @click.command()
-@click.argument("source")
+@click.argument("source", shell_complete=complete_source)
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), required=True, help="The net to re-train.")
 @click.option("--every", type=click.IntRange(1), default=None, help="Epochs between rows [default: epochs/20].")
 @redis_option
 @results_option
 def inspect(source: str, seed: int, every: int | None, redis_url: str, results_url: str | None) -> None:
-    """Re-train net SEED of a job (JOB id) or a results file (FILE.npz) and show its trajectory."""
+    """Re-train net SEED of SOURCE and print its trajectory: loss, outputs and gradient norm.
+
+    SOURCE is a results file (FILE.parquet or FILE.npz, from `run -o` or `results -o`) or a
+    job id (12 hexadecimal digits).
+
+    \b
+    Examples:
+      xorgpu inspect nets.parquet --seed 7
+      xorgpu inspect 1a2b3c4d5e6f --seed 123 --every 100
+    """
     from xorgpu.config import ConfigError  # noqa: PLC0415
     from xorgpu.sources import open_source  # noqa: PLC0415
     from xorgpu.trajectory import trajectory  # noqa: PLC0415
@@ -24,7 +33,7 @@ def inspect(source: str, seed: int, every: int | None, redis_url: str, results_u
         raise ConfigError(f"{source} is a sweep file: inspect a job or a results file (FILE.npz)")
     config = opened.config
     if not opened.has_seed(seed):
-        raise ConfigError(f"seed {seed} is not in {source} ({opened.seed_span})")
+        raise ConfigError(f"seed {seed} is not in {source} (seeds {opened.seeds})")
     every = every or max(1, config.epochs // 20)
     click.echo(f"net {seed}: 2-{config.hidden}-1, lr {config.lr}, momentum {config.momentum}, "
                f"init {config.init}, {config.dtype}; array engine on NumPy")

@@ -18,7 +18,14 @@ from .options import JobSpec, job_options, notice, progress_bar
               help="Blocks trained at once in processes  [default: the usable CPUs for the "
                    "array engine on NumPy; the fused engine uses threads itself].")
 def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) -> None:
-    """Train the nets in this process and print their convergence statistics."""
+    """Train the nets in this process and print their convergence statistics.
+
+    \b
+    Examples:
+      xorgpu run --nets 10000                          the notebook's net, seeds 0:10000
+      xorgpu run --seeds 100:200 --hidden 2 --lr 0.5 --momentum 0.9 -o nets.parquet
+      xorgpu run --nets 1000 --init uniform:-1:1 --sample-every 100 --json
+    """
     from xorgpu.experiment import check_fits_in_memory, prepare  # noqa: PLC0415
     from xorgpu.files import RESULTS_SUFFIXES, check_output  # noqa: PLC0415
     from xorgpu.text import format_report  # noqa: PLC0415
@@ -40,7 +47,13 @@ def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) ->
 @click.option("--explain", "show_explanation", is_flag=True,
               help="Show one epoch layer by layer, a gradient check and the decision boundary.")
 def demo(seed: int, show_explanation: bool) -> None:
-    """Train the notebook's single 2-4-1 net and print what the notebook prints."""
+    """Train the notebook's single 2-4-1 net and print what the notebook prints.
+
+    \b
+    Examples:
+      xorgpu demo                      the notebook's run, np.random.seed(0)
+      xorgpu demo --seed 3 --explain   one epoch layer by layer, a gradient check, the boundary
+    """
     from xorgpu.config import Config  # noqa: PLC0415
 
     defaults = Config()

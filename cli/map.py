@@ -30,6 +30,8 @@ AXIS_HELP = ("NAME:LOW:HIGH[:log], NAME one of lr, lr_hidden, lr_output, momentu
 @click.option("--png", type=click.Path(dir_okay=False), help="Draw the map to FILE.png.")
 @click.option("--counts-png", type=click.Path(dir_okay=False),
               help="Draw the box counts of the boundary's dimension to FILE.png.")
+@click.option("--title", default=None, help="The pictures' title  [default: what was trained: the net, its settings, "
+                                            "the seed].")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome fractions and the dimension as JSON.")
 @click.option("--zoom-to", metavar="X,Y", help="Render a zoom closing in on this point as --gif.")
 @click.option("--frames", type=int, default=8, show_default=True, help="Frames of the zoom.")
@@ -44,15 +46,22 @@ AXIS_HELP = ("NAME:LOW:HIGH[:log], NAME one of lr, lr_hidden, lr_output, momentu
 @redis_option
 @results_option
 def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, span: str | None, config: Config,
-                run_options: RunOptions, out: str | None, png: str | None, counts_png: str | None, as_json: bool,
+                run_options: RunOptions, out: str | None, png: str | None, counts_png: str | None, title: str | None,
+                as_json: bool,
                 zoom_to: str | None, frames: int, zoom_factor: float, gif: str | None, submit: bool,
                 chunk_size: int | None, queue: str, redis_url: str, results_url: str | None) -> None:
     """Map where training solves XOR: one net per pixel, two knobs varied across the picture.
 
     Every pixel starts from the initial weights of one seed's net; its colour is how many
-    epochs it took to solve XOR, or how it failed. Example (learning rates per layer):
+    epochs it took to solve XOR, or how it failed; the text says each outcome's share and
+    the box-counting dimension of the boundary between solved and unsolved pixels.
 
-        xorgpu map --x lr_hidden:0.01:1000:log --y lr_output:0.01:1000:log --png map.png
+    \b
+    Examples:
+      xorgpu map --x lr_hidden:0.01:1000:log --y lr_output:0.01:1000:log --png map.png --out map.npz
+      xorgpu map --x lr_hidden:log --y lr_output:log --center 10,10 --span 2 --epochs 2000 --png zoom.png
+      xorgpu map --x "W1[0,1]:-10:10" --y "W1[1,0]:-10:10" --hidden 2 --lr 0.5 --momentum 0.9 \\
+          --init uniform:-1:1 --seed 1 --epochs 1000 --zoom-to 0.724,0.724 --frames 6 --gif zoom.gif
     """
     from xorgpu.files import FIGURE_SUFFIXES, check_output  # noqa: PLC0415
     from xorgpu.maps.dimension import boundary_dimension  # noqa: PLC0415
@@ -87,7 +96,7 @@ def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, 
     if out:
         last.save(out)
     if png or counts_png or gif:
-        _draw(results, counts[-1], png, counts_png, gif)
+        _draw(results, counts[-1], png, counts_png, gif, title)
     if as_json:
         click.echo(json.dumps(summaries[-1] if len(summaries) == 1 else {"frames": summaries}))
     else:
@@ -112,14 +121,16 @@ def _on_workers(spec: Any, run_options: RunOptions, chunk_size: int | None, queu
     return map_of_job(store, ResultsStore(results_url or default_results_url()), job)
 
 
-def _draw(results: list[Any], counts: Any, png: str | None, counts_png: str | None, gif: str | None) -> None:
-    """The last map's PNG and box counts (counts: its boundary_dimension), the zoom's GIF."""
+def _draw(results: list[Any], counts: Any, png: str | None, counts_png: str | None, gif: str | None,
+          title: str | None) -> None:
+    """The last map's picture and box counts (counts: its boundary_dimension), the zoom's GIF."""
     from xorgpu.maps.render import save_counts_png, save_map_png, save_zoom_gif  # noqa: PLC0415
+    from xorgpu.words import map_view  # noqa: PLC0415
 
     last = results[-1]
     if png:
-        save_map_png(last, png, dimension=counts)
+        save_map_png(last, png, title, dimension=counts)
     if counts_png:
-        save_counts_png(counts, counts_png, f"Boundary of the solved region, {last.spec.resolution}^2 pixels")
+        save_counts_png(counts, counts_png, title or map_view(last.spec))
     if gif:
-        save_zoom_gif(results, gif)
+        save_zoom_gif(results, gif, title=title)

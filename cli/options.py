@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import click
+from click.shell_completion import CompletionItem
 
 from xorgpu.config import (
     BACKENDS, DTYPES, ENGINES, LOSS_REDUCTIONS, MAX_EPOCHS, MAX_HIDDEN, MAX_SEED, UPDATES, Config, RunOptions,
@@ -52,6 +54,38 @@ def progress_bar(length: int, label: str) -> Iterator[Any]:
         return
     with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
         yield bar
+
+
+COMPLETION_TIMEOUT_SECONDS = 0.5  # a Redis that does not answer at once completes nothing
+
+
+def complete_job_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """The ids of recent jobs in the Redis the command would use, that start with what is
+    typed; nothing at all when that Redis does not answer at once."""
+    try:
+        import redis  # noqa: PLC0415
+
+        from xorgpu.redis_url import canonical  # noqa: PLC0415
+        from xorgpu.store import JobStore  # noqa: PLC0415
+
+        url = ctx.params.get("redis_url") or os.environ.get(REDIS_URL_ENV) or DEFAULT_REDIS_URL
+        client = redis.Redis.from_url(canonical(url), socket_connect_timeout=COMPLETION_TIMEOUT_SECONDS,
+                                      socket_timeout=COMPLETION_TIMEOUT_SECONDS)
+        ids = JobStore(client).job_ids(200)
+    except Exception:  # noqa: BLE001  (completion must never print an error into the shell)
+        return []
+    return [CompletionItem(job_id) for job_id in ids if job_id.startswith(incomplete)]
+
+
+def complete_source(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Job ids, then the shell's own completion of file names."""
+    return [*complete_job_ids(ctx, param, incomplete), CompletionItem(incomplete, type="file")]
+
+
+def complete_preset(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    from xorgpu.presets import PRESETS  # noqa: PLC0415
+
+    return [CompletionItem(name) for name in PRESETS if name.startswith(incomplete)]
 
 
 def _default(name: str) -> Any:
@@ -105,7 +139,8 @@ def _config_flags() -> list[Callable[..., Any]]:
                      help="counter | notebook | uniform:LOW:HIGH."),
         click.option("--criterion", default=_default("criterion"), show_default=True,
                      help="round | within:TOL | sse:T."),
-        click.option("--dtype", type=click.Choice(DTYPES), default=_default("dtype"), show_default=True),
+        click.option("--dtype", type=click.Choice(DTYPES), default=_default("dtype"), show_default=True,
+                     help="Floating-point precision of the training arithmetic."),
         backend_option,
         engine_option,
         click.option("--sample-every", type=click.IntRange(0, MAX_EPOCHS), default=_default("sample_every"),

@@ -7,22 +7,32 @@ from pathlib import Path
 
 import click
 
-from .options import redis_option, results_option
+from .options import complete_source, redis_option, results_option
 
 
 @click.command()
-@click.argument("source")
+@click.argument("source", shell_complete=complete_source)
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
-              show_default=True)
+              show_default=True, help="The page to write, FILE.html.")
 @redis_option
 @results_option
 def report(source: str, out: Path, redis_url: str, results_url: str | None) -> None:
-    """Write an HTML report of a job (JOB id), a results file (.parquet, .npz), a sweep (.jsonl) or a map
-    (`xorgpu map --out` file, or a `map --submit` job)."""
+    """Write one self-contained HTML page about SOURCE: what was trained, the statistics and
+    interactive figures. SOURCE is a results file (FILE.parquet, FILE.npz), a job id, a sweep
+    file (FILE.jsonl) or a map (`xorgpu map --out` FILE.npz, or a `map --submit` job).
+
+    \b
+    Examples:
+      xorgpu report nets.parquet -o nets.html
+      xorgpu report xorgpu-sweep.jsonl -o sweep.html
+      xorgpu report map.npz -o map.html
+    """
     from xorgpu import plots, presets, report_html, sweeps  # noqa: PLC0415  (matplotlib loads slowly)
     from xorgpu.config import ConfigError  # noqa: PLC0415
     from xorgpu.files import check_output, written_atomically  # noqa: PLC0415
     from xorgpu.sources import open_source  # noqa: PLC0415
+    from xorgpu.trajectory import trained_nets  # noqa: PLC0415
+    from xorgpu.words import describe  # noqa: PLC0415
 
     check_output(out, (".html",))
     opened = open_source(source, redis_url, results_url, maps=True)
@@ -36,7 +46,7 @@ def report(source: str, out: Path, redis_url: str, results_url: str | None) -> N
             flat = sweeps.table_rows(rows, varying, with_outcomes=True)
             preset = presets.of_rows(rows)
             static = len(varying) > 2 or (preset is not None and preset.curve is not None)
-            figures = plots.sweep_figures(rows, folder) if static else []
+            figures = plots.save(plots.sweep_figures(rows), folder) if static else []
             comparison = presets.comparison(preset, rows) if preset else None
             page = report_html.sweep_page(f"xorgpu {opened.name}", rows, flat, varying, figures, preset, comparison)
         else:
@@ -44,7 +54,9 @@ def report(source: str, out: Path, redis_url: str, results_url: str | None) -> N
                 raise ConfigError(f"{source} holds no statistics (written by an older xorgpu): "
                                   "write it again with `xorgpu run --out` or `xorgpu results`")
             outcomes = opened.outcomes()  # a job's: four columns of its files, not every output
-            boundaries = plots.decision_boundaries(outcomes, opened.config, folder, opened.name)[0]
+            trained = trained_nets(opened.config, plots.chosen_nets(outcomes))
+            figure = plots.decision_boundaries(trained, opened.config, describe(opened.config, opened.seeds))
+            boundaries = plots.save({"decision_boundaries": figure}, folder)[0]
             page = report_html.job_page(f"xorgpu {opened.name}", opened.statistics, outcomes, opened.config,
                                         boundaries)
     with written_atomically(out, "w") as handle:
@@ -56,9 +68,10 @@ def _map_page(opened: object, folder: Path) -> str:
     from xorgpu import report_html  # noqa: PLC0415
     from xorgpu.maps.dimension import boundary_dimension  # noqa: PLC0415
     from xorgpu.maps.render import save_counts_png, save_map_png  # noqa: PLC0415
+    from xorgpu.words import map_view  # noqa: PLC0415
 
     result = opened.map()
     counts = boundary_dimension(result.solved)
     save_map_png(result, folder / "map.png", dimension=counts)
-    save_counts_png(counts, folder / "counts.png", "Boundary of the solved region")
+    save_counts_png(counts, folder / "counts.png", map_view(result.spec))
     return report_html.map_page(f"xorgpu {opened.name}", result, folder / "map.png", folder / "counts.png", counts)

@@ -13,7 +13,7 @@ import click
 
 from xorgpu.settings import DEFAULT_QUEUE, DEFAULT_TTL, MAX_CHUNK_NETS, MAX_CHUNKS, MAX_TTL
 
-from .options import JobSpec, job_options, progress_bar, redis_option, results_option
+from .options import JobSpec, complete_job_ids, job_options, progress_bar, redis_option, results_option
 
 WATCH_SECONDS = 1.0  # status --watch: time between refreshes
 WORKERS_ASKED_EVERY = 10.0  # status --watch: seconds between asking the workers who consumes a queue
@@ -31,11 +31,19 @@ MAX_LABEL = 80
               help=f"Seconds the job's keys live after its last write (at most {MAX_TTL:,}, a year).")
 @click.option("--wait", is_flag=True, help="Wait for the job, then print its statistics.")
 @click.option("--label", default="", help="A few words to find the job by in `xorgpu jobs`.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"job_id": ...} (with --wait, the statistics) as JSON.')
 @redis_option
 def submit(spec: JobSpec, chunk_size: int | None, queue: str, ttl: int, wait: bool, label: str,
            as_json: bool, redis_url: str) -> None:
-    """Submit a job to the Celery workers; print its id (or, with --wait, its statistics)."""
+    """Submit a job to the Celery workers; print its id (or, with --wait, its statistics).
+
+    Every flag of `run` applies; the job's results equal `xorgpu run` of the same flags.
+
+    \b
+    Examples:
+      xorgpu submit --nets 10000 --seeds 0:10000 --wait
+      JOB=$(xorgpu submit --nets 1000000 --hidden 2 --label "h2, a million")
+    """
     from xorgpu.service import job_report  # noqa: PLC0415
 
     if len(label) > MAX_LABEL or not label.isprintable():
@@ -49,14 +57,20 @@ def submit(spec: JobSpec, chunk_size: int | None, queue: str, ttl: int, wait: bo
 
 
 @click.command()
-@click.argument("job_id")
-@click.option("--json", "as_json", is_flag=True)
+@click.argument("job_id", shell_complete=complete_job_ids)
+@click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
 @click.option("--watch", is_flag=True, help="Refresh until the job ends (in place, on a terminal).")
 @click.option("--chunks", is_flag=True, help="Also list its chunks: seeds, worker, host, device, seconds.")
 @redis_option
 def status(job_id: str, as_json: bool, watch: bool, chunks: bool, redis_url: str) -> None:
-    """State, progress and ETA of a job, and why it waits if it does (Redis full, no worker on
-    its queue); exits 1 for a failed or cancelled job."""
+    """State, progress and ETA of job JOB_ID, and why it waits if it does (a full Redis, no
+    worker on its queue); exits 1 for a failed or cancelled job.
+
+    \b
+    Examples:
+      xorgpu status 1a2b3c4d5e6f --watch
+      xorgpu status 1a2b3c4d5e6f --chunks --json
+    """
     from xorgpu.service import why_waiting  # noqa: PLC0415
     from xorgpu.store import ACTIVE_STATES, FINAL_STATES, JobStore  # noqa: PLC0415
 
@@ -91,11 +105,16 @@ def status(job_id: str, as_json: bool, watch: bool, chunks: bool, redis_url: str
 
 
 @click.command()
-@click.argument("job_id")
-@click.option("--json", "as_json", is_flag=True)
+@click.argument("job_id", shell_complete=complete_job_ids)
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as one JSON object (as `run --json`).")
 @redis_option
 def stats(job_id: str, as_json: bool, redis_url: str) -> None:
-    """Convergence statistics of a job (of its chunks so far, if it is not done)."""
+    """Convergence statistics of job JOB_ID (of its chunks so far, if it is not done).
+
+    \b
+    Example:
+      xorgpu stats 1a2b3c4d5e6f --json
+    """
     from xorgpu.service import job_report  # noqa: PLC0415
     from xorgpu.store import JobStore  # noqa: PLC0415
 
@@ -108,7 +127,7 @@ def stats(job_id: str, as_json: bool, redis_url: str) -> None:
 
 
 @click.command()
-@click.argument("job_id")
+@click.argument("job_id", shell_complete=complete_job_ids)
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
               help="FILE.parquet or FILE.npz to write (the format of `run --out`, by its suffix); .parquet "
                    "streams the job's files, whatever its size.")
@@ -116,7 +135,13 @@ def stats(job_id: str, as_json: bool, redis_url: str) -> None:
 @redis_option
 @results_option
 def results(job_id: str, out: str, partial: bool, redis_url: str, results_url: str | None) -> None:
-    """Write every net's results to a file (the format of `run --out`)."""
+    """Write every net of job JOB_ID to a file, as `run --out` does.
+
+    \b
+    Examples:
+      xorgpu results 1a2b3c4d5e6f -o nets.parquet
+      xorgpu results 1a2b3c4d5e6f -o so-far.npz --partial
+    """
     from xorgpu.files import RESULTS_SUFFIXES, check_output  # noqa: PLC0415
     from xorgpu.results_store import ResultsStore  # noqa: PLC0415
     from xorgpu.service import write_job_results  # noqa: PLC0415
@@ -132,11 +157,17 @@ def results(job_id: str, out: str, partial: bool, redis_url: str, results_url: s
 
 
 @click.command()
-@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True, help="Jobs to list, at most.")
+@click.option("--json", "as_json", is_flag=True, help="Print the jobs as one JSON list.")
 @redis_option
 def jobs(limit: int, as_json: bool, redis_url: str) -> None:
-    """Recent jobs, newest first (a job whose record cannot be read is listed as broken)."""
+    """Recent jobs, newest first, with their state, config and label (a job whose record
+    cannot be read is listed as broken).
+
+    \b
+    Example:
+      xorgpu jobs --limit 5
+    """
     from xorgpu.store import BrokenJob, JobStore  # noqa: PLC0415
 
     store = JobStore.from_url(redis_url)
@@ -149,10 +180,15 @@ def jobs(limit: int, as_json: bool, redis_url: str) -> None:
 
 
 @click.command()
-@click.argument("job_id")
+@click.argument("job_id", shell_complete=complete_job_ids)
 @redis_option
 def cancel(job_id: str, redis_url: str) -> None:
-    """Cancel a job: chunks not yet started are skipped."""
+    """Cancel job JOB_ID: chunks not yet started are skipped.
+
+    \b
+    Example:
+      xorgpu cancel 1a2b3c4d5e6f
+    """
     from xorgpu.store import JobStore  # noqa: PLC0415
 
     state = JobStore.from_url(redis_url).cancel(job_id)
@@ -165,12 +201,19 @@ def cancel(job_id: str, redis_url: str) -> None:
 @click.option("--hostname", default=None, help="Worker node name (default: celery@HOST).")
 @click.option("--queues", default=DEFAULT_QUEUE, show_default=True, help="Comma-separated queues.")
 @click.option("--loglevel", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False),
-              default="INFO", show_default=True)
+              default="INFO", show_default=True, help="How much the worker logs.")
 @redis_option
 @results_option
 def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel: str, redis_url: str,
            results_url: str | None) -> None:
-    """Start a Celery worker that trains chunks (prefork pool; CUDA starts in its children)."""
+    """Start a Celery worker that trains jobs' chunks (prefork pool; CUDA starts in its
+    children, one per GPU).
+
+    \b
+    Examples:
+      xorgpu worker --concurrency 2
+      XORGPU_BACKEND=cupy xorgpu worker --concurrency 1 --hostname gpu0@%h --queues xorgpu
+    """
     from xorgpu.redis_url import canonical  # noqa: PLC0415
     from xorgpu.results_store import ResultsStore  # noqa: PLC0415
     from xorgpu.settings import (  # noqa: PLC0415

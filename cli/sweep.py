@@ -13,7 +13,7 @@ import click
 from xorgpu.config import MAX_SEED, Config, ConfigError, RunOptions, SeedRange
 from xorgpu.settings import MAX_CHUNK_NETS, default_backend_name
 
-from .options import backend_option, engine_option, notice, progress_bar, redis_option
+from .options import backend_option, complete_preset, engine_option, notice, progress_bar, redis_option
 
 FIELD_TYPES = {f.name: f.type for f in fields(Config)}
 SWEEPABLE = [f.name for f in fields(Config)]
@@ -41,7 +41,7 @@ def _axis_options(command: Any) -> Any:
 
 
 @click.command()
-@click.option("--preset", metavar="NAME", help="A published experiment (see `xorgpu presets`): its axes, "
+@click.option("--preset", metavar="NAME", shell_complete=complete_preset, help="A published experiment (see `xorgpu presets`): its axes, "
                                                "and the source's numbers beside ours.")
 @click.option("--nets", type=click.IntRange(1, MAX_SEED), help="Nets per cell (seeds 0:N unless --seeds is given).")
 @click.option("--seeds", metavar="A:B", help="Seed range of every cell.")
@@ -52,7 +52,7 @@ def _axis_options(command: Any) -> Any:
               help="Sweep file: one JSON line per finished cell; rerun to resume  "
                    "[default: xorgpu-sweep.jsonl, or xorgpu-NAME.jsonl for a preset].")
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True)
+              show_default=True, help="How to print the cells: a table, JSON or CSV.")
 @click.option("--submit", is_flag=True, help="Train the cells as jobs on the Celery workers.")
 @click.option("--chunk-size", type=click.IntRange(1, MAX_CHUNK_NETS), default=None,
               help="With --submit: nets per task.")
@@ -60,7 +60,16 @@ def _axis_options(command: Any) -> Any:
 def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str | None, engine: str,
           out: Path | None, output_format: str, submit: bool, chunk_size: int | None, redis_url: str,
           **axis_text: str | None) -> None:
-    """Train every combination of the given values, e.g. --hidden 2,3,4 --lr 0.5,1."""
+    """Train the same seeds under every combination of the given values; print a table.
+
+    Each finished cell is appended to --out, so a rerun resumes (or extends) the sweep.
+
+    \b
+    Examples:
+      xorgpu sweep --nets 1000 --hidden 2,3,4 --lr 0.5,1 --epochs 2000
+      xorgpu sweep --nets 500 --momentum 0,0.9 --init uniform:-1:1 -o momentum.jsonl --format csv
+      xorgpu sweep --preset rhw1986-local-minima      a published experiment, its numbers beside ours
+    """
     from xorgpu import presets as literature  # noqa: PLC0415
     from xorgpu import sweeps  # noqa: PLC0415
     from xorgpu.files import check_output  # noqa: PLC0415
@@ -99,7 +108,12 @@ def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str 
 
 @click.command()
 def presets() -> None:
-    """List the published experiments that `xorgpu sweep --preset NAME` reproduces."""
+    """List the published experiments that `xorgpu sweep --preset NAME` reproduces.
+
+    \b
+    Example:
+      xorgpu presets && xorgpu sweep --preset notebook
+    """
     from xorgpu import presets as literature  # noqa: PLC0415
     from xorgpu import sweeps  # noqa: PLC0415
 

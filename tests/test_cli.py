@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+import click
 from click.testing import CliRunner
 
 from xorgpu.cli.main import cli
@@ -169,3 +170,46 @@ def test_a_rerun_sweep_says_which_cells_it_reused(tmp_path):
     again = invoke(*sweep, "--hidden", "2,3,4")
     assert "all 3 of 3 cells were finished" in again.stderr and "nothing to train" in again.stderr
     assert again.stdout == extended.stdout
+
+
+def completions(line: str, env: dict | None = None) -> list[str]:
+    """What `xorgpu` offers bash for the last word of `line` (click's bash completion protocol)."""
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    words = line.split(" ")
+    program = os.path.join(os.path.dirname(sys.executable), "xorgpu")  # the installed command: its name sets the variable
+    result = subprocess.run([program], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, **(env or {}), "_XORGPU_COMPLETE": "bash_complete",
+                                 "COMP_WORDS": line, "COMP_CWORD": str(len(words) - 1)})
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    return result.stdout.splitlines()
+
+
+def test_completion_offers_preset_names_job_ids_and_files(redis_server):
+    assert completions("xorgpu sweep --preset rhw") == ["plain,rhw1986-local-minima"]
+    assert completions("xorgpu run -o ") == ["file,"]
+    first = invoke("submit", "--nets", 10, "--redis-url", redis_server.url).stdout.strip()
+    second = invoke("submit", "--nets", 10, "--redis-url", redis_server.url).stdout.strip()
+    env = {"XORGPU_REDIS_URL": redis_server.url}
+    assert completions("xorgpu status ", env) == [f"plain,{second}", f"plain,{first}"]  # newest first
+    assert completions(f"xorgpu cancel {first[:6]}", env) == [f"plain,{first}"]
+    assert completions(f"xorgpu status --redis-url {redis_server.url} {second[:6]}") == [f"plain,{second}"]
+    assert completions(f"xorgpu report {first[:6]}", env) == [f"plain,{first}", f"file,{first[:6]}"]
+    unreachable = {"XORGPU_REDIS_URL": "redis://127.0.0.1:9/0"}
+    assert completions("xorgpu plot ", unreachable) == ["file,"]  # no Redis: files, and not a word of error
+
+
+def test_every_command_has_examples_and_every_input_is_explained():
+    from xorgpu.cli.main import COMMANDS  # noqa: PLC0415
+
+    for name in COMMANDS:
+        command = cli.get_command(None, name)
+        help_text = invoke(name, "--help").stdout
+        assert "Example" in help_text and f"xorgpu {name}" in help_text.split("Example", 1)[1], name
+        for param in command.params:
+            if isinstance(param, click.Argument):
+                assert param.human_readable_name in command.help, (name, param.name)
+            elif param.name != "help":
+                assert param.help, (name, param.opts)

@@ -64,10 +64,11 @@ def test_a_preset_with_a_law_is_drawn_beside_it(tmp_path):
     assert_figures(tmp_path / "figures", ["success_heatmap", "beside_the_source"])
 
 
-def test_a_dollar_in_a_file_name_is_text_not_mathtext(tmp_path):
-    out = tmp_path / "cost $10$ and $x^{2$.npz"  # an unbalanced mathtext expression, were it parsed
+def test_a_dollar_in_a_title_is_text_not_mathtext(tmp_path):
+    out = tmp_path / "nets.npz"
     assert invoke("run", "--seeds", "0:40", "--epochs", 200, "--out", out).exit_code == 0
-    result = invoke("plot", out, "--out", tmp_path / "figures")
+    title = "cost $10$ and $x^{2$"  # an unbalanced mathtext expression, were it parsed
+    result = invoke("plot", out, "--out", tmp_path / "figures", "--title", title)
     assert result.exit_code == 0, result.output
     assert b"$x^{2$" in (tmp_path / "figures" / "epochs_to_solve_ecdf.svg").read_bytes()
 
@@ -113,15 +114,98 @@ def test_the_final_loss_histogram_counts_solved_and_unsolved_nets_apart():
     assert all(np.min(np.abs(centres - np.log10(v))) <= unsolved["width"] / 2 + 1e-12 for v in unsolved_losses[:-1])
 
 
-def test_sweep_heatmaps_scale_their_colours_over_the_datas_range():
+SWEEP_CELLS = [{"hidden": h, "lr": lr, "success_rate": rate, "solved": round(rate * 100), "nets": 100, "ci95_low": 0,
+                "ci95_high": 1, "median_epochs": epochs, "p90_epochs": epochs}
+               for h, lr, rate, epochs in [(2, 0.5, 0.94, 700), (2, 4, 0.97, 200), (10, 0.5, 0.99, 500), (10, 4, 1.0, 90)]]
+
+
+def test_sweep_heatmaps_span_0_to_100_percent_unless_asked_for_the_datas_range():
+    """94% against 100% is drawn as the small difference it is, in the report and the PNG alike."""
+    from xorgpu.plots import success_figure  # noqa: PLC0415
     from xorgpu.report_html import heatmap_spec  # noqa: PLC0415
 
-    flat = [{"hidden": h, "lr": lr, "success_rate": rate, "solved": round(rate * 100), "nets": 100, "ci95_low": 0,
-             "ci95_high": 1, "median_epochs": epochs}
-            for h, lr, rate, epochs in [(2, 0.5, 0.94, 700), (2, 4, 0.97, 200), (10, 0.5, 0.99, 500), (10, 4, 1.0, 90)]]
-    spec = heatmap_spec(flat, ["hidden", "lr"], "success_rate")
-    trace = spec["data"][0]
-    assert "zmin" not in trace and "zmax" not in trace  # plotly then spans the data: 94% to 100%
-    assert trace["y"] == ["2", "10"] and trace["x"] == ["0.5", "4"]  # numeric order, not text order
-    assert trace["z"] == [[0.94, 0.97], [0.99, 1.0]]
-    assert trace["text"] == [["94.0%", "97.0%"], ["99.0%", "100%"]]
+    for colour_range, rates, epochs in (("full", (0, 1), (0, 700)), ("data", (0.94, 1.0), (90, 700))):
+        trace = heatmap_spec(SWEEP_CELLS, ["hidden", "lr"], "success_rate", colour_range)["data"][0]
+        assert (trace["zmin"], trace["zmax"]) == rates
+        assert trace["y"] == ["2", "10"] and trace["x"] == ["0.5", "4"]  # numeric order, not text order
+        assert trace["z"] == [[0.94, 0.97], [0.99, 1.0]]
+        assert trace["text"] == [["94.0%", "97.0%"], ["99.0%", "100%"]]
+        figure = success_figure(SWEEP_CELLS, ["hidden", "lr"], "a title", colour_range)["success_heatmap"]
+        success, median = (panel for panel in figure.axes if panel.images)
+        assert success.images[0].get_clim() == rates and median.images[0].get_clim() == epochs
+        assert success.images[0].get_array().tolist() == [[0.94, 0.97], [0.99, 1.0]]
+        assert (success.get_xlabel(), success.get_ylabel()) == ("learning rate", "hidden units H")
+    bars = [axes for axes in figure.axes if not axes.images]
+    assert [bar.get_ylabel() for bar in bars] == ["nets solved, %", "median epochs to solve (solved nets)"]
+
+
+def test_figures_are_titled_with_what_was_trained_and_label_their_axes_in_words(tmp_path):
+    from xorgpu import plots  # noqa: PLC0415
+    from xorgpu.config import Config  # noqa: PLC0415
+    from xorgpu.trajectory import trained_nets  # noqa: PLC0415
+
+    config = Config(hidden=2, lr=0.5, momentum=0.9, epochs=400, init="uniform:-1:1")
+    results = synthetic_results([50, -1, 300], ["solved", "plateau", "solved"], [1e-3, 0.2, 1e-3])
+    report = {"success_ci95": (0.2, 0.9)}
+    title = "2-2-1 sigmoid net on XOR: learning rate 0.5, momentum 0.9, 400 epochs, initial weights and biases " \
+            "U[-1,1); seeds 100:103"
+    from xorgpu.words import describe  # noqa: PLC0415
+
+    assert describe(config, "100:103") == title
+    figures = plots.job_figures(results, config, report, title, trained_nets(config, plots.chosen_nets(results)))
+    for name, figure in figures.items():
+        assert figure.get_suptitle().replace("\n", " ").endswith(title), name
+    ecdf = figures["epochs_to_solve_ecdf"].axes[0]
+    assert (ecdf.get_xlabel(), ecdf.get_ylabel()) == ("epoch", "share of nets solved")
+    assert ecdf.get_xlim() == (0, 400)
+    boundaries = figures["decision_boundaries"].axes
+    assert [axes.get_title() for axes in boundaries[:3]] == [
+        "seed 100\nfastest solved, epoch 50", "seed 102\nmedian solved, epoch 300", "seed 101\nplateau"]
+
+
+def test_no_figure_changes_the_matplotlib_backend_a_notebook_uses(tmp_path):
+    """xorgpu draws outside pyplot: a session's backend (inline, a window) stays its own."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    script = (f"import matplotlib; matplotlib.use('svg'); import matplotlib.pyplot as plt\n"
+              f"from click.testing import CliRunner\nfrom xorgpu.cli.main import cli\n"
+              f"assert CliRunner().invoke(cli, ['run', '--nets', '30', '--epochs', '50', '-o', r'{tmp_path}/n.npz'])"
+              f".exit_code == 0\n"
+              f"assert CliRunner().invoke(cli, ['plot', r'{tmp_path}/n.npz', '-o', r'{tmp_path}/f']).exit_code == 0\n"
+              f"print(matplotlib.get_backend(), len(plt.get_fignums()))")
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert shown == ["svg", "0"]  # the backend chosen, and no figure left open in pyplot
+
+
+def test_a_saved_map_is_drawn_again_without_training(tmp_path, monkeypatch):
+    map_file = tmp_path / "map.npz"
+    assert invoke("map", "--x", "lr:0.1:10:log", "--y", "momentum:0:0.9", "--resolution", 16, "--epochs", 200,
+                  "--out", map_file).exit_code == 0
+    import xorgpu.experiment  # noqa: PLC0415
+
+    monkeypatch.setattr(xorgpu.experiment, "prepare", lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained")))
+    result = invoke("plot", map_file, "--out", tmp_path / "figures", "--title", "My map")
+    assert result.exit_code == 0, result.output
+    assert_figures(tmp_path / "figures", ["map", "boundary_counts"])
+    assert b"My map" in (tmp_path / "figures" / "map.svg").read_bytes()
+
+
+def test_every_frame_of_a_zoom_shows_each_outcome_in_its_own_colour(tmp_path):
+    """One palette for the whole GIF: a frame quantized on its own once drew "diverged"
+    in the orange of "solved, then lost" (the legend's swatches are in every frame)."""
+    from PIL import Image, ImageSequence  # noqa: PLC0415
+    from matplotlib.colors import to_rgb  # noqa: PLC0415
+
+    from xorgpu.maps.render import UNSOLVED_COLOURS  # noqa: PLC0415
+
+    gif = tmp_path / "zoom.gif"
+    made = invoke("map", "--x", "lr_hidden:log", "--y", "lr_output:log", "--center", "10,10", "--span", 4,
+                  "--resolution", 48, "--epochs", 300, "--zoom-to", "193.94,7.911", "--frames", 4, "--gif", gif)
+    assert made.exit_code == 0, made.output
+    wanted = {name: tuple(round(255 * c) for c in to_rgb(colour)) for name, colour in UNSOLVED_COLOURS.items()}
+    frames = list(ImageSequence.Iterator(Image.open(gif)))
+    assert len(frames) == 4
+    for frame in frames:
+        present = {colour for _, colour in frame.convert("RGB").getcolors(1 << 20)}
+        assert {name: rgb in present for name, rgb in wanted.items()} == dict.fromkeys(wanted, True)

@@ -174,7 +174,8 @@ def test_a_map_report_shows_the_map_its_outcomes_and_the_boundarys_dimension(tmp
     assert_drawn_and_self_contained(rendered, figures=3)  # the map (PNG), the interactive map, the box counts (PNG)
     result = MapResult.load(str(map_file))
     text = rendered.text
-    assert "64 x 64 = 4,096 2-4-1 sigmoid nets" in text and "lr_hidden (across, 0.05 to 500, log scale)" in text
+    assert "4,096 nets, one per pixel: 2-4-1 sigmoid net on XOR" in text and "64 x 64 pixels" in text
+    assert "across, learning rate of the hidden layer (W1, b1), lr_hidden, log scale, from 0.05 to 500" in text
     outcomes_table, counts_table = rendered.tables()[:2]
     counted = np.bincount(result.outcome.ravel(), minlength=5)
     shown = {row["outcome"]: int(row["pixels"]) for row in rendered.csv(outcomes_table)}

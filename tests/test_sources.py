@@ -32,7 +32,7 @@ def test_a_results_file_is_read_as_one_whatever_its_name(made, tmp_path):
     for path in (made / "nets.npz", renamed):
         opened = open_source(str(path))
         assert opened.kind == "results" and opened.config.epochs == 30
-        assert opened.results().seeds.tolist() == list(range(5, 25)) and opened.seed_span == "seeds 5..24"
+        assert opened.results().seeds.tolist() == list(range(5, 25)) and opened.seeds == "5:25"  # as the run recorded them
         assert opened.has_seed(5) and opened.has_seed(24) and not opened.has_seed(25)
         assert opened.statistics["nets"] == 20 and opened.recorded(7) is not None and opened.recorded(99) is None
 

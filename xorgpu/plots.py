@@ -7,13 +7,17 @@
 - loss bands over epochs (p10-p90 around the median) of the nets that end solved and of
   those that do not, from statistics with a sampled loss curve (`--sample-every`);
 - decision boundaries of the fastest, median and slowest solved nets and of one net of
-  each way of failing, re-trained from their seeds, with a colour bar and the patterns;
+  each way of failing, given their trained weights (`trained_nets`);
 - for a sweep: success rate with its interval and epochs to solve along one axis (a log
-  axis where values span decades); heatmaps of the success rate and of median epochs over
-  two, titled with the fixed settings; for a literature preset whose source gives a law
-  (Chauvin's P = 280 - 33 log2 H), our numbers beside it in the source's units.
-matplotlib is imported inside the functions, with the non-interactive Agg backend, so the
-rest of xorgpu never pays for it.
+  axis where values span decades); heatmaps of the success rate (0 to 100% unless asked
+  for the data's range) and of median epochs over two; for a literature preset whose
+  source gives a law (Chauvin's P = 280 - 33 log2 H), our numbers beside it.
+Each figure is titled with what was trained (xorgpu.words.describe) unless the caller
+gives its own title, and its axes say what they show in words, with their scale.
+
+Figures are matplotlib `Figure` objects made without pyplot, so drawing here never
+changes the backend of a notebook's own plots; the builders return them (tests read what
+they hold) and `save` writes each as PNG and SVG.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from . import presets, sweeps
+from . import presets, sweeps, words
 from .engines.contract import PATTERNS, TARGETS
 from .results import NetOutcomes
 from .stats import OUTCOMES
@@ -34,15 +38,15 @@ WIDTH = 7.5  # inches: full width in a paper's column pair, or a report's page
 SPAN_FOR_LOG_AXIS = 100  # one-axis sweeps: a log axis where the largest value is this many times the smallest
 FAILURES = ("solved_then_lost", "plateau", "still_improving", "diverged")
 SOLVED_COLOUR, UNSOLVED_COLOUR = "tab:blue", "tab:red"
+COLOUR_RANGES = ("full", "data")  # a heatmap's colours span 0-100% (epochs from 0), or the data's range
+TITLE_SIZE = "medium"
 
 
-def _pyplot() -> Any:
-    import matplotlib  # noqa: PLC0415
+def new_figure(**options: Any) -> Any:
+    """A matplotlib Figure of its own, outside pyplot: no backend is chosen or changed."""
+    from matplotlib.figure import Figure  # noqa: PLC0415  (matplotlib loads slowly)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-
-    return plt
+    return Figure(**options)
 
 
 def literal(text: str) -> str:
@@ -51,21 +55,26 @@ def literal(text: str) -> str:
     return str(text).replace("$", r"\$")
 
 
-def _save(figure: Any, folder: Path, name: str) -> list[Path]:
+def titled(figure: Any, title: str) -> None:
+    """The figure's title: what was trained, wrapped, above its panels' own titles."""
+    figure.suptitle(literal(words.title_lines(title)), fontsize=TITLE_SIZE)
+
+
+def save(figures: dict[str, Any], folder: Path) -> list[Path]:
+    """Each figure as FOLDER/NAME.png and FOLDER/NAME.svg."""
     paths = []
-    for fmt in FORMATS:
-        path = folder / f"{name}.{fmt}"
-        figure.savefig(path, dpi=150, bbox_inches="tight")
-        paths.append(path)
-    _pyplot().close(figure)
+    for name, figure in figures.items():
+        for fmt in FORMATS:
+            path = folder / f"{name}.{fmt}"
+            figure.savefig(path, dpi=150, bbox_inches="tight")
+            paths.append(path)
     return paths
 
 
-def epochs_to_solve_ecdf(results: NetOutcomes, epochs: int, report: dict[str, Any], folder: Path,
-                         title: str) -> list[Path]:
-    plt = _pyplot()
+def epochs_to_solve_ecdf(results: NetOutcomes, epochs: int, report: dict[str, Any], title: str) -> Any:
     solved = np.sort(results.epochs_to_solve[results.epochs_to_solve >= 0])
-    figure, axes = plt.subplots(figsize=(WIDTH, 4))
+    figure = new_figure(figsize=(WIDTH, 4.4), layout="constrained")
+    axes = figure.subplots()
     fraction = np.arange(1, solved.size + 1) / len(results)
     end = fraction[-1] if solved.size else 0.0
     axes.step(np.concatenate([[0], solved, [epochs]]), np.concatenate([[0], fraction, [end]]), where="post",
@@ -76,34 +85,36 @@ def epochs_to_solve_ecdf(results: NetOutcomes, epochs: int, report: dict[str, An
               f"95% CI [{percent(low)}, {percent(high)}] (Wilson)", transform=axes.transAxes, va="bottom",
               ha="right", bbox={"facecolor": "white", "edgecolor": "lightgrey"})
     axes.set(xlabel="epoch", ylabel="share of nets solved", ylim=(0, 1.02), xlim=(0, epochs),
-             title=f"{literal(title)}: epochs to solve (ECDF)")
+             title="Epochs to solve (ECDF)")
     axes.grid(alpha=0.3)
-    return _save(figure, folder, "epochs_to_solve_ecdf")
+    titled(figure, title)
+    return figure
 
 
-def final_loss_histogram(results: NetOutcomes, folder: Path, title: str) -> list[Path]:
-    plt = _pyplot()
+def final_loss_histogram(results: NetOutcomes, title: str) -> Any:
     finite = np.isfinite(results.final_loss)
     losses = np.log10(np.maximum(results.final_loss[finite].astype(np.float64), 1e-30))
     solved = (results.epochs_to_solve >= 0)[finite]
-    figure, axes = plt.subplots(figsize=(WIDTH, 4))
+    figure = new_figure(figsize=(WIDTH, 4.4), layout="constrained")
+    axes = figure.subplots()
     bins = np.linspace(losses.min(), losses.max() + 1e-9, 81) if losses.size else 10
     for mask, label, colour in ((solved, "solved", SOLVED_COLOUR), (~solved, "unsolved", UNSOLVED_COLOUR)):
         if mask.any():
             axes.hist(losses[mask], bins=bins, color=colour, alpha=0.6, label=f"{label} ({mask.sum():,} nets)")
     axes.set_yscale("log")
-    axes.set(xlabel="final loss, log10 of the mean squared error", ylabel="nets (log scale)",
-             title=f"{literal(title)}: final loss, solved and unsolved nets apart")
+    axes.set(xlabel="final loss: log10 of the mean squared error", ylabel="nets (log scale)",
+             title="Final loss, solved and unsolved nets apart")
     axes.legend()
     axes.grid(alpha=0.3)
-    return _save(figure, folder, "final_loss_histogram")
+    titled(figure, title)
+    return figure
 
 
-def loss_bands(report: dict[str, Any], folder: Path, title: str) -> list[Path]:
-    plt = _pyplot()
+def loss_bands(report: dict[str, Any], title: str) -> Any:
     curve = report["loss_curve"]
     epochs = [row["epoch"] for row in curve]
-    figure, axes = plt.subplots(figsize=(WIDTH, 4))
+    figure = new_figure(figsize=(WIDTH, 4.4), layout="constrained")
+    axes = figure.subplots()
     split = "solved" in curve[0]
     groups = [("solved", SOLVED_COLOUR), ("unsolved", UNSOLVED_COLOUR)] if split else [(None, SOLVED_COLOUR)]
     for group, colour in groups:
@@ -115,104 +126,118 @@ def loss_bands(report: dict[str, Any], folder: Path, title: str) -> list[Path]:
         axes.fill_between(epochs, [value(r, "p10") for r in rows], [value(r, "p90") for r in rows], alpha=0.25,
                           color=colour, label=f"{label}: p10-p90")
         axes.plot(epochs, [value(r, "median") for r in rows], color=colour, label=f"{label}: median")
-    axes.set(yscale="log", xlabel="epoch", ylabel="loss (mean squared error)",
-             title=f"{literal(title)}: loss over training (quantiles within 1%)")
+    axes.set(yscale="log", xlabel="epoch", ylabel="loss: mean squared error (log scale)",
+             title="Loss over training (quantiles within 1%)")
     axes.legend(fontsize="small")
     axes.grid(alpha=0.3)
-    return _save(figure, folder, "loss_bands")
+    titled(figure, title)
+    return figure
 
 
-def job_figures(results: NetOutcomes, config: Any, report: dict[str, Any], folder: Path,
-                title: str) -> list[Path]:
-    """Every figure of a job or results file: ECDF, loss histogram, boundaries, loss bands."""
-    written = epochs_to_solve_ecdf(results, config.epochs, report, folder, title)
-    written += final_loss_histogram(results, folder, title)
-    written += decision_boundaries(results, config, folder, title)
+def job_figures(results: NetOutcomes, config: Any, report: dict[str, Any], title: str,
+                trained: list[tuple[int, str, Any]]) -> dict[str, Any]:
+    """Every figure of a job or results file, by file name: ECDF, loss histogram,
+    boundaries (trained: see decision_boundaries), loss bands."""
+    figures = {"epochs_to_solve_ecdf": epochs_to_solve_ecdf(results, config.epochs, report, title),
+               "final_loss_histogram": final_loss_histogram(results, title),
+               "decision_boundaries": decision_boundaries(trained, config, title)}
     if report.get("loss_curve"):
-        written += loss_bands(report, folder, title)
-    return written
+        figures["loss_bands"] = loss_bands(report, title)
+    return figures
 
 
-def sweep_figures(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
-    """Every figure of a sweep file's rows: success rates and epochs, and for a literature
-    preset with a law of its own, ours beside the source's."""
+def sweep_figures(rows: list[dict[str, Any]], title: str | None = None, colour_range: str = "full") -> dict[str, Any]:
+    """Every figure of a sweep file's rows, by file name: success rates and epochs, and for
+    a literature preset with a law of its own, ours beside the source's. title: instead of
+    what every cell shares."""
     varying = sweeps.varying_axes(rows)
-    written = success_figure(sweeps.table_rows(rows, varying), varying, fixed_settings(rows, varying), folder)
+    title = title or fixed_settings(rows, varying)
+    figures = success_figure(sweeps.table_rows(rows, varying), varying, title, colour_range)
     preset = presets.of_rows(rows)
     if preset is not None and preset.curve is not None:
-        written += preset_figure(rows, preset.curve, folder)
-    return written
-
-
-SETTING_WORDS = {  # how a figure's title names a fixed setting
-    "hidden": lambda v: f"H = {v}", "lr": lambda v: f"lr {v}", "momentum": lambda v: f"momentum {v}",
-    "epochs": lambda v: f"{v:,} epochs", "update": lambda v: f"{v} updates", "loss_reduction": lambda v: f"{v} loss",
-    "init": lambda v: f"init {v}", "criterion": lambda v: f"criterion {v}", "dtype": str,
-    "sample_every": lambda v: f"loss sampled every {v} epochs" if v else "",
-}
+        figures["beside_the_source"] = preset_figure(rows, preset.curve, title)
+    return figures
 
 
 def fixed_settings(rows: list[dict[str, Any]], varying: list[str]) -> str:
-    """The seeds and the config values every cell shares, in words, wrapped for a title."""
-    import textwrap  # noqa: PLC0415
-
-    config = rows[0]["config"]
-    words = [f"seeds {rows[0]['seeds']}"] + [SETTING_WORDS[name](config[name]) for name in sweeps.SWEEPABLE
-                                             if name not in varying and name in config]
-    return "\n".join(textwrap.wrap(", ".join(w for w in words if w), 110))
+    """What every cell of a sweep shares, in words: the net, its fixed settings, the seeds."""
+    return words.describe(rows[0]["config"], rows[0]["seeds"], omit=tuple(varying))
 
 
-def success_figure(flat: list[dict[str, Any]], axes_names: list[str], fixed: str, folder: Path) -> list[Path]:
+def success_figure(flat: list[dict[str, Any]], axes_names: list[str], title: str,
+                   colour_range: str = "full") -> dict[str, Any]:
     """A line over one axis; heatmaps of success and of median epochs over two (the last two
     axes, a row of panels for each combination of the others)."""
     if not axes_names:
-        return []
+        return {}
     if len(axes_names) == 1:
-        return sweep_lines(flat, axes_names[0], fixed, folder)
+        return {"success_by_" + axes_names[0]: sweep_lines(flat, axes_names[0], title)}
     *outer, rows_axis, cols_axis = axes_names
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for r in flat:
         groups.setdefault(tuple(r[a] for a in outer), []).append(r)
-    plt = _pyplot()
     row_values = sweeps.in_order([r[rows_axis] for r in flat])
     col_values = sweeps.in_order([r[cols_axis] for r in flat])
-    rates = [r["success_rate"] for r in flat if r["success_rate"] is not None]
-    epochs = [r["median_epochs"] for r in flat if r["median_epochs"] is not None]
     cell_w, cell_h = 1.1 * len(col_values) + 1.8, 0.7 * len(row_values) + 1.3
-    figure, panels = plt.subplots(len(groups), 2, squeeze=False, layout="constrained",
-                                  figsize=(max(WIDTH, 2 * cell_w), len(groups) * cell_h + 0.6))
+    figure = new_figure(figsize=(max(WIDTH, 2 * cell_w), len(groups) * cell_h + 1.0), layout="constrained")
+    panels = figure.subplots(len(groups), 2, squeeze=False)
     for line, (key, cells) in enumerate(groups.items()):
-        where = ", ".join(f"{a}={v}" for a, v in zip(outer, key))
-        for column, (field, label, cmap, values) in enumerate((
-                ("success_rate", "solved", "viridis", rates), ("median_epochs", "median epochs to solve", "viridis_r", epochs))):  # bright: good
-            panel = panels[line][column]
-            grid = np.full((len(row_values), len(col_values)), np.nan)
-            for r in cells:
-                if r[field] is not None:
-                    grid[row_values.index(r[rows_axis]), col_values.index(r[cols_axis])] = r[field]
-            low, high = (min(values), max(values)) if values else (0, 1)
-            image = panel.imshow(grid, vmin=low, vmax=high if high > low else low + 1e-9, cmap=cmap, aspect="auto")
-            panel.set_xticks(range(len(col_values)), [str(v) for v in col_values])
-            panel.set_yticks(range(len(row_values)), [str(v) for v in row_values])
-            panel.set(xlabel=cols_axis, ylabel=rows_axis, title=f"{label}{' (' + where + ')' if where else ''}")
-            middle = (low + high) / 2
-            for (i, j), value in np.ndenumerate(grid):
-                if np.isfinite(value):
-                    text = percent(value, 1) if field == "success_rate" else f"{value:.0f}"
-                    light = value < middle if cmap == "viridis" else value > middle
-                    panel.text(j, i, text, ha="center", va="center", fontsize="small",
-                               color="white" if light else "black")
-            bar = figure.colorbar(image, ax=panel, shrink=0.9)
-            if field == "success_rate":
-                bar.ax.yaxis.set_major_formatter(lambda v, _: percent(v, 1))
-    figure.suptitle(f"Sweep over {', '.join(axes_names)}\n{fixed}", fontsize="medium")
-    return _save(figure, folder, "success_heatmap")
+        where = ", ".join(words.setting(a, v) for a, v in zip(outer, key))
+        for column, field in enumerate(("success_rate", "median_epochs")):
+            _heatmap(figure, panels[line][column], flat, cells, field, rows_axis, cols_axis, row_values, col_values,
+                     where, colour_range)
+    titled(figure, f"Sweep over {', '.join(words.label(a) for a in axes_names)}\n{title}")
+    return {"success_heatmap": figure}
 
 
-def sweep_lines(flat: list[dict[str, Any]], axis: str, fixed: str, folder: Path) -> list[Path]:
+HEATMAPS = {  # field -> (panel title, colour bar label, colour map: bright is good on both)
+    "success_rate": ("nets solved", "nets solved, %", "viridis"),
+    "median_epochs": ("median epochs to solve", "median epochs to solve (solved nets)", "viridis_r"),
+}
+
+
+def heatmap_range(flat: list[dict[str, Any]], field: str, colour_range: str) -> tuple[float, float]:
+    """The values a heatmap's colours span: 0 to 100% of nets solved and 0 to the most
+    median epochs ("full", so 93% against 84% is not drawn at full contrast), or the
+    data's own range ("data")."""
+    values = [r[field] for r in flat if r[field] is not None]
+    if colour_range == "data" and values:
+        low, high = min(values), max(values)
+        return (low, high) if high > low else (low, low + 1e-9)
+    if field == "success_rate":
+        return 0.0, 1.0
+    return 0.0, max(values, default=1) or 1
+
+
+def _heatmap(figure: Any, panel: Any, flat: list[dict[str, Any]], cells: list[dict[str, Any]], field: str,
+             rows_axis: str, cols_axis: str, row_values: list[Any], col_values: list[Any], where: str,
+             colour_range: str) -> None:
+    name, bar_label, cmap = HEATMAPS[field]
+    grid = np.full((len(row_values), len(col_values)), np.nan)
+    for r in cells:
+        if r[field] is not None:
+            grid[row_values.index(r[rows_axis]), col_values.index(r[cols_axis])] = r[field]
+    low, high = heatmap_range(flat, field, colour_range)
+    image = panel.imshow(grid, vmin=low, vmax=high, cmap=cmap, aspect="auto")
+    panel.set_xticks(range(len(col_values)), [str(v) for v in col_values])
+    panel.set_yticks(range(len(row_values)), [str(v) for v in row_values])
+    panel.set(xlabel=words.label(cols_axis), ylabel=words.label(rows_axis),
+              title=f"{name}{' (' + where + ')' if where else ''}")
+    middle = (low + high) / 2
+    for (i, j), value in np.ndenumerate(grid):
+        if np.isfinite(value):
+            text = percent(value, 1) if field == "success_rate" else f"{value:.0f}"
+            light = value < middle if cmap == "viridis" else value > middle
+            panel.text(j, i, text, ha="center", va="center", fontsize="small", color="white" if light else "black")
+    bar = figure.colorbar(image, ax=panel, shrink=0.9)
+    bar.set_label(bar_label)
+    if field == "success_rate":
+        bar.ax.yaxis.set_major_formatter(lambda v, _: percent(v, 0 if colour_range == "full" else 1))
+
+
+def sweep_lines(flat: list[dict[str, Any]], axis: str, title: str) -> Any:
     """Success rate (with its 95% CI) and median / p90 epochs to solve along one axis, on a
     numeric axis where the values are numbers (log where they span decades)."""
-    plt = _pyplot()
     values = [r[axis] for r in flat]
     numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
     x = np.array(values, dtype=float) if numeric else np.arange(len(flat))
@@ -220,40 +245,45 @@ def sweep_lines(flat: list[dict[str, Any]], axis: str, fixed: str, folder: Path)
     rate = np.array([r["success_rate"] for r in flat])
     low = np.maximum(rate - np.array([r["ci95_low"] for r in flat]), 0)
     high = np.maximum(np.array([r["ci95_high"] for r in flat]) - rate, 0)
-    figure, (left, right) = plt.subplots(1, 2, figsize=(max(WIDTH, 10), 4.3), layout="constrained", sharex=True)
+    figure = new_figure(figsize=(max(WIDTH, 10), 4.6), layout="constrained")
+    left, right = figure.subplots(1, 2, sharex=True)
     left.errorbar(x, 100 * rate, yerr=100 * np.vstack([low, high]), fmt="o-", capsize=3)
-    left.set(xlabel=axis, ylabel="nets solved, % (95% CI)", title="success rate")
+    xlabel = words.label(axis) + (" (log scale)" if log_axis else "")
+    left.set(xlabel=xlabel, ylabel="nets solved, % (95% CI)", title="Success rate", ylim=(-2, 102))
     for name, style in (("median_epochs", "o-"), ("p90_epochs", "s--")):
-        right.plot(x, [np.nan if r[name] is None else r[name] for r in flat], style, label=name.replace("_", " "))
-    right.set(xlabel=axis, ylabel="epochs", title="epochs to solve (solved nets)")
+        right.plot(x, [np.nan if r[name] is None else r[name] for r in flat], style,
+                   label={"median_epochs": "median", "p90_epochs": "90th percentile"}[name])
+    right.set(xlabel=xlabel, ylabel="epochs to solve (solved nets)", title="Epochs to solve")
     right.legend()
+    from matplotlib.ticker import NullLocator  # noqa: PLC0415
+
     for panel in (left, right):
         panel.grid(alpha=0.3)
         if log_axis:
             panel.set_xscale("log")
-        if not numeric:
-            panel.set_xticks(x, [str(v) for v in values])
-    figure.suptitle(f"Sweep over {axis}\n{fixed}", fontsize="medium")
-    return _save(figure, folder, "success_by_" + axis)
+            panel.xaxis.set_minor_locator(NullLocator())
+        panel.set_xticks(x, [f"{v:g}" if numeric else str(v) for v in values])  # the swept values, as typed
+    titled(figure, f"Sweep over {words.label(axis)}\n{title}")
+    return figure
 
 
-def preset_figure(rows: list[dict[str, Any]], curve: presets.SourceCurve, folder: Path) -> list[Path]:
+def preset_figure(rows: list[dict[str, Any]], curve: presets.SourceCurve, title: str) -> Any:
     """Our median epochs to solve (p10-p90 bars) along curve.axis, one line per value of the
     other varying axes, beside the source's law, in the source's unit (presentations; ours
     counted as epochs, sweeps through the 4 patterns)."""
-    plt = _pyplot()
     others = [a for a in sweeps.varying_axes(rows) if a != curve.axis]
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(row["config"][a] for a in others), []).append(row)
-    figure, axes = plt.subplots(figsize=(WIDTH, 4.5))
+    figure = new_figure(figsize=(WIDTH, 4.9), layout="constrained")
+    axes = figure.subplots()
     for key, cells in groups.items():
         cells = [c for c in cells if c["report"]["epochs_to_solve"]["median"] is not None]
         x = np.array([c["config"][curve.axis] for c in cells], dtype=float)
         ets = [c["report"]["epochs_to_solve"] for c in cells]
         median = np.array([e["median"] for e in ets])
         bars = np.array([[m - e["p10"] for m, e in zip(median, ets)], [e["p90"] - m for m, e in zip(median, ets)]])
-        label = ", ".join(f"{a}={v}" for a, v in zip(others, key)) or "ours"
+        label = ", ".join(words.setting(a, v) for a, v in zip(others, key)) or "ours"
         axes.errorbar(x, median, yerr=bars, fmt="o-", capsize=3, label=f"ours ({label}): median, p10-p90")
     values = sorted({float(row["config"][curve.axis]) for row in rows})
     positive = values[0] > 0  # then a log axis: doublings evenly spaced, as Chauvin's log2 H
@@ -262,11 +292,13 @@ def preset_figure(rows: list[dict[str, Any]], curve: presets.SourceCurve, folder
     if positive:
         axes.set_xscale("log", base=2)
     axes.set_xticks(values, [f"{v:g}" for v in values])
-    axes.set(xlabel=curve.axis, ylabel="presentations to solve\n(ours: epochs, each a sweep of the 4 patterns)",
-             title="ours beside the source, in its unit")
+    axes.set(xlabel=words.label(curve.axis) + (" (log scale)" if positive else ""),
+             ylabel="presentations to solve\n(ours: epochs, each a sweep of the 4 patterns)",
+             title="Ours beside the source, in its unit")
     axes.legend(fontsize="small")
     axes.grid(alpha=0.3)
-    return _save(figure, folder, "beside_the_source")
+    titled(figure, title)
+    return figure
 
 
 def chosen_nets(results: NetOutcomes) -> list[tuple[int, str]]:
@@ -287,29 +319,23 @@ def chosen_nets(results: NetOutcomes) -> list[tuple[int, str]]:
     return chosen
 
 
-def decision_boundaries(results: NetOutcomes, config: Any, folder: Path, title: str) -> list[Path]:
-    """The output over the input plane of chosen_nets, re-trained from their seeds."""
+def decision_boundaries(trained: list[tuple[int, str, Any]], config: Any, title: str) -> Any:
+    """The output over the input plane of trained nets: (seed, why it is shown, its trained
+    xorgpu.params.Params of one net), as xorgpu.trajectory.trained_nets gives them."""
     from matplotlib.lines import Line2D  # noqa: PLC0415
 
-    from .backend import numpy_backend  # noqa: PLC0415
-    from .engines.array import predict, train_block  # noqa: PLC0415
-    from .init import initial_params  # noqa: PLC0415
+    from .engines.array import predict  # noqa: PLC0415
 
-    plt = _pyplot()
-    chosen = chosen_nets(results)
     grid = np.linspace(-0.5, 1.5, 101)
     x0, x1 = np.meshgrid(grid, grid)
     plane = np.column_stack([x0.ravel(), x1.ravel()])  # (101 * 101, 2)
-    columns = min(4, max(1, len(chosen)))
-    lines = -(-max(1, len(chosen)) // columns)
-    figure, axes = plt.subplots(lines, columns, figsize=(WIDTH * columns / 3.2, 2.6 * lines + 0.8), squeeze=False,
-                                layout="constrained")
+    columns = min(4, max(1, len(trained)))
+    lines = -(-max(1, len(trained)) // columns)
+    figure = new_figure(figsize=(WIDTH * columns / 3.2, 2.6 * lines + 1.2), layout="constrained")
+    axes = figure.subplots(lines, columns, squeeze=False)
     image = None
-    backend = numpy_backend()
-    for ax, (seed, why) in zip(axes.flat, chosen):
-        params = initial_params(config.init_scheme, np.array([seed]), config.hidden, config.dtype)
-        train_block(params, config.replace(sample_every=0), backend)  # updates params in place
-        with backend.quiet():  # a diverged net's weights are not finite
+    for ax, (seed, why, params) in zip(axes.flat, trained):
+        with np.errstate(all="ignore"):  # a diverged net's weights are not finite
             output = predict(np, params, plane)[:, 0].reshape(x0.shape)  # (101, 101)
         image = ax.contourf(x0, x1, output, levels=np.linspace(0, 1, 11), cmap="coolwarm", vmin=0, vmax=1)
         ax.contour(x0, x1, output, levels=[0.5], colors="black", linewidths=1)
@@ -317,7 +343,7 @@ def decision_boundaries(results: NetOutcomes, config: Any, folder: Path, title: 
             ax.scatter([p0], [p1], c="white", edgecolors="black", s=70, marker="o" if target == 0 else "s", zorder=3)
         ax.set(title=f"seed {seed}\n{why}", xticks=[0, 1], yticks=[0, 1], xlabel="input x0", ylabel="input x1")
         ax.title.set_fontsize("small")
-    for ax in list(axes.flat)[len(chosen):]:
+    for ax in list(axes.flat)[len(trained):]:
         ax.set_axis_off()
     if image is not None:
         figure.colorbar(image, ax=axes.ravel().tolist(), label="output of the net", shrink=0.8)
@@ -328,5 +354,5 @@ def decision_boundaries(results: NetOutcomes, config: Any, folder: Path, title: 
                label="patterns with target 1: (0,1), (1,0)"),
         Line2D([], [], color="black", label="output 0.5: the decision boundary")],
         loc="outside lower center", ncols=3, fontsize="small")
-    figure.suptitle(f"{literal(title)}: decision boundaries after {config.epochs:,} epochs", fontsize="medium")
-    return _save(figure, folder, "decision_boundaries")
+    titled(figure, f"Decision boundaries after {config.epochs:,} epochs\n{title}")
+    return figure

@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from . import words
 from .config import Config
-from .plots import SPAN_FOR_LOG_AXIS, fixed_settings
+from .plots import HEATMAPS, SPAN_FOR_LOG_AXIS, fixed_settings, heatmap_range
 from .results import NetOutcomes, NetResults
 from .sweeps import in_order
 from .text import percent
@@ -225,11 +226,8 @@ def _fmt(value: Any) -> str:
 
 
 def what_was_trained(config: dict[str, Any], nets: int, seeds: str | None) -> str:
-    c = config
-    return (f"{nets:,} 2-{c['hidden']}-1 sigmoid nets trained on XOR (seeds {seeds or 'not recorded'}): "
-            f"learning rate {c['lr']}, momentum {c['momentum']}, {c['epochs']:,} epochs, {c.get('update', 'batch')} "
-            f"updates on the {c['loss_reduction']} of squared errors, initial weights {c['init']}, "
-            f"criterion {c['criterion']}, {c['dtype']}.")
+    every = ", ".join(words.settings(config))
+    return f"{nets:,} nets, each a {words.net(config)}, seeds {seeds or 'not recorded'}: {every}."
 
 
 def where_from(provenance: dict[str, Any] | None) -> str:
@@ -458,8 +456,9 @@ def sweep_line_spec(flat: list[dict[str, Any]], axis: str) -> dict[str, Any]:
          "hovertemplate": axis + " %{x}: median %{y:,} epochs<extra></extra>"},
     ]
     return {"data": data, "layout": {
-        "title": {"text": f"Success rate and epochs to solve along {axis}"},
-        "xaxis": {"title": {"text": axis}, "type": "log" if log_axis else ("linear" if numeric else "category"),
+        "title": {"text": f"Success rate and epochs to solve along the {words.label(axis)}"},
+        "xaxis": {"title": {"text": words.label(axis) + (" (log scale)" if log_axis else "")},
+                  "type": "log" if log_axis else ("linear" if numeric else "category"),
                   **({"tickvals": x, "ticktext": [_fmt(v) for v in x]} if numeric else {})},
         "yaxis": {"title": {"text": "success rate (95% CI)"}, "tickformat": ".0%", "range": [-0.02, 1.05]},
         "yaxis2": {"title": {"text": "median epochs to solve"}, "overlaying": "y", "side": "right",
@@ -469,7 +468,8 @@ def sweep_line_spec(flat: list[dict[str, Any]], axis: str) -> dict[str, Any]:
         "margin": {"t": 50, "r": 80}, "legend": {"orientation": "h", "y": -0.2}}}
 
 
-def heatmap_spec(flat: list[dict[str, Any]], varying: list[str], field: str) -> dict[str, Any]:
+def heatmap_spec(flat: list[dict[str, Any]], varying: list[str], field: str, colour_range: str = "full"
+                 ) -> dict[str, Any]:
     rows_axis, cols_axis = varying
     row_values, col_values = in_order([r[rows_axis] for r in flat]), in_order([r[cols_axis] for r in flat])
     z = [[None] * len(col_values) for _ in row_values]
@@ -484,16 +484,19 @@ def heatmap_spec(flat: list[dict[str, Any]], varying: list[str], field: str) -> 
         i, j = row_values.index(r[rows_axis]), col_values.index(r[cols_axis])
         hover[i][j] += (f": {percent(r['success_rate'])} ({r['solved']:,}/{r['nets']:,}), CI {percent(r['ci95_low'])} "
                         f"to {percent(r['ci95_high'])}; median epochs {_fmt(r['median_epochs'])}")
-    label = "success rate" if field == "success_rate" else "median epochs to solve"
+    name, bar_label, _ = HEATMAPS[field]
+    low, high = heatmap_range(flat, field, colour_range)  # as the PNG's: 0-100% unless asked for the data's range
     return {"data": [{"type": "heatmap", "z": z, "x": [_fmt(v) for v in col_values], "y": [_fmt(v) for v in row_values],
                       "text": text, "texttemplate": "%{text}", "customdata": hover,
-                      "hovertemplate": "%{customdata}<extra></extra>",
+                      "hovertemplate": "%{customdata}<extra></extra>", "zmin": low, "zmax": high,
                       "colorscale": "Viridis",  # bright is good on both: a high rate, few epochs
                       "reversescale": field != "success_rate",
-                      "colorbar": {"title": {"text": label}, **({"tickformat": ".1%"} if field == "success_rate" else {})}}],
-            "layout": {"title": {"text": f"{label[0].upper()}{label[1:]} of each cell"},
-                       "xaxis": {"title": {"text": cols_axis}, "type": "category"},
-                       "yaxis": {"title": {"text": rows_axis}, "type": "category", "autorange": "reversed"}}}
+                      "colorbar": {"title": {"text": bar_label},
+                                   **({"tickformat": ".0%"} if field == "success_rate" else {})}}],
+            "layout": {"title": {"text": f"{name[0].upper()}{name[1:]} in each cell"},
+                       "xaxis": {"title": {"text": words.label(cols_axis)}, "type": "category"},
+                       "yaxis": {"title": {"text": words.label(rows_axis)}, "type": "category",
+                                 "autorange": "reversed"}}}
 
 
 # --- a comparison -------------------------------------------------------------------------------------------
@@ -548,13 +551,9 @@ def map_page(title: str, result: Any, map_png: Path, counts_png: Path, counts: A
     spec = result.spec
     page = Page(title)
     c = spec.config
-    axes = " and ".join(f"{a.knob.name} ({side}, {a.low:.6g} to {a.high:.6g}{', log scale' if a.log else ''})"
-                        for a, side in ((spec.x, "across"), (spec.y, "up")))
-    page.paragraph(f"{spec.resolution:,} x {spec.resolution:,} = {spec.pixels:,} 2-{c.hidden}-1 sigmoid nets, one "
-                   f"per pixel, each trained on XOR from the initial weights of seed {spec.seed} ({c.init}) with its "
-                   f"own {axes}; otherwise learning rate {c.lr}, momentum {c.momentum}, {c.epochs:,} epochs, "
-                   f"{c.update} updates on the {c.loss_reduction} of squared errors, criterion {c.criterion}, "
-                   f"{c.dtype}.", "what")
+    axes = "; ".join(f"{side}, {words.knob_label(a.knob.name, a.log)}, from {a.low:.6g} to {a.high:.6g}"
+                     for a, side in ((spec.x, "across"), (spec.y, "up")))
+    page.paragraph(f"{spec.pixels:,} nets, one per pixel: {words.map_view(spec)}. {axes}.", "what")
     page.paragraph(where_from(result.provenance), "where")
     fractions = result.fractions()
     solved = fractions["solved"] + fractions["solved_then_lost"]
@@ -618,12 +617,37 @@ def map_hover_spec(result: Any, step: int) -> dict[str, Any]:
         ticks = [v * 10**k for k in range(9) for v in (1, 2, 5) if low <= v * 10**k <= high]
         colorbar.update(tickvals=np.log10(ticks).tolist(), ticktext=[f"{t:,}" for t in ticks])
     names = np.array([name.replace("_", " ") for name in OUTCOMES])[outcome]
+    # Drawn over pixel numbers, one unit a pixel on both axes (scaleanchor), so the view keeps
+    # the picture's square shape whatever the knobs' units; ticks and hover give the knobs' values.
+    columns, rows = np.arange(x.size), np.arange(y.size)
+    knobs = np.stack(np.broadcast_arrays(x[None, :], y[:, None], epochs), axis=-1)  # (rows, columns, 3)
     return {
-        "data": [{"type": "heatmap", "x": x, "y": y, "z": z, "customdata": epochs, "text": names,
+        "data": [{"type": "heatmap", "x": columns, "y": rows, "z": z, "customdata": knobs, "text": names,
                   "colorscale": "Viridis", "colorbar": colorbar, "hoverongaps": False,
-                  "hovertemplate": f"{spec.x.knob.name} %{{x:.6g}}<br>{spec.y.knob.name} %{{y:.6g}}<br>"
-                                   "epochs to solve %{customdata}<br>%{text}<extra></extra>"}],
-        "layout": {"xaxis": {"title": {"text": spec.x.knob.name}, "type": "log" if spec.x.log else "linear"},
-                   "yaxis": {"title": {"text": spec.y.knob.name}, "type": "log" if spec.y.log else "linear"},
+                  "hovertemplate": f"{spec.x.knob.name} %{{customdata[0]:.6g}}<br>{spec.y.knob.name} "
+                                   "%{customdata[1]:.6g}<br>epochs to solve %{customdata[2]:.0f}<br>%{text}"
+                                   "<extra></extra>"}],
+        "layout": {"xaxis": {"title": {"text": words.knob_label(spec.x.knob.name, spec.x.log)}, **_ticks(x, spec.x),
+                             "constrain": "domain"},
+                   "yaxis": {"title": {"text": words.knob_label(spec.y.knob.name, spec.y.log)}, **_ticks(y, spec.y),
+                             "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
                    "plot_bgcolor": "#d0d0d0"},
     }
+
+
+def _ticks(values: np.ndarray, axis: Any) -> dict[str, Any]:
+    """Ticks at round values of the knob (matplotlib's choice, per decade on a log axis), placed
+    at their pixel positions."""
+    from matplotlib.ticker import LogLocator, MaxNLocator  # noqa: PLC0415
+
+    low, high = float(values[0]), float(values[-1])
+    span = values.size - 1 or 1
+    if axis.log:
+        found = LogLocator(numticks=8).tick_values(low, high)
+        where = lambda v: (np.log10(v) - np.log10(low)) / (np.log10(high) - np.log10(low)) * span  # noqa: E731
+    else:
+        found = MaxNLocator(6).tick_values(low, high)
+        where = lambda v: (v - low) / (high - low) * span  # noqa: E731
+    found = [v for v in found if min(low, high) <= v <= max(low, high)] if values.size > 1 else [low]
+    positions = [float(where(v)) for v in found] if values.size > 1 else [0.0]
+    return {"tickvals": positions, "ticktext": [f"{v:.6g}" for v in found], "range": [-0.5, values.size - 0.5]}

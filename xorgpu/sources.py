@@ -27,7 +27,7 @@ class Source:
     name: str  # how titles call it: "job 1a2b3c4d5e6f", "results nets.npz", "sweep s.jsonl"
     config: Config | None = None  # jobs and results files
     has_seed: Callable[[int], bool] = lambda seed: False  # jobs and results files: is this net in it?
-    seed_span: str = ""  # jobs and results files: their seeds, in words
+    seeds: str = ""  # jobs and results files: their seeds, "A:B" (or "A..B" where not recorded as a range)
     statistics: dict[str, Any] | None = None  # None in results files that predate them
     rows: list[dict[str, Any]] = field(default_factory=list)  # sweep files: finished cells
     _results: Callable[[], Any] | None = None
@@ -97,8 +97,9 @@ def _results_file(file: Path) -> Source:
         return (int(results.epochs_to_solve[where[0]]), float(results.final_loss[where[0]])) if where.size else None
 
     seeds = results.seeds
+    span = ((statistics or {}).get("provenance") or {}).get("seeds") or f"{seeds.min()}..{seeds.max()}"
     return Source("results", f"results {file.name}", config=config, statistics=statistics,
-                  has_seed=lambda seed: bool(np.any(seeds == seed)), seed_span=f"seeds {seeds.min()}..{seeds.max()}",
+                  has_seed=lambda seed: bool(np.any(seeds == seed)), seeds=str(span),
                   _results=lambda: results, recorded=recorded)
 
 
@@ -136,7 +137,7 @@ def _job(job_id: str, redis_url: str | None, results_url: str | None) -> Source:
         return int(table["epochs_to_solve"][row]), float(table["final_loss"][row])
 
     return Source("job", f"job {job.id}", config=job.config, has_seed=lambda seed: seeds.start <= seed < seeds.stop,
-                  seed_span=f"seeds {seeds}",
+                  seeds=str(seeds),
                   statistics=job_report(store, job), _results=lambda: job_results(store, files, job),
                   recorded=recorded, dataset=lambda: files.dataset(job_chunk_files(store, job)),
                   _outcomes=lambda: job_outcomes(store, files, job))

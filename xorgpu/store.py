@@ -291,6 +291,10 @@ class JobStore:
                                           "or Redis was lost); no chunk of this job will run"])
         return state.decode() if isinstance(state, bytes) else str(state)
 
+    def job_ids(self, limit: int) -> list[str]:
+        """The ids of the newest jobs, newest first (without reading their records)."""
+        return [raw.decode(errors="replace") for raw in self.client.zrevrange(f"{KEY_PREFIX}:jobs", 0, limit - 1)]
+
     def recent_jobs(self, limit: int = 20) -> list[Job | BrokenJob]:
         """The newest jobs; a record that cannot be read comes as its BrokenJob error."""
         jobs: list[Job | BrokenJob] = []

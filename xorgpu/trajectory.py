@@ -1,4 +1,5 @@
-"""One net's training, epoch by epoch: what `xorgpu inspect` shows.
+"""One net's training again, epoch by epoch: what `xorgpu inspect` shows; and chosen nets
+trained again for the figures of their decision boundaries.
 
 Trains the net with the array engine on NumPy and watches its epoch loop
 (`train_block(..., observe=...)`): every `every` epochs it keeps the loss, the four
@@ -18,6 +19,7 @@ from .config import Config
 from .engines.array import EpochView, backprop, train_block
 from .engines.contract import LOSS_SCALE
 from .init import initial_params
+from .params import Params
 
 
 @dataclass(frozen=True)
@@ -48,3 +50,15 @@ def trajectory(config: Config, seed: int, every: int) -> list[Snapshot]:
 
     train_block(params, config.replace(sample_every=0), backend, observe=observe)
     return snapshots
+
+
+def trained_nets(config: Config, chosen: list[tuple[int, str]]) -> list[tuple[int, str, Params]]:
+    """(seed, why, its trained weights) of each chosen net (seed, why), trained again from
+    its seed with the array engine on NumPy: what a figure of decision boundaries draws."""
+    backend = numpy_backend()
+    trained = []
+    for seed, why in chosen:
+        params = initial_params(config.init_scheme, np.array([seed]), config.hidden, config.dtype)
+        train_block(params, config.replace(sample_every=0), backend)  # updates params in place
+        trained.append((seed, why, params))
+    return trained

@@ -4,8 +4,10 @@ Solved pixels take a perceptual colour map (viridis) of epochs to solve, on a lo
 where they span more than a decade; pixels that never solved take colours viridis never
 uses: plateau light grey, still improving dark grey, diverged red, and nets that solved
 and then lost it orange. Axes are in the knobs' own units (log axes labelled with their
-values). matplotlib is imported only here, with the Agg backend; Pillow (which matplotlib
-needs anyway) assembles GIFs.
+values, in words). Titles say what was trained (xorgpu.words.map_view) unless the caller
+gives one. matplotlib is imported only here, its figures made without pyplot (no backend
+is chosen or changed); Pillow (which matplotlib needs anyway) assembles GIFs, every frame
+on one palette so a colour means the same outcome in each.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..plots import _pyplot, literal
+from .. import words
+from ..plots import literal, new_figure
 from ..stats import OUTCOMES
 from ..text import percent
 from .dimension import BoxCounts
@@ -96,8 +99,8 @@ def draw_map(ax: Any, result: MapResult, norm: Any) -> Any:
     for axis, spec_axis in ((ax.xaxis, spec.x), (ax.yaxis, spec.y)):
         if spec_axis.log:
             _log_ticks(axis, spec_axis.span)
-    ax.set_xlabel(literal(spec.x.knob.name) + (" (log scale)" if spec.x.log else ""))
-    ax.set_ylabel(literal(spec.y.knob.name) + (" (log scale)" if spec.y.log else ""))
+    ax.set_xlabel(literal(words.knob_label(spec.x.knob.name, spec.x.log)))
+    ax.set_ylabel(literal(words.knob_label(spec.y.knob.name, spec.y.log)))
     return image
 
 
@@ -112,21 +115,16 @@ def plain_numbers(bar: Any) -> None:
 
 def range_text(result: MapResult) -> str:
     """Each axis's range, with as many digits as tell its ends apart (up to float64's 17)."""
-    parts = []
-    for axis in (result.spec.x, result.spec.y):
-        relative = (axis.high - axis.low) / max(abs(axis.low), abs(axis.high))
-        digits = min(17, max(6, math.ceil(-math.log10(relative)) + 3))
-        parts.append(f"{axis.knob.name} {axis.low:.{digits}g} .. {axis.high:.{digits}g}")
-    return "  ".join(parts)
+    return "  ".join(words.axis_range(axis) for axis in (result.spec.x, result.spec.y))
 
 
 def map_figure(result: MapResult, title: str | None = None, dimension: BoxCounts | None = None) -> Any:
     """A figure: the map, a colour bar of epochs to solve, and a legend of the other outcomes
-    with their shares of the pixels."""
+    with their shares of the pixels; titled with what was trained (or `title`)."""
     from matplotlib.cm import ScalarMappable  # noqa: PLC0415
 
-    plt = _pyplot()
-    figure, ax = plt.subplots(figsize=(WIDTH, WIDTH * 0.82), layout="constrained")
+    figure = new_figure(figsize=(WIDTH, WIDTH * 0.9), layout="constrained")
+    ax = figure.subplots()
     norm = _norm(result.epochs_to_solve)
     draw_map(ax, result, norm)
     bar = figure.colorbar(ScalarMappable(norm=norm, cmap=SOLVED_CMAP), ax=ax, shrink=0.85, pad=0.02)
@@ -135,14 +133,11 @@ def map_figure(result: MapResult, title: str | None = None, dimension: BoxCounts
     fractions = result.fractions()
     handles = _legend_handles(fractions)
     figure.legend(handles=handles, loc="outside lower center", ncol=4, frameon=False, fontsize="small")
-    spec = result.spec
-    lines = [title or f"Trainability map: H={spec.config.hidden}, seed {spec.seed}, {spec.config.epochs:,} epochs, "
-             f"{spec.resolution}x{spec.resolution} nets"]
     detail = f"solved {percent(fractions['solved'] + fractions['solved_then_lost'])}"
     if dimension is not None and dimension.dimension is not None:
         detail += f"; boundary dimension {dimension.dimension:.3f} ± {dimension.stderr:.3f}"
-    lines.append(detail)
-    ax.set_title(literal("\n".join(lines)), fontsize="medium")
+    ax.set_title(detail, fontsize="medium")
+    figure.suptitle(literal(words.title_lines(title or words.map_view(result.spec), 90)), fontsize="medium")
     return figure
 
 
@@ -157,15 +152,15 @@ def _legend_handles(fractions: dict[str, float] | None = None) -> list[Any]:
 
 def save_map_png(result: MapResult, path: str | Path, title: str | None = None,
                  dimension: BoxCounts | None = None) -> None:
-    figure = map_figure(result, title, dimension)
-    figure.savefig(path, dpi=150)
-    _pyplot().close(figure)
+    """The map as a picture; PNG or SVG by the path's suffix."""
+    map_figure(result, title, dimension).savefig(path, dpi=150)
 
 
-def save_counts_png(counts: BoxCounts, path: str | Path, title: str) -> None:
-    """log N(s) against log(1/s), the fitted points marked, and the fitted line."""
-    plt = _pyplot()
-    figure, ax = plt.subplots(figsize=(WIDTH * 0.75, WIDTH * 0.55), layout="constrained")
+def counts_figure(counts: BoxCounts, title: str) -> Any:
+    """log N(s) against log(1/s), the fitted points marked, and the fitted line; title: the
+    map's (what was trained)."""
+    figure = new_figure(figsize=(WIDTH * 0.8, WIDTH * 0.62), layout="constrained")
+    ax = figure.subplots()
     shown = counts.counts > 0
     inverse = 1.0 / counts.sizes
     lo, hi = counts.fit_sizes
@@ -177,37 +172,77 @@ def save_counts_png(counts: BoxCounts, path: str | Path, title: str) -> None:
         anchor = np.exp(np.mean(np.log(counts.counts[fitted])) - counts.dimension * np.mean(np.log(x)))
         ax.loglog(x, anchor * x ** counts.dimension, "-", color="tab:blue",
                   label=f"slope {counts.dimension:.3f} ± {counts.stderr:.3f}")
-    ax.set_xlabel("1 / box side s (pixels⁻¹)")
-    ax.set_ylabel("boxes holding boundary, N(s)")
-    ax.set_title(literal(title), fontsize="medium")
+    ax.set_xlabel("1 / box side s (pixels⁻¹, log scale)")
+    ax.set_ylabel("boxes holding boundary, N(s) (log scale)")
+    ax.set_title("Box counts of the boundary between solved and unsolved pixels", fontsize="medium")
+    figure.suptitle(literal(words.title_lines(title, 70)), fontsize="small")
     ax.legend(frameon=False, fontsize="small")
-    figure.savefig(path, dpi=150)
-    plt.close(figure)
+    return figure
 
 
-def save_zoom_gif(frames: Sequence[MapResult], path: str | Path, seconds_per_frame: float = 0.8) -> None:
-    """An animated GIF, one map per frame, each frame's range printed on it (one colour
-    scale for all frames, so colours mean the same epochs throughout)."""
-    from PIL import Image  # noqa: PLC0415
+def save_counts_png(counts: BoxCounts, path: str | Path, title: str) -> None:
+    """counts_figure as a picture; PNG or SVG by the path's suffix."""
+    counts_figure(counts, title).savefig(path, dpi=150)
 
-    plt = _pyplot()
-    everything = np.concatenate([frame.epochs_to_solve.ravel() for frame in frames])
-    norm = _norm(everything)
+
+def zoom_frame(frame: MapResult, norm: Any, k: int, frames: int, title: str) -> Any:
+    """Frame k of a zoom: the map on the zoom's colour scale, its range printed on it."""
     from matplotlib.cm import ScalarMappable  # noqa: PLC0415
 
-    images = []
+    figure = new_figure(figsize=(6.6, 6.0), layout="constrained")
+    ax = figure.subplots()
+    draw_map(ax, frame, norm)
+    ax.set_title(f"frame {k + 1}/{frames}\n{range_text(frame)}", fontsize="small")
+    figure.suptitle(literal(words.title_lines(title, 80)), fontsize="small")
+    bar = figure.colorbar(ScalarMappable(norm=norm, cmap=SOLVED_CMAP), ax=ax, shrink=0.85, pad=0.02)
+    bar.set_label("epochs to solve", fontsize="small")
+    plain_numbers(bar)
+    figure.legend(handles=_legend_handles(), loc="outside lower center", ncol=4, frameon=False, fontsize="x-small")
+    return figure
+
+
+def save_zoom_gif(frames: Sequence[MapResult], path: str | Path, seconds_per_frame: float = 0.8,
+                  title: str | None = None) -> None:
+    """An animated GIF, one map per frame, each frame's range printed on it: one colour
+    scale for all frames, so colours mean the same epochs throughout, and one palette, so
+    each outcome's colour is the same in every frame."""
+    from PIL import Image  # noqa: PLC0415
+
+    norm = _norm(np.concatenate([frame.epochs_to_solve.ravel() for frame in frames]))
+    title = title or words.map_view(frames[0].spec, ranges=False)
+    pictures = []
     for k, frame in enumerate(frames):
-        figure, ax = plt.subplots(figsize=(6.6, 5.6), layout="constrained")
-        draw_map(ax, frame, norm)
-        ax.set_title(f"frame {k + 1}/{len(frames)}\n{range_text(frame)}", fontsize="small")
-        bar = figure.colorbar(ScalarMappable(norm=norm, cmap=SOLVED_CMAP), ax=ax, shrink=0.85, pad=0.02)
-        bar.set_label("epochs to solve", fontsize="small")
-        plain_numbers(bar)
-        figure.legend(handles=_legend_handles(), loc="outside lower center", ncol=4, frameon=False,
-                      fontsize="x-small")
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100)
-        plt.close(figure)
+        zoom_frame(frame, norm, k, len(frames), title).savefig(buffer, format="png", dpi=100)
         buffer.seek(0)
-        images.append(Image.open(buffer).convert("RGB").quantize(colors=255))
+        pictures.append(Image.open(buffer).convert("RGB"))
+    palette = _shared_palette(pictures)
+    images = [picture.quantize(palette=palette, dither=Image.Dither.NONE) for picture in pictures]
     images[0].save(path, save_all=True, append_images=images[1:], duration=int(seconds_per_frame * 1000), loop=0)
+
+
+CLOSE = 10  # RGB steps: how near a shared palette's other colours may come to an outcome's colour
+
+
+def _shared_palette(pictures: list[Any]) -> Any:
+    """One 256-colour palette for all the pictures: the outcome colours first, exactly, then
+    the colours that the pictures, quantized together, need most."""
+    from PIL import Image  # noqa: PLC0415
+    from matplotlib.colors import to_rgb  # noqa: PLC0415
+
+    fixed = [tuple(round(255 * c) for c in to_rgb(colour)) for colour in UNSOLVED_COLOURS.values()]
+    fixed += [(255, 255, 255), (0, 0, 0)]
+    width = max(p.width for p in pictures)
+    sheet = Image.new("RGB", (width, sum(p.height for p in pictures)), "white")
+    top = 0
+    for picture in pictures:
+        sheet.paste(picture, (0, top))
+        top += picture.height
+    common = sheet.quantize(colors=256 - len(fixed), dither=Image.Dither.NONE).convert("RGB").getcolors(256) or []
+    # Pillow maps a pixel to a palette colour through a coarse colour cache: a colour close to
+    # a fixed one could take its place, so none is kept within CLOSE of them
+    near = lambda rgb: any(max(abs(a - b) for a, b in zip(rgb, f)) < CLOSE for f in fixed)  # noqa: E731
+    colours = fixed + [rgb for _, rgb in sorted(common, reverse=True) if not near(rgb)]
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([value for rgb in colours[:256] for value in rgb] + [0] * 3 * (256 - len(colours[:256])))
+    return palette

@@ -1,0 +1,165 @@
+"""What was trained, in words: the one place every view takes them from (figure titles,
+axis labels, report pages, map titles, sweep figures).
+
+A config field or map knob gets its words here; one that has none yet is still shown, as
+`name value`, so a new Config field can never make a view fail.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import textwrap
+from typing import Any, Callable, Mapping
+
+from .config import Config, Criterion, InitScheme
+
+TITLE_WIDTH = 100  # characters a title line holds before it wraps
+
+
+def _number(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else f"{value:g}" \
+        if isinstance(value, float) else str(value)
+
+
+def init_words(text: str) -> str:
+    """An init scheme as a reader knows it: 'U[0,1), zero biases' rather than 'counter'."""
+    scheme = InitScheme.parse(text)
+    if scheme.kind == "uniform":
+        return f"initial weights and biases U[{scheme.low:g},{scheme.high:g})"
+    if scheme.kind == "notebook":
+        return "initial weights U[0,1) by np.random (the notebook's) and zero biases"
+    return "initial weights U[0,1) and zero biases"
+
+
+def criterion_words(text: str) -> str:
+    rule = Criterion.parse(text)
+    if text == "round":
+        return "solved: every output on the right side of 0.5"
+    if rule.kind == "within":
+        return f"solved: every |output - target| < {rule.threshold:g}"
+    return f"solved: sum of squared errors < {rule.threshold:g}"
+
+
+# field -> (its name on an axis or in a table, its value as a phrase in a sentence)
+FIELDS: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "hidden": ("hidden units H", lambda v: f"H = {v}"),
+    "lr": ("learning rate", lambda v: f"learning rate {_number(v)}"),
+    "momentum": ("momentum", lambda v: f"momentum {_number(v)}"),
+    "epochs": ("epochs", lambda v: f"{_number(v)} epochs"),
+    "update": ("updates", lambda v: "batch updates" if v == "batch" else "online updates (a step per pattern)"),
+    "loss_reduction": ("loss", lambda v: "loss ½Σ(o−y)²" if v == "sum" else "loss ½·mean(o−y)²"),
+    "init": ("initial weights", init_words),
+    "criterion": ("criterion", criterion_words),
+    "dtype": ("precision", str),
+    "sample_every": ("loss sampled every (epochs)", lambda v: f"loss sampled every {_number(v)} epochs" if v else ""),
+}
+
+# knobs of a map's axes -> their words
+KNOBS = {
+    "lr": "learning rate, both layers",
+    "lr_hidden": "learning rate of the hidden layer (W1, b1)",
+    "lr_output": "learning rate of the output layer (W2, b2)",
+    "momentum": "momentum",
+    "init_scale": "scale of every initial weight",
+}
+_WEIGHT_WORDS = [
+    (re.compile(r"^W1\[(\d+),(\d+)\]$"), "initial weight from input {0} to hidden unit {1}"),
+    (re.compile(r"^b1\[(\d+)\]$"), "initial bias of hidden unit {0}"),
+    (re.compile(r"^W2\[(\d+)\]$"), "initial weight from hidden unit {0} to the output"),
+    (re.compile(r"^b2$"), "initial bias of the output"),
+]
+
+
+def label(name: str) -> str:
+    """A config field's name on an axis or in a table header."""
+    return FIELDS[name][0] if name in FIELDS else name.replace("_", " ")
+
+
+def setting(name: str, value: Any) -> str:
+    """One setting as a phrase ('learning rate 0.5'); a field without words: 'name value'."""
+    if name in FIELDS:
+        return FIELDS[name][1](value)
+    return f"{name.replace('_', ' ')} {_number(value)}"
+
+
+def knob_label(name: str, log: bool = False) -> str:
+    """A map knob on an axis: its words and its name, and the scale: 'learning rate of the
+    hidden layer (W1, b1), lr_hidden, log scale'."""
+    words = KNOBS.get(name)
+    for pattern, template in _WEIGHT_WORDS:
+        found = pattern.match(name)
+        if found:
+            words = template.format(*found.groups())
+    return ", ".join(part for part in (words, name, "log scale" if log else "") if part)
+
+
+def net(config: Config | Mapping[str, Any], hidden_varies: bool = False) -> str:
+    """The net and its task: '2-4-1 sigmoid net on XOR' ('2-H-1' where H varies)."""
+    return f"2-{'H' if hidden_varies else _field(config, 'hidden')}-1 sigmoid net on XOR"
+
+
+def settings(config: Config | Mapping[str, Any], omit: tuple[str, ...] = ("hidden",)) -> list[str]:
+    """Every setting of a config as phrases, in the Config's order, less `omit`."""
+    values = config.to_dict() if isinstance(config, Config) else dict(config)
+    return [words for name, value in values.items() if name not in omit and (words := setting(name, value))]
+
+
+ALWAYS_SAID = ("lr", "momentum", "init", "epochs")  # in every title; other settings where not the default
+NEVER_SAID = ("hidden", "sample_every")  # in the net's name, or how it was watched rather than trained
+
+
+def describe(config: Config | Mapping[str, Any], seeds: str | None = None, omit: tuple[str, ...] = ()) -> str:
+    """What was trained, in one sentence a figure can carry as its title, enough to train it
+    again: the net, its learning rate, momentum, initial weights and epochs, every other
+    setting that is not the notebook's default (less `omit`, e.g. a sweep's varying axes),
+    and the seeds."""
+    values = config.to_dict() if isinstance(config, Config) else dict(config)
+    defaults = Config().to_dict()
+    parts = [setting(name, value) for name, value in values.items()
+             if name not in (*NEVER_SAID, *omit) and (name in ALWAYS_SAID or value != defaults.get(name, object()))]
+    text = f"{net(config, hidden_varies='hidden' in omit)}: {', '.join(p for p in parts if p)}"
+    return text + (f"; seeds {seeds}" if seeds else "")
+
+
+UNBROKEN = re.compile(r"(seeds|\d) (\d|x )")  # "seeds 0:100", "512 x 512": never wrapped apart
+
+
+def title_lines(text: str, width: int = TITLE_WIDTH) -> str:
+    """A title's lines, each wrapped to at most `width` characters."""
+    kept = UNBROKEN.sub(lambda m: f"{m.group(1)}\0{m.group(2)}", UNBROKEN.sub(lambda m: f"{m.group(1)}\0{m.group(2)}", text))
+    lines = [wrapped for line in kept.split("\n") for wrapped in (textwrap.wrap(line, width) or [""])]
+    return "\n".join(lines).replace("\0", " ")
+
+
+def _field(config: Config | Mapping[str, Any], name: str) -> Any:
+    return getattr(config, name) if isinstance(config, Config) else config[name]
+
+
+RATE_KNOBS = ("lr", "lr_hidden", "lr_output")
+
+
+def map_view(spec: Any, ranges: bool = True) -> str:
+    """What a map (xorgpu.maps.MapSpec) trained, as a title: the net and the settings that do
+    not vary across it (a knob on an axis replaces its setting), the knobs' ranges (or, with
+    ranges=False, only their names: a zoom's frames each print their own), the seed every
+    pixel starts from, and its size."""
+    on_axes = {spec.x.knob.name, spec.y.knob.name}
+    omit = (("lr",) if on_axes & set(RATE_KNOBS) else ()) + (("momentum",) if "momentum" in on_axes else ())
+    text = describe(spec.config, omit=omit)
+    lr = spec.config.lr
+    if "lr_hidden" in on_axes and "lr_output" not in on_axes:
+        text += f", learning rate of the output layer {_number(lr)}"
+    if "lr_output" in on_axes and "lr_hidden" not in on_axes:
+        text += f", learning rate of the hidden layer {_number(lr)}"
+    size = f"{spec.resolution} x {spec.resolution}"
+    x, y = (axis_range(spec.x), axis_range(spec.y)) if ranges else (spec.x.knob.name, spec.y.knob.name)
+    return f"{text}; {x} across, {y} up, {size} pixels, each from seed {spec.seed}'s initial weights"
+
+
+def axis_range(axis: Any) -> str:
+    """A map axis's knob and range, with as many digits as tell its ends apart (up to
+    float64's 17): 'lr_hidden 0.1..1000 (log)'."""
+    relative = (axis.high - axis.low) / max(abs(axis.low), abs(axis.high))
+    digits = min(17, max(6, math.ceil(-math.log10(relative)) + 3))
+    return f"{axis.knob.name} {axis.low:.{digits}g}..{axis.high:.{digits}g}{' (log)' if axis.log else ''}"
