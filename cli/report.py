@@ -32,14 +32,13 @@ def report(source: str, out: Path, redis_url: str, results_url: str | None) -> N
     from xorgpu.files import check_output, written_atomically  # noqa: PLC0415
     from xorgpu.sources import open_source  # noqa: PLC0415
     from xorgpu.trajectory import trained_nets  # noqa: PLC0415
-    from xorgpu.words import describe  # noqa: PLC0415
 
     check_output(out, (".html",))
     opened = open_source(source, redis_url, results_url, maps=True)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         if opened.kind == "map":
-            page = _map_page(opened, folder)
+            page = report_html.map_report(f"xorgpu {opened.name}", opened.map())
         elif opened.kind == "sweep":
             rows = opened.rows
             varying = sweeps.varying_axes(rows)
@@ -55,23 +54,8 @@ def report(source: str, out: Path, redis_url: str, results_url: str | None) -> N
                                   "write it again with `xorgpu run --out` or `xorgpu results`")
             outcomes = opened.outcomes()  # a job's: four columns of its files, not every output
             trained = trained_nets(opened.config, plots.chosen_nets(outcomes))
-            figure = plots.decision_boundaries(trained, opened.config, describe(opened.config, opened.seeds))
-            boundaries = plots.save({"decision_boundaries": figure}, folder)[0]
-            page = report_html.job_page(f"xorgpu {opened.name}", opened.statistics, outcomes, opened.config,
-                                        boundaries)
+            page = report_html.job_report(f"xorgpu {opened.name}", opened.statistics, outcomes, opened.config,
+                                          opened.seeds, trained)
     with written_atomically(out, "w") as handle:
         handle.write(page)
     click.echo(f"wrote {out}")
-
-
-def _map_page(opened: object, folder: Path) -> str:
-    from xorgpu import report_html  # noqa: PLC0415
-    from xorgpu.maps.dimension import boundary_dimension  # noqa: PLC0415
-    from xorgpu.maps.render import save_counts_png, save_map_png  # noqa: PLC0415
-    from xorgpu.words import map_view  # noqa: PLC0415
-
-    result = opened.map()
-    counts = boundary_dimension(result.solved)
-    save_map_png(result, folder / "map.png", dimension=counts)
-    save_counts_png(counts, folder / "counts.png", map_view(result.spec))
-    return report_html.map_page(f"xorgpu {opened.name}", result, folder / "map.png", folder / "counts.png", counts)

@@ -7,7 +7,8 @@ and reports how they converge. The Python API (xorgpu.api):
     run = xorgpu.train(nets=10_000, hidden=4, lr=0.1)   # -> xorgpu.Run
     run.stats, run.to_pandas(), run.save("nets.parquet")
     xorgpu.sweep(nets=1000, hidden=[2, 3, 4], lr=[0.5, 1.0])   # -> a pandas DataFrame
-    xorgpu.load("nets.parquet")                           # a results file, or a job id
+    xorgpu.map("lr_hidden:0.1:1000:log", "lr_output:0.1:1000:log", epochs=2000)   # -> MapResult
+    xorgpu.load("nets.parquet")                           # a results file, a sweep or map file, or a job id
 
 Names are loaded on first use, so `import xorgpu` (and the command line) stays fast.
 """
@@ -17,9 +18,10 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.2.0"
-__all__ = ["Config", "Run", "RunOptions", "load", "sweep", "train"]
+__all__ = ["Config", "Run", "RunOptions", "load", "map", "sweep", "train"]
 
-_LAZY = {"train": "api", "sweep": "api", "load": "api", "Run": "runs", "Config": "config", "RunOptions": "config"}
+_LAZY = {"train": "api", "sweep": "api", "map": "api", "load": "api", "Run": "runs", "Config": "config",
+         "RunOptions": "config"}
 
 
 def __getattr__(name: str) -> Any:

@@ -48,14 +48,13 @@ def sweep(nets: int | None = None, seeds: str | range | None = None, *, backend:
     """Train the same seeds under every combination of config values; one row per cell.
 
     values: config fields, each a list of values to sweep (hidden=[2, 3, 4]) or one value
-    to hold fixed (epochs=2000). Returns a pandas DataFrame: the swept values, then nets,
-    solved, success_rate, ci95_low, ci95_high, median_epochs, p90_epochs and, per outcome,
-    how many nets ended so.
+    to hold fixed (epochs=2000). Returns a xorgpu.sweep_table.SweepTable, a pandas
+    DataFrame: the swept values, then nets, solved, success_rate, ci95_low, ci95_high,
+    median_epochs, p90_epochs and, per outcome, how many nets ended so.
     """
-    import pandas as pd  # noqa: PLC0415
-
     from . import sweeps  # noqa: PLC0415
     from .experiment import prepare  # noqa: PLC0415
+    from .sweep_table import sweep_table  # noqa: PLC0415
 
     seed_range = _seed_range(nets, seeds)
     axes = {name: list(v) for name, v in values.items() if isinstance(v, (list, tuple, range))}
@@ -68,8 +67,27 @@ def sweep(nets: int | None = None, seeds: str | range | None = None, *, backend:
         for plan in plans:
             rows.append({"config": plan.config.to_dict(), "seeds": str(seed_range), "report": plan.run(seed_range).stats})
             bar.update(1)
-    varying = sweeps.sorted_axes(axes)
-    return pd.DataFrame(sweeps.table_rows(sweeps.sort_rows(rows, varying), varying, with_outcomes=True))
+    return sweep_table(rows)
+
+
+def map(x: str, y: str, resolution: int = 256, seed: int = 0, *, center: str | None = None,  # noqa: A001
+        span: str | None = None, backend: str | None = None, engine: str = "auto", progress: bool | None = None,
+        **config: Any) -> Any:
+    """A map of trainability, as `xorgpu map` trains it: one net per pixel, all from seed
+    `seed`'s initial weights, the knobs of x and y varied across the picture.
+
+    x, y: "NAME:LOW:HIGH" or "NAME:LOW:HIGH:log" (NAME: lr, lr_hidden, lr_output, momentum,
+    init_scale, W1[i,j], b1[j], W2[j], b2), or with center="X,Y" and span="D[,DY]": "NAME"
+    or "NAME:log". config: any field of xorgpu.Config. Returns an xorgpu.maps.MapResult
+    (`.plot()`, `.report(path)`, `.save("map.npz")`).
+    """
+    from .maps.train import check_map_fits, train_map  # noqa: PLC0415
+    from .maps.zoom import view  # noqa: PLC0415
+
+    spec = view(Config(**config), x, y, resolution, seed, center, span)
+    check_map_fits(spec)
+    with _bar(spec.pixels, "pixels", progress) as bar:
+        return train_map(spec, _options(backend, engine, None), progress=bar.update)
 
 
 def load(source: str, redis_url: str | None = None, results_url: str | None = None) -> Any:
@@ -78,7 +96,8 @@ def load(source: str, redis_url: str | None = None, results_url: str | None = No
     default $XORGPU_REDIS_URL or redis://localhost:6379/0, and $XORGPU_RESULTS_URL or
     ~/.local/share/xorgpu/results). A job's Run is lazy: `run.dataset()` scans its
     results files; `run.results` and `run.to_pandas()` read them all. A map (a `map --out`
-    file or a `map --submit` job) loads as an xorgpu.maps.MapResult."""
+    file or a `map --submit` job) loads as an xorgpu.maps.MapResult; a sweep file (.jsonl)
+    as the table `xorgpu.sweep` returns (xorgpu.sweep_table.SweepTable)."""
     import os  # noqa: PLC0415
 
     from .settings import DEFAULT_REDIS_URL, REDIS_URL_ENV  # noqa: PLC0415
@@ -89,7 +108,9 @@ def load(source: str, redis_url: str | None = None, results_url: str | None = No
     if opened.kind == "map":
         return opened.map()
     if opened.kind == "sweep":
-        raise ConfigError(f"{source} is a sweep file: read it with pandas.read_json(path, lines=True)")
+        from .sweep_table import sweep_table  # noqa: PLC0415
+
+        return sweep_table(opened.rows)
     if opened.kind == "job":
         return Run(opened.config, None, opened.statistics or {}, _dataset=opened.dataset, _read=opened.results)
     return Run(opened.config, opened.results(), opened.statistics or {})

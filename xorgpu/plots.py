@@ -71,6 +71,35 @@ def save(figures: dict[str, Any], folder: Path) -> list[Path]:
     return paths
 
 
+class Figures(dict):
+    """Figures by name, as `Run.plot()` and `MapResult.plot()` give them: a notebook shows
+    them all; `save(folder)` writes each as PNG and SVG; `figures[name]` is a matplotlib
+    Figure to change before saving."""
+
+    def save(self, folder: str | Path) -> list[Path]:
+        """Write every figure to FOLDER/NAME.png and .svg (the folder is made if missing)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        return save(self, folder)
+
+    def _repr_html_(self) -> str:
+        import base64  # noqa: PLC0415
+        import html  # noqa: PLC0415
+        import io  # noqa: PLC0415
+
+        parts = []
+        for name, figure in self.items():
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+            data = base64.b64encode(buffer.getvalue()).decode()
+            parts.append(f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{data}" '
+                         f'style="max-width: 100%"><figcaption>{html.escape(name)}</figcaption></figure>')
+        return "".join(parts)
+
+    def __repr__(self) -> str:
+        return f"Figures({', '.join(self)})"
+
+
 def epochs_to_solve_ecdf(results: NetOutcomes, epochs: int, report: dict[str, Any], title: str) -> Any:
     solved = np.sort(results.epochs_to_solve[results.epochs_to_solve >= 0])
     figure = new_figure(figsize=(WIDTH, 4.4), layout="constrained")

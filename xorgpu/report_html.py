@@ -259,6 +259,35 @@ def headline(report: dict[str, Any]) -> str:
 # --- a job or a results file -------------------------------------------------------------------------
 
 
+def job_report(title: str, report: dict[str, Any], results: NetOutcomes, config: Config, seeds: str,
+               trained: list[tuple[int, str, Any]]) -> str:
+    """The page of a job or a results file: job_page, with the decision boundaries of the
+    trained nets (xorgpu.trajectory.trained_nets) drawn as a picture."""
+    import tempfile  # noqa: PLC0415
+
+    from .plots import decision_boundaries, save  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as scratch:
+        figure = decision_boundaries(trained, config, words.describe(config, seeds))
+        png = save({"decision_boundaries": figure}, Path(scratch))[0]
+        return job_page(title, report, results, config, png)
+
+
+def map_report(title: str, result: Any) -> str:
+    """The page of a map (xorgpu.maps.MapResult): map_page, its pictures drawn here."""
+    import tempfile  # noqa: PLC0415
+
+    from .maps.dimension import boundary_dimension  # noqa: PLC0415
+    from .maps.render import save_counts_png, save_map_png  # noqa: PLC0415
+
+    counts = boundary_dimension(result.solved)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        save_map_png(result, folder / "map.png", dimension=counts)
+        save_counts_png(counts, folder / "counts.png", words.map_view(result.spec))
+        return map_page(title, result, folder / "map.png", folder / "counts.png", counts)
+
+
 def job_page(title: str, report: dict[str, Any], results: NetOutcomes, config: Config,
              boundaries: Path | None = None) -> str:
     page = Page(title)

@@ -63,10 +63,62 @@ class Run:
         return to_frame(self.results, self.config.hidden)
 
     def save(self, path: str | os.PathLike) -> None:
-        """A results file (`.parquet`, else `.npz`), the same as `xorgpu run --out`."""
+        """A results file (`.parquet` or `.npz`), the same as `xorgpu run --out`."""
         save_results(path, self.results, self.config, self.stats)
 
+    def plot(self, title: str | None = None) -> Any:
+        """The figures of `xorgpu plot` (xorgpu.plots.Figures): a notebook shows them;
+        `.save(folder)` writes PNG and SVG. title: instead of what was trained."""
+        from . import plots  # noqa: PLC0415  (matplotlib loads slowly)
+        from .trajectory import trained_nets  # noqa: PLC0415
+        from .words import describe  # noqa: PLC0415
+
+        outcomes = self.results.outcomes()
+        trained = trained_nets(self.config, plots.chosen_nets(outcomes))
+        return plots.Figures(plots.job_figures(outcomes, self.config, self.stats,
+                                               title or describe(self.config, self._seeds()), trained))
+
+    def report(self, path: str | os.PathLike, title: str | None = None) -> None:
+        """The HTML page of `xorgpu report`, written to `path` (FILE.html)."""
+        from . import plots, report_html  # noqa: PLC0415
+        from .files import check_output, written_atomically  # noqa: PLC0415
+        from .trajectory import trained_nets  # noqa: PLC0415
+
+        check_output(path, (".html",))
+        outcomes = self.results.outcomes()
+        trained = trained_nets(self.config, plots.chosen_nets(outcomes))
+        page = report_html.job_report(title or "xorgpu run", self.stats, outcomes, self.config, self._seeds(), trained)
+        with written_atomically(path, "w") as handle:
+            handle.write(page)
+
+    def _seeds(self) -> str:
+        return str(self.provenance.get("seeds") or f"{self.seeds.min()}..{self.seeds.max()}")
+
     def __repr__(self) -> str:
-        nets, solved = self.stats["nets"], self.stats["solved"]
-        return (f"Run({nets:,} nets of 2-{self.config.hidden}-1, {self.config.epochs:,} epochs: "
-                f"{solved:,} solved, seeds {self.provenance.get('seeds', '?')})")
+        """One line: what was trained and how it went."""
+        from .text import rate_text  # noqa: PLC0415
+
+        return (f"Run({self.stats['nets']:,} nets of 2-{self.config.hidden}-1, {self.config.epochs:,} epochs, "
+                f"seeds {self.provenance.get('seeds', '?')}: {rate_text(self.stats['solved'], self.stats['nets'])} "
+                "solved)")
+
+    def _repr_html_(self) -> str:
+        """In a notebook: what was trained, the success rate with its interval, epochs to solve
+        and how the unsolved nets failed."""
+        import html  # noqa: PLC0415
+
+        from .text import percent, rate_text  # noqa: PLC0415
+        from .words import describe  # noqa: PLC0415
+
+        s = self.stats
+        low, high = s["success_ci95"]
+        ets, failures = s["epochs_to_solve"], s["failures"]
+        rows = [("solved", f"{rate_text(s['solved'], s['nets'])}, 95% CI [{percent(low)}, {percent(high)}] (Wilson)"),
+                ("epochs to solve", "none solved" if ets["median"] is None else
+                 f"median {ets['median']:g}, p10 {ets['p10']:g}, p90 {ets['p90']:g}, max {ets['max']:,}"),
+                ("unsolved", f"{failures['unsolved']:,}: plateau {failures['plateau']:,}, still improving "
+                             f"{failures['still_improving']:,}, diverged {failures['diverged']:,}")]
+        body = "".join(f"<tr><th style='text-align:left'>{name}</th><td style='text-align:left'>{html.escape(value)}"
+                       f"</td></tr>" for name, value in rows)
+        return (f"<p><b>xorgpu Run</b>: {html.escape(describe(self.config, self.provenance.get('seeds')))}</p>"
+                f"<table>{body}</table>")

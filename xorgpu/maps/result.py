@@ -50,9 +50,62 @@ class MapResult:
         counts = np.bincount(self.outcome.ravel(), minlength=len(OUTCOMES))
         return {name: int(counts[k]) / self.outcome.size for k, name in enumerate(OUTCOMES)}
 
+    def plot(self, title: str | None = None) -> Any:
+        """The figures of `xorgpu plot MAP.npz` (xorgpu.plots.Figures): the map and the box
+        counts of its boundary; a notebook shows them, `.save(folder)` writes PNG and SVG."""
+        from .. import words  # noqa: PLC0415
+        from ..plots import Figures  # noqa: PLC0415
+        from .dimension import boundary_dimension  # noqa: PLC0415
+        from .render import counts_figure, map_figure  # noqa: PLC0415
+
+        counts = boundary_dimension(self.solved)
+        return Figures(map=map_figure(self, title, counts),
+                       boundary_counts=counts_figure(counts, title or words.map_view(self.spec)))
+
+    def report(self, path: str, title: str | None = None) -> None:
+        """The HTML page of `xorgpu report MAP.npz`, written to `path` (FILE.html)."""
+        from ..files import check_output, written_atomically  # noqa: PLC0415
+        from ..report_html import map_report  # noqa: PLC0415
+
+        check_output(path, (".html",))
+        page = map_report(title or "xorgpu map", self)
+        with written_atomically(path, "w") as handle:
+            handle.write(page)
+
+    def __repr__(self) -> str:
+        """One line: the view, its size, and how much of it solved."""
+        from .. import words  # noqa: PLC0415
+        from ..text import percent  # noqa: PLC0415
+
+        fractions = self.fractions()
+        solved = fractions["solved"] + fractions["solved_then_lost"]
+        return (f"MapResult({self.spec.resolution} x {self.spec.resolution} pixels, {words.axis_range(self.spec.x)} "
+                f"across, {words.axis_range(self.spec.y)} up: {percent(solved)} solved)")
+
+    def _repr_html_(self) -> str:
+        """In a notebook: what was trained, each outcome's share, and the map itself."""
+        import base64  # noqa: PLC0415
+        import html  # noqa: PLC0415
+        import io  # noqa: PLC0415
+
+        from .. import words  # noqa: PLC0415
+        from ..text import percent  # noqa: PLC0415
+        from .render import map_figure  # noqa: PLC0415
+
+        buffer = io.BytesIO()
+        map_figure(self).savefig(buffer, format="png", dpi=80)
+        shares = ", ".join(f"{name.replace('_', ' ')} {percent(share)}" for name, share in self.fractions().items())
+        return (f"<p><b>xorgpu MapResult</b>: {html.escape(words.map_view(self.spec))}</p><p>{html.escape(shares)}</p>"
+                f'<img alt="the map" style="max-width: 640px" '
+                f'src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">')
+
     def save(self, path: str) -> None:
-        """An .npz file: x, y, epochs_to_solve, final_loss, outcome, outcome_names, spec (JSON)."""
-        with open(path, "wb") as file:
+        """An .npz file: x, y, epochs_to_solve, final_loss, outcome, outcome_names, spec (JSON);
+        written whole or not at all."""
+        from ..files import check_suffix, written_atomically  # noqa: PLC0415
+
+        check_suffix(path, (".npz",))
+        with written_atomically(path) as file:
             np.savez_compressed(
                 file, x=self.x, y=self.y, epochs_to_solve=self.epochs_to_solve, final_loss=self.final_loss,
                 outcome=self.outcome, outcome_names=np.array(OUTCOMES), spec=np.array(self.spec.to_json()),
