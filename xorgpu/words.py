@@ -122,13 +122,15 @@ def describe(config: Config | Mapping[str, Any], seeds: str | None = None, omit:
     return text + (f"; seeds {seeds}" if seeds else "")
 
 
-UNBROKEN = re.compile(r"(seeds|\d) (\d|x )")  # "seeds 0:100", "512 x 512": never wrapped apart
+UNBROKEN = [(re.compile(r"(\d) x (\d)"), "\\1\0x\0\\2"), (re.compile(r"seeds (\S)"), "seeds\0\\1")]  # kept on one line
 
 
 def title_lines(text: str, width: int = TITLE_WIDTH) -> str:
-    """A title's lines, each wrapped to at most `width` characters."""
-    kept = UNBROKEN.sub(lambda m: f"{m.group(1)}\0{m.group(2)}", UNBROKEN.sub(lambda m: f"{m.group(1)}\0{m.group(2)}", text))
-    lines = [wrapped for line in kept.split("\n") for wrapped in (textwrap.wrap(line, width) or [""])]
+    """A title's lines, each wrapped to at most `width` characters ("512 x 512" and "seeds
+    0:100" never split)."""
+    for pattern, kept in UNBROKEN:
+        text = pattern.sub(kept, text)
+    lines = [wrapped for line in text.split("\n") for wrapped in (textwrap.wrap(line, width) or [""])]
     return "\n".join(lines).replace("\0", " ")
 
 

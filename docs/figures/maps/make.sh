@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The maps of docs/maps.md: run from this folder with xorgpu installed (about 5 minutes on
-# 2 CPU cores; seconds on a GPU). Each map: its .json summary and .png picture; each
+# The maps of docs/maps.md: run from this folder with xorgpu installed (about 2 minutes on
+# 2 CPU cores of 2026; seconds on a GPU). Each map: its .json summary and .png picture; each
 # setup: a zoom GIF. Each view's box counts too (NAME-counts.png).
 set -euo pipefail
 R=${R:-512}
