@@ -142,7 +142,6 @@ for flag in ("--out", "--png", "--counts-png"):
     case(*MAP, "--x", "lr:0.1:1", "--y", "b2:0:1", flag, "{tmp}")
 
 case("inspect", "{files}/map.npz", "--seed", "0")
-case("plot", "{files}/map.npz", "--out", "{tmp}/figures")
 case("compare", "{files}/map.npz", "{files}/good.npz")
 for name in ("broken-map", "other-outcomes-map"):
     case("report", "{files}/" + name + ".npz", "-o", "{tmp}/r.html")

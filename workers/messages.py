@@ -171,6 +171,8 @@ def _problem(item: bytes, reply: bool) -> str | None:
         return "no properties"
     if not isinstance(headers, dict):
         return "no headers"
+    if payload.get("content-type") != "application/json":  # the first thing to say of a pickle
+        return f"content type {str(payload.get('content-type'))[:40]!r} is not application/json"
     problem = _fields(payload, {"body": _string, "properties": _object, "headers": _object},
                       {"content-type": lambda v: None if v == "application/json" else
                        f"{str(v)[:40]!r} is not application/json",
@@ -179,8 +181,6 @@ def _problem(item: bytes, reply: bool) -> str | None:
     problem = problem or _fields(properties, PROPERTIES, OPTIONAL_PROPERTIES)
     if problem:
         return problem
-    if payload.get("content-type") != "application/json":
-        return "no content type (not application/json)"
     body = payload["body"]
     if properties.get("body_encoding") == "base64":
         try:
