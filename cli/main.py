@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
+import threading
 from typing import Any
 
 import click
 
-from xorgpu.errors import UserError
+from xorgpu.errors import Terminated, UserError
 
 # name -> module:attribute, in the order `xorgpu --help` lists them
 COMMANDS = {
@@ -38,8 +40,15 @@ class OneLineErrors(click.Group):
         module, attribute = COMMANDS[name].split(":")
         return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as error:  # here, before click turns it into Abort and prints a blank line
+            raise _Stopped(error) from None
+
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        _terminate_as_interrupt()
         try:
             return super().main(*args, **kwargs)
         except click.exceptions.Exit as exit_:
@@ -52,15 +61,40 @@ class OneLineErrors(click.Group):
         except click.exceptions.Abort as error:  # click turns Ctrl-C and EOFError into Abort
             if isinstance(error.__context__, EOFError):
                 _unexpected(error.__context__)
-            _fail("interrupted", 130)
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
+            _interrupted(error.__context__)
+        except _Stopped as stopped:
+            _interrupted(stopped.interrupt)
+        except KeyboardInterrupt as error:
+            _interrupted(error)
         except UserError as error:  # ConfigError (exit 2), ServiceError (1), Interrupted (130)
             _fail(str(error), error.exit_code)
         except MemoryError:
             _fail("out of memory: ask for fewer nets at once (a smaller --seeds range)", 1)
         except Exception as error:  # noqa: BLE001  (a bug: still one line, and where to look)
             _unexpected(error)
+
+
+class _Stopped(Exception):
+    """A command stopped by Ctrl-C or SIGTERM (the KeyboardInterrupt it raised)."""
+
+    def __init__(self, interrupt: KeyboardInterrupt) -> None:
+        super().__init__("interrupted")
+        self.interrupt = interrupt
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM is taken as Ctrl-C is (a worker installs Celery's own handlers over this)."""
+    def terminated(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminated)
+
+
+def _interrupted(error: BaseException | None) -> None:
+    if isinstance(error, Terminated):
+        _fail("terminated", 143)
+    _fail("interrupted", 130)
 
 
 def _unexpected(error: BaseException) -> None:

@@ -92,3 +92,30 @@ def test_a_killed_worker_leaves_no_process_behind(how, redis_server, tmp_path):
     family = wait_until(lambda: at_least(2, descendants(process.pid)), timeout=60,
                         what="the worker's pool processes to start")
     assert_family_dies(process, family | {process.pid}, how)
+
+
+LONG_FUSED = {  # each would run for hours: only a stop between the kernel's calls ends it
+    "run, one net, 1e8 epochs": ["run", "--nets", "1", "--epochs", "100000000", "--engine", "fused"],
+    "run, 2e5 nets": ["run", "--nets", "200000", "--epochs", "1000000", "--engine", "fused", "-o", "never.parquet"],
+    "map": ["map", "--x", "lr:0.1:10:log", "--y", "momentum:0:0.9", "--resolution", "2000", "--epochs", "1000000",
+            "--engine", "fused", "--out", "never.npz"],
+    "array engine in processes": [*LONG_ARRAY_RUN, "-o", "never.parquet"],
+}
+
+
+@pytest.mark.parametrize("signal_name, status, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+@pytest.mark.parametrize("command", LONG_FUSED.values(), ids=LONG_FUSED.keys())
+def test_ctrl_c_and_sigterm_stop_every_engine_within_seconds_in_one_line(command, signal_name, status, said, tmp_path):
+    import time  # noqa: PLC0415
+
+    subprocess.run([*XORGPU, "run", "--nets", "10", "--epochs", "10"], check=True, capture_output=True)  # compiled
+    process = subprocess.Popen(XORGPU + command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    time.sleep(3)  # well into training
+    assert process.poll() is None
+    sent = time.monotonic()
+    os.killpg(process.pid, getattr(signal, signal_name))  # as a terminal's Ctrl-C: the whole process group
+    _, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - sent < 5, f"took {time.monotonic() - sent:.1f} s to stop"
+    assert process.returncode == status and stderr == f"xorgpu: error: {said}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no output, not even half of one

@@ -31,6 +31,7 @@ class Backend:
     processes: int  # blocks trained at once, each in its own process
     free_memory: Callable[[], int | None]  # bytes the arrays may still take (None: unknown)
     quiet: Callable[[], ContextManager[Any]] = contextlib.nullcontext  # silence IEEE warnings
+    synchronize: Callable[[], None] = lambda: None  # wait for the device's queued work (CuPy)
 
 
 def resolve_backend(name: str = "auto") -> Backend:
@@ -75,6 +76,7 @@ def _cupy_backend(cupy: Any) -> Backend:
         processes=1,
         device=f"cuda:{device_id} {name} ({socket.gethostname()})",
         free_memory=lambda: int(cupy.cuda.runtime.memGetInfo()[0]) + int(cupy.get_default_memory_pool().free_bytes()),
+        synchronize=cupy.cuda.runtime.deviceSynchronize,
     )
 
 

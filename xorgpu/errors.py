@@ -23,6 +23,11 @@ class Interrupted(UserError):
     exit_code = 130
 
 
+class Terminated(KeyboardInterrupt):
+    """The process was sent SIGTERM: taken as Ctrl-C is (work stopped, nothing half-written
+    left, a job being submitted failed with its id printed), then exit status 143."""
+
+
 def first_line(error: BaseException, most: int = 200) -> str:
     """An exception's message cut to one line of at most `most` characters, to quote inside
     a one-line error (its type's name if it has no message)."""

@@ -3,12 +3,14 @@ none behind."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import select
 import signal
 import threading
 import time
+from typing import Iterator
 
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 POLL_SECONDS = 1.0  # where the kernel cannot tell us (no pidfd), how often to look
@@ -61,3 +63,21 @@ def _exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Within it, Ctrl-C is held back, and taken as the process would take it once the block
+    ends: for work an interrupt must not cut, such as numba loading or compiling a kernel,
+    where a KeyboardInterrupt raised inside a C callback is printed and lost."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if held and callable(previous):
+        previous(signal.SIGINT, None)  # Python's own handler raises KeyboardInterrupt

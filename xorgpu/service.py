@@ -30,6 +30,7 @@ from .backend import available_memory, resolve_backend
 from .config import Config, ConfigError, RunOptions, SeedRange
 from .engines.selection import bytes_per_net
 from .files import MAX_INPUT_FRACTION
+from .errors import Terminated
 from .experiment import prepare
 from .results import BYTES_PER_NET, NetOutcomes, NetResults
 from .settings import (
@@ -56,11 +57,11 @@ OUTCOME_BYTES_PER_NET = 8 + 8 + 8 + 1  # NetOutcomes: seed, epochs to solve, fin
 class SubmitFailed(ServiceError):
     """A submit that did not enqueue all its chunks; its job (if one was made) is failed."""
 
-    def __init__(self, message: str, job_id: str | None, interrupted: bool) -> None:
+    def __init__(self, message: str, job_id: str | None, interrupted: bool, terminated: bool = False) -> None:
         super().__init__(message)
         self.job_id = job_id
         self.interrupted = interrupted
-        self.exit_code = 130 if interrupted else 1
+        self.exit_code = 143 if terminated else 130 if interrupted else 1
 
 
 def default_chunk_size(config: Config, nets: int) -> int:
@@ -99,14 +100,15 @@ def submit(
             raise ServiceError(f"job {job.id} was {store.get_job(job.id).state} while its chunks were enqueued")
     except BaseException as error:  # noqa: BLE001  (Ctrl-C included: the job must not be left waiting)
         interrupted = isinstance(error, KeyboardInterrupt)
-        why = "was interrupted" if interrupted else f"failed ({first_line(error)})"
+        terminated = isinstance(error, Terminated)
+        why = "was terminated" if terminated else "was interrupted" if interrupted else f"failed ({first_line(error)})"
         message = (f"submit {why} after {enqueued:,} of {job.chunks_total:,} chunks were enqueued; "
                    "no chunk of this job will run")
         try:
             store.fail(job.id, message)
         except redis.RedisError:
             pass  # its lease runs out instead
-        raise SubmitFailed(f"job {job.id}: {message}", job.id, interrupted) from None
+        raise SubmitFailed(f"job {job.id}: {message}", job.id, interrupted, terminated) from None
     return store.get_job(job.id)
 
 

@@ -184,3 +184,53 @@ def test_the_diverging_cases_really_diverge(references):
     for case in ("diverging", "float32, diverging"):
         record, _ = references[case]
         assert 0.1 < record.diverged.mean() < 1  # some nets, not all
+
+
+SLICED_CASES = ["notebook", "momentum, mean", "within:0.1, sampled", "diverging", "float32",
+                "float32, momentum, sse"]
+
+
+def fixed_slices(size: int):
+    """epoch_slices that cut training into calls of `size` epochs, whatever their pace."""
+    def slices(epochs: int, first_size: int):
+        return [(start, min(start + size, epochs + 1)) for start in range(0, epochs + 1, size)]
+    return slices
+
+
+@pytest.mark.parametrize("case", SLICED_CASES)
+@pytest.mark.parametrize("engine", ["fused-cpu", "cuda-on-host"])
+def test_a_nets_bits_do_not_depend_on_how_its_training_is_cut_into_calls(engine, case, host_kernels, monkeypatch):
+    """The fused kernels train in calls of a few epochs each (so Ctrl-C is heard between
+    two), resuming from the state the last call left: one call for all the epochs, or
+    calls of 1, 7 or 97 epochs, leave the same bits."""
+    from xorgpu.engines import fused_cpu  # noqa: PLC0415
+
+    module = fused_cpu if engine == "fused-cpu" else fused_gpu
+    config = CASES[case]
+    monkeypatch.setattr(module, "epoch_slices", fixed_slices(config.epochs + 1))
+    whole, whole_weights = train(engine, config, host_kernels)
+    for size in (1, 7, 97):
+        monkeypatch.setattr(module, "epoch_slices", fixed_slices(size))
+        record, weights = train(engine, config, host_kernels)
+        for field in BlockRecord.__dataclass_fields__:
+            np.testing.assert_array_equal(getattr(record, field), getattr(whole, field), err_msg=f"{field}, {size}")
+        for name, expected in zip(Params.NAMES, whole_weights.arrays()):
+            np.testing.assert_array_equal(getattr(weights, name), expected, err_msg=f"{name}, {size}")
+
+
+def test_calls_are_as_long_as_their_pace_allows():
+    """epoch_slices: the first call as given, the next ones about SLICE_SECONDS long (at most
+    SLICE_GROWTH times the last), all the epochs once, the last judging epoch E."""
+    import time  # noqa: PLC0415
+
+    from xorgpu.engines.contract import SLICE_GROWTH, epoch_slices  # noqa: PLC0415
+
+    seen, epochs = [], 10_000
+    for start, stop in epoch_slices(epochs, 10, seconds=0.05):
+        seen.append((start, stop))
+        time.sleep(0.001 * (stop - start) / 10)  # 10 epochs a millisecond: about 500 in 0.05 s
+    assert seen[0] == (0, 10) and seen[-1][1] == epochs + 1
+    assert all(a[1] == b[0] for a, b in zip(seen, seen[1:]))  # every epoch once, in order
+    sizes = [stop - start for start, stop in seen[:-1]]
+    assert all(b <= SLICE_GROWTH * a for a, b in zip(sizes, sizes[1:]))
+    assert 250 <= sorted(sizes)[len(sizes) // 2] <= 600  # the median call: about 0.05 s at that pace

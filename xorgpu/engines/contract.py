@@ -12,13 +12,17 @@ module is the one place that says what that is:
 - `BlockRecord`, what training leaves of each net (built by keyword only);
 - the compiled kernels' parameters, in one declared order (KERNEL_PARAMETERS), the values
   derived from a config and each net's own steps (`kernel_arguments`, knobs.py), and the
-  choices compiled into a kernel rather than passed to it (`Specialisation`).
+  choices compiled into a kernel rather than passed to it (`Specialisation`);
+- how a training runs as a series of kernel calls, each resuming where the last stopped
+  (`epoch_slices`, `KernelState`), so Ctrl-C is heard between calls, never later than
+  about SLICE_SECONDS, and a net's bits do not depend on where the calls begin and end.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -88,7 +92,19 @@ KERNEL_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("loss_scale", "real"),  # LOSS_SCALE
     ("sample_every", "int"),
     ("epoch_before_end", "int"),
-    # the record, written once at the end (loss_samples as the sampled epochs pass)
+    # this call's epochs: it trains epochs first_epoch .. stop_epoch - 1; the call whose
+    # stop_epoch is epochs + 1 also judges the last epoch and writes the record
+    ("first_epoch", "int"),
+    ("stop_epoch", "int"),
+    # the state one call leaves for the next (KernelState): momentum velocities (one element
+    # each where no net has momentum), whether each net has solved, and its epochs unsolved
+    ("v1", "real*"),  # (2, H, n)
+    ("vb1", "real*"),  # (H, n)
+    ("v2", "real*"),  # (H, n)
+    ("vb2", "real*"),  # (n,)
+    ("ever_solved", "bool*"),  # (n,)
+    ("unsolved_epochs", "long long*"),  # (n,)
+    # the record, written by the last call (loss_samples as the sampled epochs pass)
     ("outputs", "real*"),  # (4, n)
     ("final_loss", "real*"),  # (n,)
     ("epochs_to_solve", "long long*"),  # (n,)
@@ -157,13 +173,53 @@ class RecordArrays:
         )
 
 
-def kernel_arguments(params: Any, targets: Any, config: Config, record: RecordArrays,
-                     net_steps: Steps) -> tuple[Any, ...]:
-    """The values of KERNEL_PARAMETERS, in order, for training `params` under `config`.
+@dataclass
+class KernelState:
+    """What one kernel call leaves for the next, on the kernel's array module (nets last)."""
+
+    v1: Any  # (2, H, n) momentum velocities of W1; (2, H, 1) where no net has momentum
+    vb1: Any  # (H, n) of b1
+    v2: Any  # (H, n) of W2
+    vb2: Any  # (n,) of b2
+    ever_solved: Any  # (n,) bool
+    unsolved_epochs: Any  # (n,) int64: epochs judged before the net first solved
+
+    @classmethod
+    def allocate(cls, xp: Any, n: int, config: Config, momentum: bool) -> KernelState:
+        """The state before the first epoch: no velocity, nothing solved."""
+        m, hidden, dtype = (n if momentum else 1), config.hidden, config.dtype
+        return cls(v1=xp.zeros((2, hidden, m), dtype=dtype), vb1=xp.zeros((hidden, m), dtype=dtype),
+                   v2=xp.zeros((hidden, m), dtype=dtype), vb2=xp.zeros(m, dtype=dtype),
+                   ever_solved=xp.zeros(n, dtype=np.bool_), unsolved_epochs=xp.zeros(n, dtype=np.int64))
+
+
+SLICE_SECONDS = 0.25  # a kernel call's length, about: Ctrl-C waits at most this long (and the first call)
+SLICE_GROWTH = 8  # a call covers at most this many times the epochs of the one before
+
+
+def epoch_slices(epochs: int, first_size: int, seconds: float = SLICE_SECONDS) -> Iterator[tuple[int, int]]:
+    """(first_epoch, stop_epoch) of the kernel calls that train epochs 0..epochs: the first
+    covers first_size epochs, each next one as many as take about `seconds` at the pace of
+    the one before (timed around each step of the iteration, so the caller's call is what
+    is timed). The last stops at epochs + 1."""
+    start, size = 0, max(1, int(first_size))
+    while start <= epochs:
+        stop = min(start + size, epochs + 1)
+        began = time.perf_counter()
+        yield start, stop
+        took = time.perf_counter() - began
+        size = max(1, min(SLICE_GROWTH * size, int(size * seconds / took) if took > 0 else SLICE_GROWTH * size))
+        start = stop
+
+
+def kernel_arguments(params: Any, targets: Any, config: Config, record: RecordArrays, net_steps: Steps,
+                     state: KernelState, first_epoch: int, stop_epoch: int) -> tuple[Any, ...]:
+    """The values of KERNEL_PARAMETERS, in order, for the call that trains `params` under
+    `config` from first_epoch to stop_epoch (epoch_slices).
 
     params: the weights (xorgpu.params.Params), targets: TARGETS and net_steps: each net's
     steps (knobs.steps), all as arrays of the config's dtype on the kernel's array module;
-    record: where the kernel writes.
+    state: what the call before left (KernelState); record: where the last call writes.
     """
     real = np.dtype(config.dtype).type
     values = {
@@ -172,6 +228,8 @@ def kernel_arguments(params: Any, targets: Any, config: Config, record: RecordAr
         "n": np.int64(params.nets), "epochs": np.int32(config.epochs), "threshold": real(config.success.threshold),
         "clip": real(EXP_ARG_MAX[config.dtype]), "loss_scale": real(LOSS_SCALE),
         "sample_every": np.int32(config.sample_every), "epoch_before_end": np.int32(epoch_before_end(config)),
+        "first_epoch": np.int32(first_epoch), "stop_epoch": np.int32(stop_epoch),
+        **{f.name: getattr(state, f.name) for f in fields(state)},
         **{f.name: getattr(record, f.name) for f in fields(record)},
     }
     return tuple(values[name] for name in KERNEL_PARAMETER_NAMES)

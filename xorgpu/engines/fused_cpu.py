@@ -8,7 +8,9 @@ over nets. Arithmetic follows the array engine (`array.py`) operation for operat
 the same order (no reassociation); the one licence taken is FMA contraction
 (`fastmath={"contract"}`, faster: docs/benchmarks.md), which like exp's rounding changes
 results only in the last bits (tests/engines/test_conformance.py). The kernel takes
-contract.KERNEL_PARAMETERS, then the Specialisation's two switches.
+contract.KERNEL_PARAMETERS, then the Specialisation's two switches. A block trains in a
+series of calls (contract.epoch_slices, about a quarter of a second each), each resuming
+from the weights and KernelState the one before left: Ctrl-C stops a run between two.
 Compiled on first use and cached on disk (`cache=True`): only a user's first run pays.
 """
 
@@ -20,8 +22,9 @@ import numpy as np
 
 from ..backend import Backend
 from ..config import Config
+from ..lifetime import interrupts_deferred
 from ..params import Params
-from .contract import TARGETS, BlockRecord, RecordArrays, Specialisation, kernel_arguments
+from .contract import TARGETS, BlockRecord, KernelState, RecordArrays, Specialisation, epoch_slices, kernel_arguments
 from .knobs import UNIFORM, NetKnobs, steps
 
 try:
@@ -33,6 +36,7 @@ except ImportError:  # numba is a dependency; this keeps the array engine usable
     numba = None
 
 TILE = 512  # nets per tile: (4, H, TILE) activations stay in L1/L2 for small H (measured best of 128..2048)
+FIRST_SLICE_LANE_EPOCHS = 2_000_000  # a block's first call: lanes x epochs per thread (milliseconds)
 
 
 def available() -> bool:
@@ -41,11 +45,17 @@ def available() -> bool:
 
 def train_block(params: Params, config: Config, backend: Backend | None = None, knobs: NetKnobs = UNIFORM
                 ) -> BlockRecord:
-    """The array engine's train_block, on NumPy arrays, in one compiled kernel."""
-    record = RecordArrays.allocate(np, params.nets, config)
+    """The array engine's train_block, on NumPy arrays, in calls of the compiled kernel."""
+    n = params.nets
+    spec = Specialisation.of(config, knobs)
+    record = RecordArrays.allocate(np, n, config)
+    state = KernelState.allocate(np, n, config, spec.momentum)
     targets = np.array(TARGETS, dtype=config.dtype)
-    arguments = kernel_arguments(params, targets, config, record, steps(knobs, config, params.nets, np))
-    _train_nets(*arguments, *Specialisation.of(config, knobs).switches)
+    net_steps = steps(knobs, config, n, np)
+    tiles = -(-n // TILE)
+    lanes_per_thread = -(-tiles // max(1, min(tiles, numba.get_num_threads()))) * TILE  # padding counts
+    for first, stop in epoch_slices(config.epochs, FIRST_SLICE_LANE_EPOCHS // lanes_per_thread):
+        _train_nets(*kernel_arguments(params, targets, config, record, net_steps, state, first, stop), *spec.switches)
     return record.to_block_record(np.asarray)
 
 
@@ -53,7 +63,8 @@ def prepare(config: Config, on_compile: Callable[[str], None]) -> None:
     """Load the kernel for config's dtype from numba's cache, or compile it, now.
 
     Compiling takes seconds, once per machine and dtype, so on_compile(message) is called
-    first when it must happen; a run can then say why its first call is slow.
+    first when it must happen; a run can then say why its first call is slow. Ctrl-C meanwhile
+    is taken once the kernel is loaded (numba would swallow it).
     """
 
     class Announce(numba_events.Listener):
@@ -66,7 +77,7 @@ def prepare(config: Config, on_compile: Callable[[str], None]) -> None:
             pass
 
     one_net = Params(*(np.zeros(shape, dtype=config.dtype) for shape in ((2, 1, 1), (1, 1), (1, 1), (1,))))
-    with numba_events.install_listener("numba:compile", Announce()):
+    with interrupts_deferred(), numba_events.install_listener("numba:compile", Announce()):
         train_block(one_net, config.replace(epochs=1, sample_every=0))
 
 
@@ -75,8 +86,9 @@ def _sigmoid_of_negated(m, clip, one):  # pragma: no cover  (compiled)
 
 
 def _train_nets_py(w1, b1, w2, b2, targets, step_hidden, step_output, momentum, n, epochs, threshold, clip, loss_scale,
-                   sample_every, epoch_before_end, outputs, final_loss, epochs_to_solve, solved_at_end,
-                   diverged, loss_before_end, loss_samples, sse_criterion, use_momentum):  # pragma: no cover
+                   sample_every, epoch_before_end, first_epoch, stop_epoch, v1, vb1, v2, vb2, ever_solved, unsolved_epochs,
+                   outputs, final_loss, epochs_to_solve, solved_at_end, diverged, loss_before_end, loss_samples,
+                   sse_criterion, use_momentum):  # pragma: no cover
     hidden = w2.shape[0]
     one = w2.dtype.type(1)  # in the weights' dtype, so float32 stays float32
     for tile in numba.prange((n + TILE - 1) // TILE):
@@ -106,6 +118,10 @@ def _train_nets_py(w1, b1, w2, b2, targets, step_hidden, step_output, momentum, 
                 W1[0, h, j] = W1[1, h, j] = B1[h, j] = W2[h, j] = zero
             for j in range(TILE):
                 V1[0, h, j] = V1[1, h, j] = VB1[h, j] = V2[h, j] = zero
+            if use_momentum:  # the velocities the call before left
+                for j in range(L):
+                    V1[0, h, j], V1[1, h, j] = v1[0, h, lo + j], v1[1, h, lo + j]
+                    VB1[h, j], V2[h, j] = vb1[h, lo + j], v2[h, lo + j]
         for j in range(L):
             B2[j] = b2[lo + j]
             STEP1[j], STEP2[j], MU[j] = step_hidden[lo + j], step_output[lo + j], momentum[lo + j]
@@ -117,14 +133,19 @@ def _train_nets_py(w1, b1, w2, b2, targets, step_hidden, step_output, momentum, 
         d_z2 = np.empty((4, TILE), dtype=w2.dtype)
         z2 = np.empty(TILE, dtype=w2.dtype)
         sse = np.empty(TILE, dtype=w2.dtype)
-        ever_solved = np.empty(TILE, dtype=np.uint8)
+        EVER = np.empty(TILE, dtype=np.uint8)
         solved_now = np.empty(TILE, dtype=np.uint8)
-        unsolved_epochs = np.empty(TILE, dtype=np.int64)
+        UNSOLVED = np.empty(TILE, dtype=np.int64)
         for j in range(TILE):
             VB2[j] = zero
-            ever_solved[j] = solved_now[j] = 0
-            unsolved_epochs[j] = 0
-        epoch = 0
+            EVER[j] = solved_now[j] = 0
+            UNSOLVED[j] = 0
+        for j in range(L):
+            if use_momentum:
+                VB2[j] = vb2[lo + j]
+            EVER[j] = 1 if ever_solved[lo + j] else 0
+            UNSOLVED[j] = unsolved_epochs[lo + j]
+        epoch = first_epoch
         while True:
             # forward: -z1 per pattern, a = 1 / (1 + exp(min(-z, clip)))
             for h in range(hidden):
@@ -152,8 +173,8 @@ def _train_nets_py(w1, b1, w2, b2, targets, step_hidden, step_output, momentum, 
                 else:
                     ok = (abs(e0) < threshold) & (abs(e1) < threshold) & (abs(e2) < threshold) & (abs(e3) < threshold)
                 solved_now[j] = ok
-                ever_solved[j] = ever_solved[j] | solved_now[j]
-                unsolved_epochs[j] += 1 - ever_solved[j]
+                EVER[j] = EVER[j] | solved_now[j]
+                UNSOLVED[j] += 1 - EVER[j]
             if sample_every > 0 and epoch % sample_every == 0:
                 for j in range(L):
                     loss_samples[epoch // sample_every, lo + j] = sse[j] * loss_scale
@@ -203,25 +224,35 @@ def _train_nets_py(w1, b1, w2, b2, targets, step_hidden, step_output, momentum, 
                 else:
                     B2[j] = B2[j] - d_b2 * STEP2[j]
             epoch += 1
+            if epoch == stop_epoch:  # this call's last epoch: the next call judges this one first
+                break
 
-        for j in range(L):
-            k = lo + j
-            finite = np.isfinite(sse[j]) and np.isfinite(B2[j])
-            for h in range(hidden):
-                finite = finite and np.isfinite(W1[0, h, j]) and np.isfinite(W1[1, h, j])
-                finite = finite and np.isfinite(B1[h, j]) and np.isfinite(W2[h, j])
-            for p in range(4):
-                outputs[p, k] = A2[p, j]
-            final_loss[k] = sse[j] * loss_scale
-            epochs_to_solve[k] = unsolved_epochs[j] if ever_solved[j] else -1
-            solved_at_end[k] = solved_now[j] == 1
-            diverged[k] = not finite
+        if epoch == epochs:  # the last call: the record
+            for j in range(L):
+                k = lo + j
+                finite = np.isfinite(sse[j]) and np.isfinite(B2[j])
+                for h in range(hidden):
+                    finite = finite and np.isfinite(W1[0, h, j]) and np.isfinite(W1[1, h, j])
+                    finite = finite and np.isfinite(B1[h, j]) and np.isfinite(W2[h, j])
+                for p in range(4):
+                    outputs[p, k] = A2[p, j]
+                final_loss[k] = sse[j] * loss_scale
+                epochs_to_solve[k] = UNSOLVED[j] if EVER[j] else -1
+                solved_at_end[k] = solved_now[j] == 1
+                diverged[k] = not finite
         for h in range(hidden):
             for j in range(L):
                 w1[0, h, lo + j], w1[1, h, lo + j] = W1[0, h, j], W1[1, h, j]
                 b1[h, lo + j], w2[h, lo + j] = B1[h, j], W2[h, j]
+                if use_momentum:
+                    v1[0, h, lo + j], v1[1, h, lo + j] = V1[0, h, j], V1[1, h, j]
+                    vb1[h, lo + j], v2[h, lo + j] = VB1[h, j], V2[h, j]
         for j in range(L):
             b2[lo + j] = B2[j]
+            if use_momentum:
+                vb2[lo + j] = VB2[j]
+            ever_solved[lo + j] = EVER[j] == 1
+            unsolved_epochs[lo + j] = UNSOLVED[j]
 
 
 if numba is not None:

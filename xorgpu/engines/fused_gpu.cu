@@ -1,4 +1,9 @@
-// The fused GPU engine's kernel: the whole epoch loop of one net per CUDA thread.
+// The fused GPU engine's kernel: the epoch loop of one net per CUDA thread.
+//
+// A call trains epochs first_epoch .. stop_epoch - 1, resuming from the weights and the
+// state (velocities, whether and when each net solved) the call before left, and the call
+// whose stop_epoch is epochs + 1 judges the last epoch and writes the record: a block runs
+// as a series of short calls (fused_gpu.py), and Ctrl-C is heard between two.
 //
 // Arithmetic follows the array engine (xorgpu/engines/array.py) operation for operation,
 // compiled with FMA contraction off (--fmad=false), so results agree with it to the
@@ -26,6 +31,9 @@ __global__ void xor_train(
     const real* __restrict__ step_hidden, const real* __restrict__ step_output, const real* __restrict__ momentum,
     const long long n, const int epochs, const real threshold,
     const real clip, const real loss_scale, const int sample_every, const int epoch_before_end,
+    const int first_epoch, const int stop_epoch,
+    real* __restrict__ v1, real* __restrict__ vb1, real* __restrict__ v2, real* __restrict__ vb2,
+    bool* __restrict__ ever_solved, long long* __restrict__ unsolved_epochs,
     real* __restrict__ outputs, real* __restrict__ final_loss, long long* __restrict__ epochs_to_solve,
     bool* __restrict__ solved_at_end, bool* __restrict__ diverged,
     real* __restrict__ loss_before_end, real* __restrict__ loss_samples)
@@ -35,7 +43,7 @@ __global__ void xor_train(
     const real y[4] = {targets[0], targets[1], targets[2], targets[3]};
     const real step1 = step_hidden[k], step2 = step_output[k], mu = momentum[k];  // this net's own
     real W1[2][H], B1[H], W2[H], B2;
-    real V1[2][H], VB1[H], V2[H], VB2 = 0;      // momentum velocities
+    real V1[2][H], VB1[H], V2[H], VB2 = 0;      // momentum velocities, as the call before left them
     #pragma unroll
     for (int h = 0; h < H; ++h) {
         W1[0][h] = w1[(0 * H + h) * n + k];
@@ -43,13 +51,21 @@ __global__ void xor_train(
         B1[h] = b1[h * n + k];
         W2[h] = w2[h * n + k];
         V1[0][h] = V1[1][h] = VB1[h] = V2[h] = 0;
+        if (MOMENTUM) {
+            V1[0][h] = v1[(0 * H + h) * n + k];
+            V1[1][h] = v1[(1 * H + h) * n + k];
+            VB1[h] = vb1[h * n + k];
+            V2[h] = v2[h * n + k];
+        }
     }
     B2 = b2[k];
+    if (MOMENTUM) VB2 = vb2[k];
     real A1[4][H], A2[4], err[4];
-    bool ever_solved = false, solved_now = false;
-    long long unsolved_epochs = 0;
+    bool ever = ever_solved[k], solved_now = false;
+    long long unsolved = unsolved_epochs[k];
 
-    for (int epoch = 0; ; ++epoch) {
+    int epoch = first_epoch;
+    for (;;) {
         // forward: -z1 for patterns (0,0), (0,1), (1,0), (1,1), as array.forward
         #pragma unroll
         for (int h = 0; h < H; ++h) {
@@ -75,8 +91,8 @@ __global__ void xor_train(
             solved_now = fabs(err[0]) < threshold && fabs(err[1]) < threshold
                       && fabs(err[2]) < threshold && fabs(err[3]) < threshold;
         }
-        ever_solved = ever_solved || solved_now;
-        unsolved_epochs += !ever_solved;
+        ever = ever || solved_now;
+        unsolved += !ever;
         if (sample_every > 0 && epoch % sample_every == 0)
             loss_samples[(long long)(epoch / sample_every) * n + k] = sse * loss_scale;
         if (epoch == epoch_before_end) loss_before_end[k] = sse * loss_scale;
@@ -118,24 +134,40 @@ __global__ void xor_train(
         } else {
             B2 = B2 - d_b2 * step2;
         }
+        if (++epoch == stop_epoch) break;  // this call's last epoch: the next call judges this one first
     }
 
-    const real sse = ((err[0] * err[0] + err[1] * err[1]) + err[2] * err[2]) + err[3] * err[3];
-    bool finite = isfinite(sse);
+    // the state for the next call
     #pragma unroll
     for (int h = 0; h < H; ++h) {
-        finite = finite && isfinite(W1[0][h]) && isfinite(W1[1][h]) && isfinite(B1[h]) && isfinite(W2[h]);
         w1[(0 * H + h) * n + k] = W1[0][h];
         w1[(1 * H + h) * n + k] = W1[1][h];
         b1[h * n + k] = B1[h];
         w2[h * n + k] = W2[h];
+        if (MOMENTUM) {
+            v1[(0 * H + h) * n + k] = V1[0][h];
+            v1[(1 * H + h) * n + k] = V1[1][h];
+            vb1[h * n + k] = VB1[h];
+            v2[h * n + k] = V2[h];
+        }
     }
-    finite = finite && isfinite(B2);
     b2[k] = B2;
+    if (MOMENTUM) vb2[k] = VB2;
+    ever_solved[k] = ever;
+    unsolved_epochs[k] = unsolved;
+    if (epoch != epochs) return;
+
+    // the last call: the record
+    const real sse = ((err[0] * err[0] + err[1] * err[1]) + err[2] * err[2]) + err[3] * err[3];
+    bool finite = isfinite(sse);
+    #pragma unroll
+    for (int h = 0; h < H; ++h)
+        finite = finite && isfinite(W1[0][h]) && isfinite(W1[1][h]) && isfinite(B1[h]) && isfinite(W2[h]);
+    finite = finite && isfinite(B2);
     #pragma unroll
     for (int p = 0; p < 4; ++p) outputs[p * n + k] = A2[p];
     final_loss[k] = sse * loss_scale;
-    epochs_to_solve[k] = ever_solved ? unsolved_epochs : -1;
+    epochs_to_solve[k] = ever ? unsolved : -1;
     solved_at_end[k] = solved_now;
     diverged[k] = !finite;
 }

@@ -21,11 +21,12 @@ import numpy as np
 from ..backend import Backend
 from ..config import Config
 from ..params import Params
-from .contract import TARGETS, BlockRecord, RecordArrays, Specialisation, kernel_arguments
+from .contract import TARGETS, BlockRecord, KernelState, RecordArrays, Specialisation, epoch_slices, kernel_arguments
 from .knobs import UNIFORM, NetKnobs, steps
 
 MAX_HIDDEN = 16  # CI compiles every specialisation up to here for sm_80 and sm_90 (tests/engines)
 THREADS_PER_BLOCK = 128
+FIRST_SLICE_NET_EPOCHS = 200_000_000  # a block's first call: milliseconds on a GPU
 COMPILE_OPTIONS = ("--fmad=false", "-std=c++14")
 REAL_TYPES = {"float64": "double", "float32": "float"}
 
@@ -48,18 +49,25 @@ def supports(config: Config) -> bool:
 
 def train_block(params: Params, config: Config, backend: Backend, knobs: NetKnobs = UNIFORM,
                 compiled: Callable[[Specialisation], Launch] | None = None) -> BlockRecord:
-    """The array engine's train_block, on the backend's device arrays, in one kernel launch.
+    """The array engine's train_block, on the backend's device arrays, in a series of kernel
+    launches (contract.epoch_slices), each waited for: Ctrl-C is heard between two.
 
     compiled: how to get a launchable kernel for a specialisation; by default CuPy's NVRTC
     build (tests pass a host build of the same source).
     """
     xp = backend.xp
-    launch = (compiled or functools.partial(_cupy_kernel, xp))(Specialisation.of(config, knobs))
+    spec = Specialisation.of(config, knobs)
+    launch = (compiled or functools.partial(_cupy_kernel, xp))(spec)
     n = params.nets
     record = RecordArrays.allocate(xp, n, config)
+    state = KernelState.allocate(xp, n, config, spec.momentum)
     targets = xp.asarray(np.array(TARGETS, dtype=config.dtype))
+    net_steps = steps(knobs, config, n, xp)
     blocks = (n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
-    launch((blocks,), (THREADS_PER_BLOCK,), kernel_arguments(params, targets, config, record, steps(knobs, config, n, xp)))
+    for first, stop in epoch_slices(config.epochs, FIRST_SLICE_NET_EPOCHS // n):
+        launch((blocks,), (THREADS_PER_BLOCK,), kernel_arguments(params, targets, config, record, net_steps, state,
+                                                                  first, stop))
+        backend.synchronize()
     return record.to_block_record(backend.to_host)
 
 
