@@ -24,8 +24,8 @@ CASES = [(engine, dtype, nets) for engine in ("fused", "array") for dtype in ("f
          for nets in (10_000, 100_000, 1_000_000)]
 
 
-def seconds(python: str, engine: str, dtype: str, nets: int) -> float:
-    epochs = max(1, int(WORK // nets))
+def seconds(python: str, engine: str, dtype: str, nets: int, work: float = WORK) -> float:
+    epochs = max(1, int(work // nets))
     command = [python, "-m", "xorgpu.cli.main", "run", "--nets", str(nets), "--epochs", str(epochs),
                "--engine", engine, "--dtype", dtype, "--backend", "numpy", "--json"]
     start = time.perf_counter()
@@ -38,26 +38,30 @@ def main() -> None:
     parser.add_argument("--baseline", required=True)
     parser.add_argument("--current", required=True)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--work", type=float, default=WORK, help="net-epochs per run")
+    parser.add_argument("--engines", default="fused,array", help="comma-separated")
     parser.add_argument("--write")
     args = parser.parse_args()
     lines = [
         "### A/B: whole `xorgpu run` processes, baseline and current (bench/ab_engines.py)",
         "",
         f"Machine: {platform.node()}, {platform.machine()}; {time.strftime('%Y-%m-%d')}. Medians of {args.rounds} "
-        f"rounds, A and B in turn; each run about {WORK:.0e} net-epochs, start-up included.",
+        f"rounds, A and B in turn; each run about {args.work:.0e} net-epochs, start-up included.",
         "",
         "| engine | dtype | nets | epochs | baseline s | current s | current / baseline |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for engine, dtype, nets in CASES:
+        if engine not in args.engines.split(","):
+            continue
         for python in (args.baseline, args.current):  # warm-up: numba's cache, the page cache
-            seconds(python, engine, dtype, nets)
+            seconds(python, engine, dtype, nets, args.work)
         times: dict[str, list[float]] = {"baseline": [], "current": []}
         for _ in range(args.rounds):
-            times["baseline"].append(seconds(args.baseline, engine, dtype, nets))
-            times["current"].append(seconds(args.current, engine, dtype, nets))
+            times["baseline"].append(seconds(args.baseline, engine, dtype, nets, args.work))
+            times["current"].append(seconds(args.current, engine, dtype, nets, args.work))
         a, b = statistics.median(times["baseline"]), statistics.median(times["current"])
-        lines.append(f"| {engine} | {dtype} | {nets:,} | {max(1, int(WORK // nets)):,} | {a:.2f} | {b:.2f} | "
+        lines.append(f"| {engine} | {dtype} | {nets:,} | {max(1, int(args.work // nets)):,} | {a:.2f} | {b:.2f} | "
                      f"{b / a:.2f} |")
         print(lines[-1], flush=True)
     emit("\n".join(lines), args.write)

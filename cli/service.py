@@ -71,19 +71,25 @@ def status(job_id: str, as_json: bool, watch: bool, chunks: bool, redis_url: str
       xorgpu status 1a2b3c4d5e6f --watch
       xorgpu status 1a2b3c4d5e6f --chunks --json
     """
-    from xorgpu.service import why_waiting  # noqa: PLC0415
+    from xorgpu.service import through_outages, why_waiting  # noqa: PLC0415
     from xorgpu.store import ACTIVE_STATES, FINAL_STATES, JobStore  # noqa: PLC0415
 
     store = JobStore.from_url(redis_url)
     in_place = watch and not as_json and sys.stdout.isatty()
     asked: dict[str, Any] = {}  # --watch: who consumes the queue, asked at most every WORKERS_ASKED_EVERY s
-    while True:
+
+    def look() -> tuple[Any, dict[str, Any]]:
         job = store.get_job(job_id)
         info = _status(job)
         if job.state in ACTIVE_STATES:
             info["waiting"] = why_waiting(store, job, lambda queue: _consumers_now(redis_url, queue, asked))
         if chunks:
             info["chunks"] = _chunk_rows(store.chunk_records(job.id))
+        return job, info
+
+    say = (lambda message: click.echo(("\n" if in_place else "") + f"xorgpu: {message}", err=True))
+    while True:
+        job, info = through_outages(look, say) if watch else look()
         if in_place:
             click.echo("\r\033[K" + _status_line(info), nl=False)
         else:
@@ -217,7 +223,7 @@ def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel:
     from xorgpu.redis_url import canonical  # noqa: PLC0415
     from xorgpu.results_store import ResultsStore  # noqa: PLC0415
     from xorgpu.settings import (  # noqa: PLC0415
-        REDIS_URL_ENV, RESULTS_URL_ENV, default_backend_name, default_results_folder, lost_chunk_check,
+        REDIS_URL_ENV, RESULTS_URL_ENV, chunk_deaths, default_backend_name, default_results_folder, lost_chunk_check,
         record_patience, results_url as default_results_url, visibility_timeout,
     )
     from xorgpu.store import JobStore  # noqa: PLC0415
@@ -225,7 +231,7 @@ def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel:
     _check_queues(queues)
     if hostname is not None and (not hostname.strip() or any(c.isspace() for c in hostname)):
         raise click.BadParameter("a worker name has no spaces", param_hint="--hostname")
-    for setting in (default_backend_name, visibility_timeout, record_patience, lost_chunk_check):
+    for setting in (default_backend_name, visibility_timeout, record_patience, lost_chunk_check, chunk_deaths):
         setting()  # a bad setting: one line now, not an error in every pool process
     JobStore.from_url(redis_url)  # a clear error now rather than a retry loop
     location = results_url or default_results_url()
@@ -256,7 +262,7 @@ def submit_chunks(config: Any, seeds: Any, options: Any, chunk_size: int | None,
     from xorgpu.store import JobStore, check_job_size  # noqa: PLC0415
     from xorgpu.workers.app import chunk_sender  # noqa: PLC0415
 
-    _check_queues(queue)
+    _check_queues(queue, one=True)
     chunk_size = chunk_size or default_chunk_size(config, len(seeds))
     check_job_size(seeds, chunk_size)
     store = JobStore.from_url(redis_url)
@@ -279,8 +285,12 @@ def wait_until_done(store: Any, job: Any, redis_url: str, what: str = "job") -> 
     return job
 
 
-def _check_queues(queues: str) -> None:
+def _check_queues(queues: str, one: bool = False) -> None:
+    """A worker's comma-separated queues, or (one) the single queue a job's chunks go to."""
     names = queues.split(",")
+    if one and len(names) > 1:
+        raise click.BadParameter(f"{queues[:60]!r}: a job's chunks go to one queue (a worker may consume several)",
+                                 param_hint="--queue")
     if not all(name and name.strip() == name and name.isprintable() and len(name) <= 200 for name in names):
         raise click.BadParameter(f"{queues[:60]!r} is not a comma-separated list of queue names",
                                  param_hint="--queue(s)")
@@ -308,7 +318,7 @@ def _wait_with_bar(store: Any, job: Any, redis_url: str) -> Any:
                 click.echo(f"\nxorgpu: job {current.id} waits: {reason}", err=True)
             said[0] = reason
 
-        return wait_for(store, job.id, advance)
+        return wait_for(store, job.id, advance, say=lambda message: click.echo(f"\nxorgpu: {message}", err=True))
 
 
 def _consumers_now(redis_url: str, queue: str, asked: dict[str, Any]) -> list[str]:

@@ -140,7 +140,7 @@ def _local(seeds: SeedRange, options: RunOptions):
 def _submitted(redis_url: str, chunk_size: int | None, seeds: SeedRange, options: RunOptions):
     def train(configs: list[Config]) -> Iterator[tuple[Config, dict[str, Any]]]:
         from xorgpu.errors import ServiceError  # noqa: PLC0415
-        from xorgpu.service import job_report, submit as submit_job  # noqa: PLC0415
+        from xorgpu.service import job_report, submit as submit_job, through_outages  # noqa: PLC0415
         from xorgpu.store import FINAL_STATES, JobStore  # noqa: PLC0415
         from xorgpu.workers.app import chunk_sender  # noqa: PLC0415
 
@@ -152,7 +152,8 @@ def _submitted(redis_url: str, chunk_size: int | None, seeds: SeedRange, options
         with progress_bar(len(jobs) * len(seeds), f"{len(jobs)} jobs") as bar:
             shown = 0
             while pending:
-                states = {config: store.get_job(job_id) for config, job_id in pending.items()}
+                states = through_outages(lambda: {config: store.get_job(job_id) for config, job_id in pending.items()},
+                                         notice)
                 done_nets = sum(job.nets_done for job in states.values()) + (len(jobs) - len(pending)) * len(seeds)
                 bar.update(done_nets - shown)
                 shown = done_nets
@@ -163,7 +164,7 @@ def _submitted(redis_url: str, chunk_size: int | None, seeds: SeedRange, options
                         raise ServiceError(f"job {job.id} of the sweep ended {job.state}"
                                            + (f": {job.error}" if job.error else ""))
                     del pending[config]
-                    report = job_report(store, job)
+                    report = through_outages(lambda: job_report(store, job), notice)
                     yield config, {k: v for k, v in report.items() if k not in ("job_id", "state")}
                 time.sleep(POLL_SECONDS)
 

@@ -160,7 +160,7 @@ for command in (["run", "--nets", "10", "-o", "{tmp}/out.csv"], ["run", "--nets"
 for args in (["--nets", "0"], ["--nets", "10", "--chunk-size", "0"], ["--nets", "10", "--chunk-size", "3000000"],
              ["--nets", "10", "--ttl", "0"], ["--nets", "10", "--ttl", "1e17"],
              ["--nets", "10", "--ttl", "100000000000000000"], ["--nets", "10", "--queue", ""],
-             ["--nets", "10", "--queue", "a,,b"], ["--seeds", "0:4000000000"],
+             ["--nets", "10", "--queue", "a,,b"], ["--nets", "10", "--queue", "a,b"], ["--seeds", "0:4000000000"],
              ["--nets", "200000", "--chunk-size", "1"], ["--nets", "10", "--hidden", "100000"],
              ["--nets", "10", "--epochs", "1e10"]):
     case("submit", *args, "--redis-url", UNREACHABLE)

@@ -45,6 +45,7 @@ def test_a_written_file_gets_the_mode_a_new_file_gets_or_keeps_the_old_one(tmp_p
 def test_writing_through_a_link_writes_where_it_points(tmp_path):
     real = tmp_path / "data" / "nets.npz"
     real.parent.mkdir()
+    real.write_bytes(b"old")
     link = tmp_path / "nets.npz"
     link.symlink_to(real)
     with files.written_atomically(link) as handle:
@@ -55,9 +56,15 @@ def test_writing_through_a_link_writes_where_it_points(tmp_path):
 def test_a_dangling_link_is_refused_and_left_alone(tmp_path):
     link = tmp_path / "out.npz"
     link.symlink_to(tmp_path / "gone" / "out.npz")
-    with pytest.raises(ConfigError, match="whose folder does not exist"):
+    with pytest.raises(ConfigError, match="which does not exist"):
         files.check_writable(link)
     assert link.is_symlink() and not (tmp_path / "gone").exists()
+    (tmp_path / "here").mkdir()
+    link.unlink()
+    link.symlink_to(tmp_path / "here" / "out.npz")  # its folder exists, the file not: still written nowhere
+    with pytest.raises(ConfigError, match="which does not exist"):
+        files.check_writable(link)
+    assert not (tmp_path / "here" / "out.npz").exists()
 
 
 def test_a_folder_for_figures_is_checked_without_being_made(tmp_path):

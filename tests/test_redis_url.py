@@ -41,6 +41,7 @@ def test_the_password_setting_fills_a_url_without_one():
 @pytest.mark.parametrize("url", [
     "http://h", "redis://", "redis:///0", f"redis://:{SECRET}@[::1/0", "redis://h:99999", "redis://h/abc",
     "redis://h/0/1", "", "redis://:pw@", "unix:///tmp/redis.sock", "redis://h/0#pw",
+    f"redis://:{SECRET} with spaces@[::1/0", f"redis://:{SECRET}@h/0?bogus=1", f"redis://:{SECRET}@h/0?socket_timeout=x",
 ])
 def test_bad_urls_are_one_error_without_the_password(url):
     with pytest.raises(ConfigError) as caught:
@@ -51,6 +52,7 @@ def test_bad_urls_are_one_error_without_the_password(url):
 @pytest.mark.parametrize("text", [
     f"redis://:{SECRET}@h:1/0", f"redis://user:{SECRET}@h", f"rediss://h/0?password={SECRET}",
     "redis://h/0?pwd=pa%2Fss", f"cannot reach redis://:{SECRET}@h:1/0: refused", "redis://secretonly@h",
+    f"bad Redis URL 'redis://:pass {SECRET} word@[h/0': Invalid IPv6 URL",
 ])
 def test_redact_hides_every_password(text):
     shown = redact(text)

@@ -54,3 +54,49 @@ def test_concatenating_parts_keeps_seed_order(trained):
     joined = NetResults.concatenate(parts)
     for name, expected in results.arrays().items():
         np.testing.assert_array_equal(getattr(joined, name), expected)
+
+
+def test_a_run_length_encoded_file_is_measured_by_its_decoded_rows(tmp_path, monkeypatch):
+    """A million equal rows take a few kilobytes as Parquet and about 100 MB decoded: the
+    memory check counts the decoded rows, from the footer, before reading any column."""
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    from xorgpu import tables  # noqa: PLC0415
+
+    rows = 1_000_000
+    config = Config(epochs=10)
+    columns = {"seed": pa.array(np.arange(rows)), **{name: pa.repeat(0.5, rows) for name in tables.OUTPUT_COLUMNS},
+               "epochs_to_solve": pa.repeat(-1, rows), "final_loss": pa.repeat(0.25, rows),
+               "outcome": pa.repeat("plateau", rows), "diverged": pa.repeat(False, rows)}
+    table = pa.table(columns).replace_schema_metadata({b"xorgpu": json.dumps({"config": config.to_dict()})})
+    path = tmp_path / "bomb.parquet"
+    pq.write_table(table, path, compression="zstd")
+    assert path.stat().st_size < 6_000_000  # the seeds are the bulk of it; the rest is run-length encoded
+    monkeypatch.setattr(tables, "available_memory", lambda: 200_000_000)
+    with pytest.raises(ConfigError, match="its 1,000,000 rows would take .* GiB decoded"):
+        tables.load_parquet(path)
+
+
+def with_nan(seeds):
+    out = seeds.astype(float)
+    out[1] = np.nan
+    return out
+
+
+@pytest.mark.parametrize("change, why", [
+    (with_nan, "its seeds array is float64"),
+    (lambda seeds: np.concatenate([seeds[:-1], seeds[:1]]), "a seed appears twice"),
+    (lambda seeds: np.concatenate([[-1], seeds[1:]]), "a seed is negative or not below 2\\*\\*32"),
+    (lambda seeds: np.concatenate([[2**33], seeds[1:]]), "a seed is negative or not below 2\\*\\*32"),
+], ids=["nan", "duplicate", "negative", "too large"])
+def test_a_results_file_with_impossible_seeds_is_refused(tmp_path, trained, change, why):
+    config, results, report = trained
+    path = tmp_path / "nets.npz"
+    save_npz(path, results, config, report)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = dict(data)
+    arrays["seeds"] = change(arrays["seeds"])
+    np.savez(path, **arrays)
+    with pytest.raises(ConfigError, match=why):
+        load_npz(path)

@@ -69,7 +69,7 @@ def test_a_changed_or_missing_file_is_one_line(trained, tmp_path):
         store.read_chunk(chunk, CONFIG)
     elsewhere = ResultsStore(str(tmp_path / "other"))
     with pytest.raises(ServiceError, match="XORGPU_RESULTS_URL"):
-        elsewhere.read_chunk(ChunkFile("0123456789ab/chunk-000000-0000.parquet", 100, "0" * 64, 10), CONFIG)
+        elsewhere.read_chunk(ChunkFile("0123456789ab/chunk-000000-00000000.parquet", 100, "0" * 64, 10), CONFIG)
 
 
 def test_a_location_that_cannot_be_written_is_one_line(tmp_path):
@@ -91,3 +91,55 @@ def test_a_location_that_cannot_be_written_is_one_line(tmp_path):
 def test_an_unknown_url_scheme_is_one_line():
     with pytest.raises(ServiceError, match="no fsspec filesystem for nosuch://"):
         ResultsStore("nosuch://bucket/prefix")
+
+
+JOB = "0123456789ab"
+
+
+def record_of(chunk: ChunkFile, **changes) -> dict:
+    return {**chunk.to_record(), **changes}
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "../../etc/passwd", "0123456789ab/../../x.parquet",
+                                  "ffffffffffff/chunk-000000-00000000.parquet", "0123456789ab/other.parquet", ""])
+def test_a_record_naming_a_file_outside_its_jobs_chunks_is_refused(trained, tmp_path, path):
+    store = ResultsStore(str(tmp_path))
+    chunk = store.write_chunk(JOB, 0, SEEDS, CONFIG, trained)
+    with pytest.raises(ValueError, match="is not a chunk file of job 0123456789ab under the results location"):
+        ChunkFile.of_record(record_of(chunk, file=path), JOB, SEEDS)
+    with pytest.raises(ValueError, match="recorded with 99 rows for 100 nets"):
+        ChunkFile.of_record(record_of(chunk, rows=99), JOB, SEEDS)
+
+
+@pytest.mark.parametrize("swap", ["a link to /dev/zero", "a FIFO", "a link to another job's file"])
+def test_a_recorded_file_that_is_not_a_regular_file_is_never_read(trained, tmp_path, swap):
+    import os  # noqa: PLC0415
+
+    store = ResultsStore(str(tmp_path))
+    chunk = ChunkFile.of_record(store.write_chunk(JOB, 0, SEEDS, CONFIG, trained).to_record(), JOB, SEEDS)
+    path = tmp_path / chunk.path
+    other = store.write_chunk("ffffffffffff", 0, SEEDS, CONFIG, trained)
+    path.unlink()
+    if swap == "a FIFO":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero" if "zero" in swap else tmp_path / other.path)
+    with pytest.raises(ServiceError, match="is not a regular file: not reading it"):
+        store.read_chunk(chunk, CONFIG)
+
+
+def test_a_file_swapped_for_another_chunks_with_its_checksum_is_refused(trained, tmp_path):
+    """A file of other seeds, its size and checksum written into the record, is still not this
+    chunk's: the seeds it holds are checked (nothing else written by a worker can say so)."""
+    store = ResultsStore(str(tmp_path))
+    others = train_seeds(CONFIG, SeedRange(140, 240), RunOptions(backend="numpy"))[0]
+    swapped = store.write_chunk(JOB, 1, SeedRange(140, 240), CONFIG, others)
+    forged = ChunkFile.of_record(record_of(swapped), JOB, SEEDS)  # chunk 0's seeds, chunk 1's file
+    with pytest.raises(ServiceError, match="holds other nets than its chunk's, seeds 40:140"):
+        store.read_chunk(forged, CONFIG)
+    with pytest.raises(ServiceError, match="holds other nets"):
+        store.dataset([forged])
+    changed = store.write_chunk(JOB, 0, SEEDS, CONFIG, trained)
+    (tmp_path / changed.path).write_bytes((tmp_path / changed.path).read_bytes()[:-1] + b"x")
+    with pytest.raises(ServiceError, match="checksum differs"):  # the lazy dataset checks too, before any scan
+        store.dataset([ChunkFile.of_record(changed.to_record(), JOB, SEEDS)])

@@ -21,6 +21,8 @@ from xorgpu.store import JobStore
 
 from .service_helpers import RedisServer, free_port, job_trained_here, one_line_error, wait_until, xorgpu
 
+XORGPU = [sys.executable, "-m", "xorgpu.cli.main"]
+
 pytestmark = pytest.mark.timeout(420)
 
 
@@ -205,9 +207,12 @@ def test_cancel_stops_remaining_chunks(redis_server, start_worker, tmp_path):
     assert waited.exit_code == 1 and "cancelled" in waited.stderr and not (tmp_path / "never.npz").exists()
 
 
-def test_jobs_expire_after_their_ttl(redis_server):
+def test_jobs_expire_after_their_ttl_once_they_end_and_never_while_they_wait(redis_server):
     job_id = xorgpu("submit", "--nets", 10, "--ttl", 1, url=redis_server.url).stdout.strip()
-    assert xorgpu("status", job_id, url=redis_server.url).exit_code == 0
+    time.sleep(2.2)  # no worker: queued past its ttl, and still there
+    assert "queued" in xorgpu("status", job_id, url=redis_server.url).stdout
+    assert xorgpu("cancel", job_id, url=redis_server.url).exit_code == 0
+    assert xorgpu("status", job_id, url=redis_server.url).exit_code == 1  # cancelled, shown
     time.sleep(2.2)
     gone = xorgpu("status", job_id, url=redis_server.url)
     assert gone.exit_code == 1 and "unknown job" in gone.stderr
@@ -340,3 +345,29 @@ def test_a_million_net_job_keeps_results_out_of_redis(redis_server, start_worker
     stored = json.loads(pq.read_schema(out).metadata[b"xorgpu"])["statistics"]
     skip = ("job_id", "state", "provenance")
     assert {k: v for k, v in stored.items() if k not in skip} == {k: v for k, v in local.items() if k not in skip}
+
+
+def test_waiting_clients_ride_out_a_redis_restart(redis_server, start_worker):
+    """submit --wait, status --watch and sweep --submit, waiting while Redis is stopped and
+    started again from its AOF: each says it lost Redis and that it is back, and goes on."""
+    start_worker("steady", visibility_timeout=30)
+    url = redis_server.url
+    flags = ["--nets", "30000", "--epochs", "2000", "--chunk-size", "3000", "--engine", "array"]
+    waiting = subprocess.Popen([*XORGPU, "submit", *flags, "--wait", "--json", "--redis-url", url],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    store = JobStore.from_url(url)
+    job_id = wait_until(lambda: next(iter(store.job_ids(1)), None), what="the job")
+    watching = subprocess.Popen([*XORGPU, "status", job_id, "--watch", "--redis-url", url],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sweeping = subprocess.Popen([*XORGPU, "sweep", "--nets", "2000", "--hidden", "2,3", "--epochs", "2000", "--submit",
+                                 "--engine", "array", "-o", str(redis_server.folder / "s.jsonl"), "--redis-url", url],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_until(lambda: store.get_job(job_id).chunks_done >= 1, timeout=120, what="a first chunk")
+    redis_server.stop()
+    time.sleep(3)  # every client meets the outage
+    redis_server.start()
+    for process in (waiting, watching, sweeping):
+        _, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr
+        assert "lost Redis" in stderr and "waiting for it to come back" in stderr and "Redis is back after" in stderr
+    assert json.loads(waiting.stdout)["nets"] == 30000

@@ -4,6 +4,7 @@ workers live through anything a message or a job can do. Real redis-server, real
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -285,3 +286,32 @@ def test_a_chunk_a_worker_holds_is_never_taken_for_lost(redis_server, start_work
     assert f"job {lost.id}: chunk 0 left the queue but reached no worker" in log
     assert log.index(f"job {lost.id}: chunk 0 left") < log.index(f"train_chunk[{held.id}-0] succeeded")
     assert f"job {held.id}: chunk" not in log and log.count(f"train_chunk[{held.id}-0] received") == 1
+
+
+def test_a_chunk_whose_worker_process_keeps_dying_fails_its_job_and_the_worker_lives_on(redis_server, start_worker):
+    """The kernel's OOM killer, or any SIGKILL, ending the pool process that trains a chunk:
+    Celery puts the chunk back, and without a count every worker would take it and die in
+    turn, forever. At the third death (XORGPU_CHUNK_DEATHS) its job fails, saying why."""
+    from .test_processes import descendants  # noqa: PLC0415
+
+    worker = start_worker("doomed", env={"XORGPU_CHUNK_DEATHS": "3"})
+    store = JobStore.from_url(redis_server.url)
+    job_id = job_of(xorgpu("submit", "--nets", 50_000, "--epochs", 100_000, "--chunk-size", 50_000,
+                           "--engine", "array", url=redis_server.url))
+    killed = set()
+    for _ in range(3):
+        def training_pid():  # the pool process that holds the chunk now (a new one after each death)
+            job = store.get_job(job_id)
+            pids = descendants(worker.process.pid) - killed
+            return next(iter(pids), None) if job.state == "running" and pids else None
+
+        pid = wait_until(training_pid, timeout=60, what="the chunk to be trained")
+        time.sleep(1)  # well into its training
+        os.kill(pid, signal.SIGKILL)
+        killed.add(pid)
+    error = failed_with(store, job_id, timeout=60)
+    assert "was killed 3 times while training it (by the kernel, out of memory?) on doomed@" in error
+    assert worker.process.poll() is None
+    small = job_of(xorgpu("submit", "--nets", 300, "--epochs", 20, url=redis_server.url))
+    assert wait_for(store, small, timeout=120).state == "done"
+    assert redis_server.client().llen("xorgpu") == 0  # the chunk went back to no queue

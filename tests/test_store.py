@@ -136,3 +136,41 @@ def test_status_and_stats_cost_the_same_at_10_chunks_as_at_1000(store, redis_ser
         assert cost[10, command][0] == cost[1000, command][0], cost
         assert abs(cost[10, command][1] - cost[1000, command][1]) < 2000, cost  # more digits in the counts
     # (one HGETALL of the 1000 chunk records alone would be over 100 kB more)
+
+
+BAD_RECORDS = {  # what a broken or foreign job record can hold, and what status says of it
+    "created is nan": (lambda c, key: c.hset(key, "created", "nan"), "created"),
+    "created is 1e300": (lambda c, key: c.hset(key, "created", "1e300"), "created"),
+    "finished is inf": (lambda c, key: c.hset(key, "finished", "inf"), "finished"),
+    "a deadline that is not a number": (lambda c, key: (c.hset(key, "state", "submitting"),
+                                                         c.hset(key, "submit_deadline", "soon")), "submit_deadline"),
+    "a list under the job's name": (lambda c, key: (c.delete(key), c.rpush(key, "x")), "not a job record"),
+    "a string under the job's name": (lambda c, key: (c.delete(key), c.set(key, "x")), "not a job record"),
+    "a list under its chunks": (lambda c, key: c.rpush(key + ":chunks", "x"), None),  # its hash reads well
+}
+
+
+@pytest.mark.parametrize("damage, said", BAD_RECORDS.values(), ids=BAD_RECORDS.keys())
+def test_one_bad_record_breaks_no_listing_and_no_check_of_the_others(store, redis_server, damage, said):
+    """`jobs` and the workers' lost-chunk check skip a record they cannot read (saying which)
+    and go on with the rest; `status` of that job is one line."""
+    from xorgpu.workers.recovery import LostChunkSweeper  # noqa: PLC0415
+
+    bad = store.create_job(Config(), SeedRange(0, 10), 5, "xorgpu", 60)
+    good = store.create_job(Config(), SeedRange(0, 10), 5, "xorgpu", 60)
+    for job in (bad, good):
+        store.mark_queued(job.id)
+    damage(redis_server.client(), f"xorgpu:job:{bad.id}")
+    listed = {getattr(j, "id", None) or j.job_id: j for j in store.recent_jobs()}
+    assert set(listed) == {bad.id, good.id}
+    if said is not None:
+        with pytest.raises(BrokenJob, match=f"job {bad.id}: .*{said}"):
+            store.get_job(bad.id)
+        assert isinstance(listed[bad.id], BrokenJob)
+        assert [job.id for job in store.jobs_in_states(["queued"])] == [good.id]
+    sent = []
+    sweeper = LostChunkSweeper(store, lambda job_id, chunks, queue: sent.append((job_id, len(chunks))), interval=1)
+    assert sweeper.sweep(now=0.0) == {}  # suspects: neither queued nor held nor recorded
+    redis_server.client().delete("xorgpu:lost-chunk-check")  # the check's lock, as it expires between checks
+    assert sweeper.sweep(now=1.0) == {good.id: [0, 1]}  # still lost: sent again
+    assert sent == [(good.id, 2)]

@@ -29,7 +29,7 @@ import redis
 from celery import bootsteps
 
 from xorgpu.settings import DEFAULT_REDIS_URL, KEY_PREFIX, REDIS_URL_ENV, lost_chunk_check
-from xorgpu.store import ACTIVE_STATES, Job, JobStore, first_line
+from xorgpu.store import ACTIVE_STATES, Job, JobStore, ServiceError, first_line
 
 from .transport import Channel
 
@@ -83,11 +83,16 @@ class LostChunkSweeper:
         requeued: dict[str, list[int]] = {}
         held: set[str] | None = None
         for job in self.store.jobs_in_states([s for s in ACTIVE_STATES if s != "submitting"]):
-            if queue_length(client, job.queue):
+            try:
+                if queue_length(client, job.queue):
+                    continue
+                held = held_task_ids(client) if held is None else held
+                lost = lost_chunks(self.store, job, held)
+            except (redis.ResponseError, ServiceError) as error:  # one unreadable job: say which, check the rest
+                log.warning("the check for lost chunks skipped job %s: %s", job.id, first_line(error)[:200])
                 continue
-            held = held_task_ids(client) if held is None else held
             confirmed = []
-            for index in lost_chunks(self.store, job, held):
+            for index in lost:
                 since = found[(job.id, index)] = self.suspects.get((job.id, index), now)
                 if now - since >= self.interval:
                     confirmed.append(index)

@@ -2,8 +2,11 @@
 
 - Outputs are checked before any work (`check_writable`, `check_folder`) and written
   under a temporary name, then renamed into place (`written_atomically`): a command that
-  fails or is interrupted leaves no file, or the file that was there before. Writing to
-  a symbolic link writes to where it points; a link that points nowhere is an error.
+  fails or is interrupted leaves no file, or the file that was there before. Only a new
+  path or a regular file is written: a device, a FIFO or a socket is refused and left as
+  it is. Writing to a symbolic link writes the file it points to; a link that points
+  nowhere is an error.
+- Inputs must be regular files too: a FIFO or a device would block, or never end.
 - Inputs are looked at before they are loaded: `npz_arrays` reads a .npz file's table of
   contents and each array's header (shape, dtype) without reading the data, so a file that
   is damaged, not a .npz, or would take more memory than there is (a zip bomb) is refused
@@ -29,12 +32,12 @@ MAX_INPUT_FRACTION = 0.5  # an input file may take at most this fraction of avai
 
 
 def _target(path: str | os.PathLike) -> Path:
-    """Where writing `path` writes: a link's destination, resolved."""
+    """Where writing `path` writes: a link's destination, resolved (it must exist)."""
     given = Path(path)
     if given.is_symlink():
         target = Path(os.path.realpath(given))
-        if not target.parent.is_dir():
-            raise ConfigError(f"cannot write {path}: it is a link to {target}, whose folder does not exist")
+        if not target.exists():
+            raise ConfigError(f"cannot write {path}: it is a link to {target}, which does not exist")
         return target
     return given
 
@@ -54,9 +57,9 @@ def check_suffix(path: str | os.PathLike, suffixes: tuple[str, ...]) -> None:
 
 
 def check_output(path: str | os.PathLike, suffixes: tuple[str, ...]) -> None:
-    """check_suffix, then check_writable: an output refused now, before any work."""
-    check_suffix(path, suffixes)
+    """check_writable, then check_suffix: an output refused now, before any work."""
     check_writable(path)
+    check_suffix(path, suffixes)
 
 
 def check_writable(path: str | os.PathLike) -> None:
@@ -64,6 +67,9 @@ def check_writable(path: str | os.PathLike) -> None:
     target = _target(path)
     if target.is_dir():
         raise ConfigError(f"cannot write {path}: it is a folder")
+    if target.exists() and not target.is_file():
+        raise ConfigError(f"cannot write {path}: it is not a regular file (a device, a FIFO or a socket); "
+                          "name a file")
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise ConfigError(f"cannot write {path}: the folder {folder} does not exist")
@@ -128,6 +134,8 @@ def _existing_parent(folder: Path) -> Path:
 def move_into(files: list[Path], folder: Path) -> list[Path]:
     """Move finished files (written in a scratch folder) into `folder`, made if missing."""
     folder.mkdir(parents=True, exist_ok=True)
+    for file in files:
+        check_writable(folder / file.name)  # a FIFO or device of that name stays as it is
     moved = []
     for file in files:
         destination = folder / file.name
@@ -143,6 +151,8 @@ def check_readable(path: str | os.PathLike) -> Path:
         raise ConfigError(f"no such file: {path}")
     if file.is_dir():
         raise ConfigError(f"{path} is a folder, not a file")
+    if not file.is_file():
+        raise ConfigError(f"{path} is not a regular file (a device, a FIFO or a socket): not reading it")
     if not os.access(file, os.R_OK):
         raise ConfigError(f"cannot read {path}: permission denied")
     return file

@@ -77,10 +77,15 @@ class Figures(dict):
     Figure to change before saving."""
 
     def save(self, folder: str | Path) -> list[Path]:
-        """Write every figure to FOLDER/NAME.png and .svg (the folder is made if missing)."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        return save(self, folder)
+        """Write every figure to FOLDER/NAME.png and .svg (the folder is made if missing),
+        all or none, as `xorgpu plot` does."""
+        import tempfile  # noqa: PLC0415
+
+        from .files import check_folder, move_into  # noqa: PLC0415
+
+        check_folder(Path(folder))
+        with tempfile.TemporaryDirectory() as scratch:
+            return move_into(save(self, Path(scratch)), Path(folder))
 
     def _repr_html_(self) -> str:
         import base64  # noqa: PLC0415

@@ -23,8 +23,16 @@ from .config import ConfigError
 from .settings import REDIS_TLS_FILES_ENV, redis_password
 
 SCHEMES = ("redis", "rediss")
+# the parameters a Redis URL may carry: what redis-py reads from a URL, and the TLS files
+URL_PARAMETERS = frozenset({
+    "db", "health_check_interval", "max_connections", "protocol", "retry_on_timeout", "socket_connect_timeout",
+    "socket_keepalive", "socket_timeout", "timeout", "client_name", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile",
+    "ssl_cert_reqs", "ssl_ca_path", "ssl_check_hostname", "ssl_min_version",
+})
 MASK = "***"
-_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
+# a URL in a text: its userinfo runs to the last '@' of the line, for a password may hold
+# spaces (anything after it that is not a space belongs to the URL)
+_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^\n]*@)?\S*")
 _SECRET_PARAMETER = re.compile(r"(?i)([?&;](?:password|pass|pwd|auth|token)=)[^&\s]*")
 
 
@@ -85,7 +93,11 @@ def canonical(url: str, password: str | None = None) -> str:
             secret = secret or value
         elif name == "username":
             user = user or value
+        elif name not in URL_PARAMETERS:
+            raise ConfigError(f"bad Redis URL {shown!r}: unknown parameter {name[:40]!r} (known: "
+                              f"{', '.join(sorted(URL_PARAMETERS))})")
         else:
+            _check_value(name, value, shown)
             query.append(f"{quote(name, safe='')}={quote(value, safe='')}")
     if scheme.lower() == "rediss":
         query += _tls_parameters({item.partition("=")[0] for item in query}, shown)
@@ -96,6 +108,18 @@ def canonical(url: str, password: str | None = None) -> str:
     netloc = f"[{host}]" if ":" in host else host
     return (f"{scheme.lower()}://{auth}{netloc}:{port or 6379}/{int(db or 0)}"
             + (f"?{'&'.join(query)}" if query else ""))
+
+
+def _check_value(name: str, value: str, shown: str) -> None:
+    """A URL parameter's value as redis-py will read it: a number where it wants one."""
+    from redis.connection import URL_QUERY_ARGUMENT_PARSERS  # noqa: PLC0415
+
+    parse = URL_QUERY_ARGUMENT_PARSERS.get(name)
+    try:
+        if parse is not None and value:
+            parse(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"bad Redis URL {shown!r}: {name}={value[:20]!r} is not a value redis-py reads") from None
 
 
 def _tls_parameters(given: set[str], shown: str) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import Config, ConfigError
+from .config import MAX_SEED, Config, ConfigError
 from .errors import first_line
 from .engines.contract import BlockRecord
 from .files import RESULTS_SUFFIXES, check_readable, check_suffix, npz_arrays, written_atomically
@@ -148,9 +148,21 @@ def load_npz(path: str | os.PathLike) -> tuple[NetResults, Config, dict[str, Any
             statistics = check_report(json.loads(statistics_text), nets)
         except (ValueError, ConfigError) as error:
             raise ConfigError(f"cannot read {path}: its statistics are not valid ({first_line(error)})") from None
+    check_seeds(results.seeds, path)
     results.seeds = results.seeds.astype(np.int64)
     results.epochs_to_solve = results.epochs_to_solve.astype(np.int64)
     return results, config, statistics
+
+
+def check_seeds(seeds: np.ndarray, path: str | os.PathLike) -> None:
+    """Refuse a results file whose seeds no training could have written: each a whole number
+    in [0, 2**32), each once."""
+    if seeds.dtype.kind not in "iu":
+        raise ConfigError(f"cannot read {path}: its seeds are not whole numbers")
+    if seeds.size and (int(seeds.min()) < 0 or int(seeds.max()) >= MAX_SEED):
+        raise ConfigError(f"cannot read {path}: a seed is negative or not below 2**32")
+    if np.unique(seeds).size != seeds.size:
+        raise ConfigError(f"cannot read {path}: a seed appears twice")
 
 
 def _check_layout(path: str | os.PathLike, found: dict[str, tuple[tuple[int, ...], np.dtype]]) -> int:

@@ -15,7 +15,11 @@ A file is complete before it has its name: in a folder it is written under a tem
 name, flushed to disk and renamed (xorgpu.files.written_atomically); on an object store (s3://, gs://, ...) one PUT makes
 the object appear whole or not at all. A worker killed mid-write leaves at most a
 temporary file or an unrecorded chunk file, which no reader counts: readers open only the
-files Redis recorded, and check each one's SHA-256.
+files Redis recorded, and trust nothing of a record they can check: its path must name a
+chunk file of its job under the root (never an absolute path, `..`, a link or a device),
+the file must be a regular file of the recorded size and SHA-256, and it must hold the
+recorded number of rows and exactly the chunk's seeds (each checked before a column is
+decoded, or as soon as the seeds are read).
 
 Paths in Redis are relative to the root, so machines may mount a shared folder at
 different paths: each sets XORGPU_RESULTS_URL to where it sees the share.
@@ -26,10 +30,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import re
 import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
+
+import numpy as np
 
 from .config import Config, SeedRange
 from .errors import ServiceError, first_line
@@ -38,23 +47,36 @@ from .results import NetResults
 
 CHUNK_SUFFIX = ".parquet"
 METADATA_KEY = b"xorgpu"
+CHUNK_PATH = re.compile(r"^(?P<job>[0-9a-f]{12})/chunk-\d{6}-[0-9a-f]{8}\.parquet$")  # what write_chunk names
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
 class ChunkFile:
-    """A chunk's file as Redis records it."""
+    """A chunk's file as Redis records it, and the seeds it must hold (its job's, not the record's)."""
 
     path: str  # relative to the root: <job id>/chunk-000012-<token>.parquet
     rows: int
     sha256: str
     size: int  # bytes
+    seeds: SeedRange | None = None  # the chunk's nets (seeds, or a map's pixels), where known
 
     def to_record(self) -> dict[str, Any]:
         return {"file": self.path, "rows": self.rows, "sha256": self.sha256, "bytes": self.size}
 
     @classmethod
-    def of_record(cls, record: dict[str, Any]) -> ChunkFile:
-        return cls(str(record["file"]), int(record["rows"]), str(record["sha256"]), int(record["bytes"]))
+    def of_record(cls, record: dict[str, Any], job_id: str, seeds: SeedRange) -> ChunkFile:
+        """The file a chunk record names, checked: a chunk file of this job under the root,
+        with as many rows as the chunk has nets; ValueError otherwise."""
+        path = str(record["file"])
+        found = CHUNK_PATH.match(path)
+        if found is None or found["job"] != job_id:
+            raise ValueError(f"its file {path[:80]!r} is not a chunk file of job {job_id} under the results location")
+        rows, size, sha256 = int(record["rows"]), int(record["bytes"]), str(record["sha256"])
+        if rows != len(seeds) or size < 0 or not SHA256.match(sha256):
+            raise ValueError(f"its file {path} is recorded with {rows} rows for {len(seeds)} nets, or a bad size "
+                             "or checksum")
+        return cls(path, rows, sha256, size, seeds)
 
 
 class ResultsStore:
@@ -137,16 +159,27 @@ class ResultsStore:
     # --- reading ---------------------------------------------------------------------------
 
     def read_bytes(self, chunk: ChunkFile) -> bytes:
-        """A recorded chunk file's bytes, checked against the checksum Redis holds."""
+        """A recorded chunk file's bytes: a regular file of the recorded size (checked before
+        it is read) whose SHA-256 is the recorded one."""
         where = f"{self.url}/{chunk.path}"
         try:
             if self.local:
-                data = (Path(self.root) / chunk.path).read_bytes()
+                path = Path(self.root) / chunk.path
+                info = os.lstat(path)
+                if not stat.S_ISREG(info.st_mode):  # a link, a device, a FIFO: never followed or read
+                    raise ServiceError(f"results file {where} is not a regular file: not reading it")
+                size = info.st_size
             else:
-                data = self._fs.cat_file(f"{self.root}/{chunk.path}")
+                size = int(self._fs.info(f"{self.root}/{chunk.path}")["size"])
+            if size != chunk.size:
+                raise ServiceError(f"results file {where} holds {size:,} bytes, not the {chunk.size:,} recorded: "
+                                   "changed or damaged since")
+            data = path.read_bytes() if self.local else self._fs.cat_file(f"{self.root}/{chunk.path}")
         except FileNotFoundError:
             raise ServiceError(f"results file {where} is missing: is {self.url} where the workers write "
                                "(XORGPU_RESULTS_URL, --results-url)?") from None
+        except ServiceError:
+            raise
         except Exception as error:  # noqa: BLE001
             raise ServiceError(f"cannot read results file {where}: {first_line(error)}") from None
         if hashlib.sha256(data).hexdigest() != chunk.sha256:
@@ -155,17 +188,28 @@ class ResultsStore:
         return data
 
     def read_table(self, chunk: ChunkFile, columns: list[str] | None = None) -> Any:
-        """A recorded chunk as a pyarrow Table (only `columns`, if given)."""
+        """A recorded chunk as a pyarrow Table (only `columns`, if given): its bytes checked
+        (read_bytes), its row count before any column is decoded, its seeds after."""
         import pyarrow.parquet as pq  # noqa: PLC0415
 
         data = self.read_bytes(chunk)
+        where = f"results file {self.url}/{chunk.path}"
+        wanted = None if columns is None else list(dict.fromkeys([*columns, "seed"]))
         try:
-            table = pq.read_table(io.BytesIO(data), columns=columns)
+            parquet = pq.ParquetFile(io.BytesIO(data))
+            if parquet.metadata.num_rows != chunk.rows:
+                raise ServiceError(f"{where} holds {parquet.metadata.num_rows:,} rows, not {chunk.rows:,}")
+            table = parquet.read(columns=wanted)
+        except ServiceError:
+            raise
         except (OSError, ValueError, KeyError) as error:
-            raise ServiceError(f"results file {self.url}/{chunk.path} cannot be read: {first_line(error)}") from None
-        if table.num_rows != chunk.rows:
-            raise ServiceError(f"results file {self.url}/{chunk.path} holds {table.num_rows} rows, not {chunk.rows}")
-        return table
+            raise ServiceError(f"{where} cannot be read: {first_line(error)}") from None
+        if chunk.seeds is not None:
+            seeds = table.column("seed").to_numpy()
+            if not np.array_equal(seeds, np.arange(chunk.seeds.start, chunk.seeds.stop)):
+                raise ServiceError(f"{where} holds other nets than its chunk's, seeds {chunk.seeds}: "
+                                   "swapped or changed since it was recorded")
+        return table if columns is None or "seed" in columns else table.drop(["seed"])
 
     def read_chunk(self, chunk: ChunkFile, config: Config) -> NetResults:
         from .tables import of_frame  # noqa: PLC0415
@@ -173,8 +217,13 @@ class ResultsStore:
         return of_frame(self.read_table(chunk).to_pandas(), config.hidden)
 
     def dataset(self, chunks: list[ChunkFile]) -> Any:
-        """The chunks as one lazy pyarrow dataset (read as it is scanned)."""
+        """The chunks as one pyarrow dataset, its columns read as it is scanned; every file is
+        checked first (read once: its size, checksum, rows and seeds), so a scan never meets a
+        file other than the one recorded."""
         import pyarrow.dataset as ds  # noqa: PLC0415
+
+        for chunk in chunks:
+            self.read_table(chunk, ["seed"])
 
         if self.local:
             return ds.dataset([str(Path(self.root) / c.path) for c in chunks], format="parquet")

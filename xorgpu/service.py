@@ -124,6 +124,27 @@ def run_chunk_message(store: JobStore, args: Any, kwargs: Any, worker: str = "",
     return run_chunk(store, job_id, index, start, stop, worker, results_store)
 
 
+def worker_lost(store: JobStore, args: Any, worker: str, most: int) -> bool:
+    """The pool process training the chunk of a task's args (job id, index, start, stop) died
+    (killed by the kernel for want of memory, or by a signal): count it; at the `most`-th
+    time, fail the job with the reason instead of handing the chunk out again. True if the
+    job was failed (the chunk then goes back to no queue)."""
+    if not (isinstance(args, (list, tuple)) and len(args) == 4 and isinstance(args[0], str)
+            and isinstance(args[1], int)):
+        return False
+    job_id, index = args[0], args[1]
+    deaths = store.count_lost_worker(job_id, index)
+    if deaths < most:
+        log.warning("job %s chunk %d: its worker process died (%d of %d before the job fails); it goes back to "
+                    "the queue", job_id, index, deaths, most)
+        return False
+    reason = (f"chunk {index} failed: its worker process was killed {deaths} times while training it (by the kernel, "
+              f"out of memory?) on {worker}; submit with a smaller --chunk-size, or give the worker more memory")
+    log.error("job %s failed: %s", job_id, reason)
+    store.fail(job_id, reason)
+    return True
+
+
 def run_chunk(store: JobStore, job_id: str, index: int, start: int, stop: int, worker: str = "",
               results_store: ResultsStore | None = None) -> Outcome:
     """Train one chunk, write its results file, then record it; harmless to run twice (the
@@ -381,15 +402,39 @@ def write_job_results(store: JobStore, results_store: ResultsStore, job: Job, pa
 
 
 def wait_for(store: JobStore, job_id: str, on_progress: Callable[[Job], None] | None = None,
-             poll: float = WAIT_POLL_SECONDS, timeout: float | None = None) -> Job:
-    """Poll until the job reaches a final state."""
+             poll: float = WAIT_POLL_SECONDS, timeout: float | None = None,
+             say: Callable[[str], None] | None = None) -> Job:
+    """Poll until the job reaches a final state. A Redis that goes away meanwhile (a restart)
+    is waited for: say hears when it went and when it came back."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
-        job = store.get_job(job_id)
+        job = through_outages(lambda: store.get_job(job_id), say)
         if on_progress is not None:
-            on_progress(job)
+            through_outages(lambda: on_progress(job), say)
         if job.state in FINAL_STATES:
             return job
         if deadline is not None and time.monotonic() > deadline:
             raise ServiceError(f"job {job_id} still {job.state} after {timeout} s")
         time.sleep(poll)
+
+
+OUTAGE_POLL_SECONDS = 1.0  # how often a waiting client looks for a Redis that went away
+
+
+def through_outages(call: Callable[[], Any], say: Callable[[str], None] | None = None) -> Any:
+    """call(), again and again while Redis cannot be reached (restarting, loading its AOF):
+    say hears once that it went, and once that it is back. For clients that wait anyway."""
+    lost = None
+    while True:
+        try:
+            result = call()
+        except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as error:
+            if lost is None:
+                lost = time.monotonic()
+                if say is not None:
+                    say(f"lost Redis ({first_line(error)[:120]}); waiting for it to come back (Ctrl-C stops waiting)")
+            time.sleep(OUTAGE_POLL_SECONDS)
+            continue
+        if lost is not None and say is not None:
+            say(f"Redis is back after {time.monotonic() - lost:.0f} s")
+        return result

@@ -21,6 +21,8 @@ Environment:
                                 (workers/recovery.py; default 30)
     XORGPU_RECORD_PATIENCE      seconds a worker keeps trying to record a trained chunk while
                                 Redis is unreachable or full, before it fails the job (600)
+    XORGPU_CHUNK_DEATHS         how many times a worker process may die while training a chunk
+                                (killed by the kernel for memory, say) before its job fails (3)
     XORGPU_RESULTS_URL          where workers write, and readers find, each chunk's per-net
                                 results: a folder (shared by every machine, mounted at the
                                 same path or not) or an fsspec URL such as s3://bucket/prefix
@@ -43,6 +45,7 @@ BACKEND_ENV = "XORGPU_BACKEND"
 VISIBILITY_TIMEOUT_ENV = "XORGPU_VISIBILITY_TIMEOUT"
 RECORD_PATIENCE_ENV = "XORGPU_RECORD_PATIENCE"
 LOST_CHUNK_CHECK_ENV = "XORGPU_LOST_CHUNK_CHECK"
+CHUNK_DEATHS_ENV = "XORGPU_CHUNK_DEATHS"
 RESULTS_URL_ENV = "XORGPU_RESULTS_URL"
 
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
@@ -53,6 +56,7 @@ KEY_PREFIX = "xorgpu"  # every Redis key of the job store starts with it
 DEFAULT_VISIBILITY_TIMEOUT = 3600
 DEFAULT_RECORD_PATIENCE = 600
 DEFAULT_LOST_CHUNK_CHECK = 30
+DEFAULT_CHUNK_DEATHS = 3
 DEFAULT_TTL = 7 * 24 * 3600  # seconds a job's keys live after its last write
 MAX_TTL = 365 * 24 * 3600
 CHUNK_NET_EPOCHS = 3e7  # a chunk of about this many net-epochs takes seconds on one CPU core
@@ -107,10 +111,15 @@ def record_patience() -> int:
     return _seconds(RECORD_PATIENCE_ENV, DEFAULT_RECORD_PATIENCE)
 
 
-def _seconds(name: str, default: int) -> int:
+def chunk_deaths() -> int:
+    """How many deaths of the worker process training a chunk fail its job."""
+    return _seconds(CHUNK_DEATHS_ENV, DEFAULT_CHUNK_DEATHS, what="a whole number")
+
+
+def _seconds(name: str, default: int, what: str = "a whole number of seconds") -> int:
     text = os.environ.get(name, "").strip()
     if not text:
         return default
     if not (text.isascii() and text.isdigit() and 0 < int(text) <= MAX_TTL):
-        raise ConfigError(f"{name}={text[:40]!r} is not a whole number of seconds from 1 to {MAX_TTL}")
+        raise ConfigError(f"{name}={text[:40]!r} is not {what} from 1 to {MAX_TTL}")
     return int(text)

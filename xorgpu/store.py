@@ -1,6 +1,6 @@
 """Jobs, their chunks and their statistics in Redis: the one place that knows the key layout.
 
-Keys (all under `xorgpu:`, all expiring `ttl` seconds after the job's last write):
+Keys (all under `xorgpu:`; a job's expire `ttl` seconds after it ended, never before):
     xorgpu:job:<id>          hash: config, options, seeds, chunk_size, chunks_total, nets_total,
                              queue, created, started, finished, state, chunks_done, nets_done,
                              ttl, error, submit_deadline, stalled (why it waits, if it does)
@@ -9,6 +9,7 @@ Keys (all under `xorgpu:`, all expiring `ttl` seconds after the job's last write
     xorgpu:job:<id>:summary  hash: the job's statistics so far, as xorgpu.stats.Summary's flat
                              fields, each the sum over the recorded chunks
     xorgpu:job:<id>:made     hash: "engine:fused", "worker:w1@host" ... -> chunks: what trained it
+    xorgpu:job:<id>:kills    hash: chunk index -> times a worker process died training it
     xorgpu:jobs              sorted set: job id by creation time
 
 Per-net results are not in Redis but in files (xorgpu.results_store), so Redis grows by a
@@ -32,6 +33,7 @@ still be told why a job stopped.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 import uuid
@@ -52,7 +54,7 @@ from .settings import KEY_PREFIX, MAX_CHUNK_NETS, MAX_CHUNKS, MAX_TTL
 from .stats import Summary
 
 FINAL_STATES = ("done", "failed", "cancelled")
-JOB_KEY_PARTS = (":chunks", ":summary", ":made")  # the job's keys besides its own hash
+JOB_KEY_PARTS = (":chunks", ":summary", ":made", ":kills")  # the job's keys besides its own hash
 ACTIVE_STATES = ("submitting", "queued", "running")
 JOB_ID = re.compile(r"^[0-9a-f]{12}$")
 SUBMIT_LEASE_SECONDS = 60  # a submitter renews its lease far more often than this
@@ -68,8 +70,12 @@ _SERVER_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumbe
 # Fails a job whose submit lease ran out before it was queued; returns the state after.
 _EXPIRE_SUBMIT = _SERVER_NOW + """
 local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'submitting' and tonumber(redis.call('HGET', KEYS[1], 'submit_deadline') or '0') < now then
+if state ~= 'submitting' then return state end
+local deadline = tonumber(redis.call('HGET', KEYS[1], 'submit_deadline') or '0')
+if deadline == nil then return 'broken' end
+if deadline < now then
   redis.call('HSET', KEYS[1], 'state', 'failed', 'finished', now, 'error', ARGV[1])
+  for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], redis.call('HGET', KEYS[1], 'ttl') or 1) end
   return 'failed'
 end
 return state
@@ -81,8 +87,9 @@ redis.call('HSET', KEYS[1], 'submit_deadline', now + tonumber(ARGV[1]))
 return 1
 """
 
-# KEYS: job, chunks, summary, made. ARGV: index, record, nets, finished, n, then n
-# (summary field, count) pairs, then the made fields (each counts one chunk).
+# KEYS: job, chunks, summary, made, kills. ARGV: index, record, nets, finished, n, then n
+# (summary field, count) pairs, then the made fields (each counts one chunk). A job's keys
+# start expiring (ttl) only once it has ended: a job that waits for workers waits forever.
 _RECORD_CHUNK = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
@@ -97,8 +104,11 @@ if done == tonumber(redis.call('HGET', KEYS[1], 'chunks_total'))
    and state ~= 'cancelled' and state ~= 'failed' then
   redis.call('HSET', KEYS[1], 'state', 'done', 'finished', ARGV[4])
 end
-local ttl = redis.call('HGET', KEYS[1], 'ttl')
-for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ttl) end
+state = redis.call('HGET', KEYS[1], 'state')
+if state == 'done' or state == 'failed' or state == 'cancelled' then
+  local ttl = redis.call('HGET', KEYS[1], 'ttl')
+  for i = 1, 5 do redis.call('EXPIRE', KEYS[i], ttl) end
+end
 return 1
 """
 
@@ -107,6 +117,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local s = redis.call('HGET', KEYS[1], 'state')
 if s == 'done' or s == 'failed' or s == 'cancelled' then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'failed', 'finished', ARGV[1], 'error', ARGV[2])
+for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], redis.call('HGET', KEYS[1], 'ttl') or 1) end
 return 1
 """
 _FAIL = "#!lua flags=allow-oom\n" + _FAIL_BODY  # Redis >= 7 runs it even when out of memory
@@ -251,8 +262,7 @@ class JobStore:
             key = self._job_key(job_id)
             if self.client.hsetnx(key, "id", job_id):
                 pipe = self.client.pipeline()
-                pipe.hset(key, mapping=fields)
-                pipe.expire(key, ttl)
+                pipe.hset(key, mapping=fields)  # no expiry until it ends (_RECORD_CHUNK, _FAIL, cancel)
                 pipe.zadd(f"{KEY_PREFIX}:jobs", {job_id: now})
                 pipe.execute()
                 self.renew_lease(job_id)
@@ -273,12 +283,19 @@ class JobStore:
         if not isinstance(job_id, str) or not JOB_ID.match(job_id):
             raise UnknownJob(f"unknown job {str(job_id)[:40]!r}: job ids are 12 hexadecimal digits")
         key = self._job_key(job_id)
-        raw = self.client.hgetall(key)
+        try:
+            raw = self.client.hgetall(key)
+            if raw.get(b"state") == b"submitting":
+                if self.expire_submit(job_id) == "broken":
+                    raise ValueError("submit_deadline is not a number")
+                raw = self.client.hgetall(key) or raw
+        except redis.ResponseError as error:  # WRONGTYPE: something else under the job's name
+            raise BrokenJob(job_id, f"job {job_id}: its record is broken (not a job record: "
+                                    f"{first_line(error)[:80]})") from None
+        except ValueError as error:
+            raise BrokenJob(job_id, f"job {job_id}: its record is broken ({error})") from None
         if not raw:
-            raise UnknownJob(f"unknown job {job_id!r} (never submitted, or expired)")
-        if raw.get(b"state") == b"submitting":
-            self.expire_submit(job_id)
-            raw = self.client.hgetall(key) or raw
+            raise UnknownJob(f"unknown job {job_id!r} (never submitted, or ended and expired)")
         try:
             return _job_of(job_id, {k.decode(): v.decode() for k, v in raw.items()})
         except (KeyError, ValueError, TypeError, UnicodeDecodeError) as error:
@@ -286,7 +303,7 @@ class JobStore:
 
     def expire_submit(self, job_id: str) -> str:
         """Fail the job if its submitter's lease ran out before all its chunks were enqueued."""
-        state = self._expire_submit(keys=[self._job_key(job_id)],
+        state = self._expire_submit(keys=self._keys(job_id),
                                     args=["submit stopped before every chunk was enqueued (interrupted, "
                                           "or Redis was lost); no chunk of this job will run"])
         return state.decode() if isinstance(state, bytes) else str(state)
@@ -324,16 +341,19 @@ class JobStore:
         script = (
             "local s = redis.call('HGET', KEYS[1], 'state') "
             "if s == 'submitting' or s == 'queued' or s == 'running' then "
-            "redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished', ARGV[1]) return 'cancelled' end "
+            "redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished', ARGV[1]) "
+            "for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], redis.call('HGET', KEYS[1], 'ttl')) end "
+            "return 'cancelled' end "
             "return s"
         )
-        return self.client.eval(script, 1, self._job_key(job_id), time.time()).decode()
+        keys = self._keys(job_id)
+        return self.client.eval(script, len(keys), *keys, time.time()).decode()
 
     def fail(self, job_id: str, message: str) -> bool:
         """Fail a job that has not ended, with a one-line reason; works on a full Redis (>= 7).
         True if this call failed it."""
         args = [time.time(), " ".join(redact(message).split())[:MAX_ERROR_CHARS]]
-        return bool(self._even_when_full(self._fail, self._fail_old_redis, job_id, args))
+        return bool(self._even_when_full(self._fail, self._fail_old_redis, job_id, args, self._keys(job_id)))
 
     def note_stall(self, job_id: str, message: str) -> None:
         """Say why a job that has not ended is not moving (status shows it until the next
@@ -341,26 +361,29 @@ class JobStore:
         self._even_when_full(self._note_stall, self._note_stall_old_redis, job_id,
                              [" ".join(redact(message).split())[:MAX_ERROR_CHARS]])
 
-    def _even_when_full(self, script: Any, old_redis_script: Any, job_id: str, args: list[Any]) -> Any:
+    def _even_when_full(self, script: Any, old_redis_script: Any, job_id: str, args: list[Any],
+                        keys: list[str] | None = None) -> Any:
+        keys = keys or [self._job_key(job_id)]
         try:
-            return script(keys=[self._job_key(job_id)], args=args)
+            return script(keys=keys, args=args)
         except redis.ResponseError as error:
             if "flags" not in str(error).lower() and "shebang" not in str(error).lower():
                 raise
-            return old_redis_script(keys=[self._job_key(job_id)], args=args)  # Redis < 7 knows no flags
+            return old_redis_script(keys=keys, args=args)  # Redis < 7 knows no flags
 
     # --- chunks ----------------------------------------------------------------------------
 
     def jobs_in_states(self, states: list[str]) -> list[Job]:
-        """Every readable job in one of `states` (one round trip for all the jobs' states)."""
+        """Every readable job in one of `states` (one round trip for all the jobs' states);
+        a record that cannot be read is skipped (status and jobs report it)."""
         ids = [raw.decode(errors="replace") for raw in self.client.zrange(f"{KEY_PREFIX}:jobs", 0, -1)]
         with self.client.pipeline(transaction=False) as pipe:
             for job_id in ids:
                 pipe.hget(self._job_key(job_id), "state")
-            found = pipe.execute()
+            found = pipe.execute(raise_on_error=False)  # a key of another type: an error in its place
         jobs = []
         for job_id, state in zip(ids, found):
-            if state is not None and state.decode(errors="replace") in states:
+            if isinstance(state, bytes) and state.decode(errors="replace") in states:
                 try:
                     jobs.append(self.get_job(job_id))
                 except (BrokenJob, UnknownJob):  # a broken record is reported by status; expired: gone
@@ -379,12 +402,11 @@ class JobStore:
         """Record a chunk whose results file is complete: its record, its statistics added to
         the job's, and what made it (made: engine, backend, device, worker, host -> value).
         Once only: False if the chunk was already recorded."""
-        key = self._job_key(job.id)
         fields = summary.to_fields()
         pairs = [item for pair in fields.items() for item in pair]
         made_fields = [f"{name}:{value}" for name, value in made.items() if value]
         outcome = self._record_chunk(
-            keys=[key, key + ":chunks", key + ":summary", key + ":made"],
+            keys=self._keys(job.id),
             args=[index, json.dumps(record), len(job.chunk(index)), time.time(), len(fields), *pairs, *made_fields],
         )
         if outcome == -1:
@@ -402,7 +424,10 @@ class JobStore:
         """(index, file) of the recorded chunks (of `indices`, if given), in chunk order."""
         records = self.chunk_records(job.id)
         try:
-            return [(i, ChunkFile.of_record(records[i])) for i in sorted(records) if indices is None or i in indices]
+            return [(i, ChunkFile.of_record(records[i], job.id, job.chunk(i))) for i in sorted(records)
+                    if indices is None or i in indices]
+        except ConfigError:  # an index past the job's chunks
+            raise BrokenJob(job.id, f"job {job.id}: a chunk record is not of one of its chunks") from None
         except (KeyError, ValueError, TypeError) as error:
             raise BrokenJob(job.id, f"job {job.id}: a chunk record names no results file ({_reason(error)})") from None
 
@@ -429,9 +454,19 @@ class JobStore:
         used = sum(self.client.memory_usage(k) or 0 for k in (key, *(key + part for part in JOB_KEY_PARTS)))
         return used / max(1, job.nets_done)
 
+    def count_lost_worker(self, job_id: str, index: int) -> int:
+        """One more worker process died while training this chunk; how many have."""
+        return int(self.client.hincrby(self._job_key(job_id) + ":kills", index, 1))
+
     @staticmethod
     def _job_key(job_id: str) -> str:
         return f"{KEY_PREFIX}:job:{job_id}"
+
+    @classmethod
+    def _keys(cls, job_id: str) -> list[str]:
+        """Every key of a job: its hash first, then its chunks, summary, makers and kills."""
+        key = cls._job_key(job_id)
+        return [key, *(key + part for part in JOB_KEY_PARTS)]
 
 
 def _job_of(job_id: str, data: dict[str, str]) -> Job:
@@ -452,6 +487,10 @@ def _job_of(job_id: str, data: dict[str, str]) -> Job:
     )
     if job.state not in ACTIVE_STATES + FINAL_STATES:
         raise ValueError(f"unknown state {job.state[:20]!r}")
+    for name in ("created", "started", "finished"):
+        when = getattr(job, name)
+        if when is not None and not (math.isfinite(when) and 0 <= when <= time.time() + MAX_TTL):
+            raise ValueError(f"{name} is not a time")
     if job.chunk_size < 1 or job.chunks_total != -(-len(job.seeds) // job.chunk_size):
         raise ValueError("its chunks do not cover its seeds")
     return job

@@ -22,7 +22,7 @@ from .config import Config, ConfigError
 from .errors import first_line
 from .files import MAX_INPUT_FRACTION, check_readable, written_atomically
 from .params import weight_names
-from .results import NetOutcomes, NetResults
+from .results import NetOutcomes, NetResults, check_seeds
 from .stats import OUTCOMES, UNKNOWN_OUTCOME, check_report
 
 METADATA_KEY = b"xorgpu"
@@ -128,6 +128,20 @@ def save_parquet_tables(path: str | os.PathLike, tables: Iterable[Any], config: 
     return rows
 
 
+PANDAS_TEXT_BYTES = 64  # a text cell as pandas holds it (a Python string and its pointer), about
+
+
+def decoded_bytes(schema: Any, rows: int) -> int:
+    """What a table's rows take once decoded into pandas, from its schema and row count
+    alone (the footer): an encoded size says nothing of it (a run-length encoded column of
+    30 million equal values takes a few bytes on disk). Counted twice: Arrow, then pandas."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    width = sum(max(1, field.type.bit_width // 8) if pa.types.is_primitive(field.type) else PANDAS_TEXT_BYTES
+                for field in schema)
+    return 2 * rows * width
+
+
 def load_parquet(path: str | os.PathLike) -> tuple[NetResults, Config, dict[str, Any] | None]:
     """The nets, their config and their statistics, from a Parquet file of `save_parquet`;
     one-line errors for anything else."""
@@ -138,13 +152,13 @@ def load_parquet(path: str | os.PathLike) -> tuple[NetResults, Config, dict[str,
         schema = pq.read_schema(path)
         metadata = json.loads((schema.metadata or {}).get(METADATA_KEY, b"null"))
         footer = pq.ParquetFile(path).metadata
-        size = sum(footer.row_group(i).total_byte_size for i in range(footer.num_row_groups))
+        size = decoded_bytes(schema, footer.num_rows)
     except (OSError, ValueError) as error:
         raise ConfigError(f"cannot read {path}: a damaged Parquet file ({first_line(error)})") from None
     budget = available_memory()
     if budget is not None and size > budget * MAX_INPUT_FRACTION:
-        raise ConfigError(f"cannot read {path}: its table would take {size / 2**30:.1f} GiB, more than half "
-                          f"the {budget / 2**30:.1f} GiB of memory available")
+        raise ConfigError(f"cannot read {path}: its {footer.num_rows:,} rows would take {size / 2**30:.1f} GiB "
+                          f"decoded, more than half the {budget / 2**30:.1f} GiB of memory available")
     if not isinstance(metadata, dict):
         raise ConfigError(f"cannot read {path}: a Parquet file without xorgpu's metadata")
     try:
@@ -157,6 +171,7 @@ def load_parquet(path: str | os.PathLike) -> tuple[NetResults, Config, dict[str,
         raise ConfigError(f"cannot read {path}: a damaged Parquet file ({first_line(error)})") from None
     if len(results) == 0:
         raise ConfigError(f"cannot read {path}: it holds no nets")
+    check_seeds(results.seeds, path)
     statistics = metadata.get("statistics")
     if statistics is not None:
         try:

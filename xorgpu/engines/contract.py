@@ -193,7 +193,7 @@ class KernelState:
                    ever_solved=xp.zeros(n, dtype=np.bool_), unsolved_epochs=xp.zeros(n, dtype=np.int64))
 
 
-SLICE_SECONDS = 0.25  # a kernel call's length, about: Ctrl-C waits at most this long (and the first call)
+SLICE_SECONDS = 0.5  # a kernel call's length, about: Ctrl-C waits at most this long (and the first call)
 SLICE_GROWTH = 8  # a call covers at most this many times the epochs of the one before
 
 

@@ -9,7 +9,7 @@ the same order (no reassociation); the one licence taken is FMA contraction
 (`fastmath={"contract"}`, faster: docs/benchmarks.md), which like exp's rounding changes
 results only in the last bits (tests/engines/test_conformance.py). The kernel takes
 contract.KERNEL_PARAMETERS, then the Specialisation's two switches. A block trains in a
-series of calls (contract.epoch_slices, about a quarter of a second each), each resuming
+series of calls (contract.epoch_slices, about half a second each), each resuming
 from the weights and KernelState the one before left: Ctrl-C stops a run between two.
 Compiled on first use and cached on disk (`cache=True`): only a user's first run pays.
 """
