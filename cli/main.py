@@ -71,6 +71,7 @@ class OneLineErrors(click.Group):
         except MemoryError:
             _fail("out of memory: ask for fewer nets at once (a smaller --seeds range)", 1)
         except Exception as error:  # noqa: BLE001  (a bug: still one line, and where to look)
+            _redis_trouble(error)
             _unexpected(error)
 
 
@@ -95,6 +96,18 @@ def _interrupted(error: BaseException | None) -> None:
     if isinstance(error, Terminated):
         _fail("terminated", 143)
     _fail("interrupted", 130)
+
+
+def _redis_trouble(error: Exception) -> None:
+    """A Redis that filled up or went away in the middle of a command: one line, saying so."""
+    redis = sys.modules.get("redis")
+    if redis is None:
+        return
+    if isinstance(error, redis.OutOfMemoryError):
+        _fail("Redis is full (used memory at its maxmemory): nothing can be written to it until memory is freed "
+              "or maxmemory raised", 1)
+    if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
+        _fail(f"lost the connection to Redis ({str(error).strip()[:200]}): is it running?", 1)
 
 
 def _unexpected(error: BaseException) -> None:

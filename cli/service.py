@@ -242,16 +242,17 @@ def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel:
     # Each pool process runs the fused CPU engine on numba threads: share the CPUs out.
     processes = concurrency or os.cpu_count() or 1
     os.environ.setdefault("NUMBA_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // processes)))
+    from celery.utils.nodenames import default_nodename, host_format  # noqa: PLC0415
+
     from xorgpu.workers.app import make_app  # noqa: PLC0415
 
-    argv = ["worker", f"--loglevel={loglevel}", "--pool=prefork", f"--queues={queues}"]
-    if concurrency:
-        argv.append(f"--concurrency={concurrency}")
-    if hostname:
-        argv.append(f"--hostname={hostname}")
-    exit_code = make_app(redis_url).start(argv=argv)  # worker_main would drop Celery's exit code
-    if exit_code:
-        raise SystemExit(exit_code)
+    # app.Worker, as `celery worker` builds it, rather than app.start: its exit code reaches
+    # the shell (app.start drops it), so a worker that stops on an error exits non-zero
+    worker = make_app(redis_url).Worker(hostname=host_format(default_nodename(hostname)), pool_cls="prefork",
+                                        loglevel=loglevel, concurrency=concurrency, queues=queues)
+    worker.start()
+    if worker.exitcode:
+        raise SystemExit(worker.exitcode)
 
 
 def submit_chunks(config: Any, seeds: Any, options: Any, chunk_size: int | None, queue: str, ttl: int, label: str,

@@ -97,23 +97,60 @@ class RedisServer:
         return redis.Redis(host="127.0.0.1", port=self.port, password=self.password)
 
 
+def memory_cgroup(limit: int, name: str) -> Path | None:
+    """A memory cgroup (v1 or v2) of this machine limited to `limit` bytes, made for a test
+    (join it by writing a pid into its cgroup.procs); None where none can be made (not root,
+    no writable memory controller)."""
+    for root, limit_file in ((Path("/sys/fs/cgroup/memory"), "memory.limit_in_bytes"),
+                             (Path("/sys/fs/cgroup"), "memory.max"), (Path("/sys/fs/cgroup/unified"), "memory.max")):
+        if not (root / "cgroup.procs").exists() or os.geteuid() != 0:
+            continue
+        folder = root / f"xorgpu-test-{name}-{os.getpid()}"
+        try:
+            folder.mkdir(exist_ok=True)
+            (folder / limit_file).write_text(str(limit))
+            if limit_file == "memory.limit_in_bytes":
+                swap = folder / "memory.memsw.limit_in_bytes"  # no swap to escape to, where the kernel counts it
+                if swap.exists():
+                    swap.write_text(str(limit))
+            return folder
+        except OSError:
+            continue
+    return None
+
+
+def remove_cgroup(folder: Path) -> None:
+    """Remove a test's cgroup once its processes have ended."""
+    for _ in range(50):
+        try:
+            folder.rmdir()
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 class Worker:
     """`xorgpu worker` in its own process group, logging to a file."""
 
     def __init__(self, redis_url: str, name: str, log_dir: Path, concurrency: int = 1,
                  visibility_timeout: int = 10, queues: str = "xorgpu", env: dict[str, str] | None = None,
-                 memory_limit: int | None = None) -> None:
+                 memory_limit: int | None = None, cgroup: Path | None = None) -> None:
         self.name = name
         self.log = log_dir / f"worker-{name}.log"
         env = {**os.environ, "XORGPU_REDIS_URL": redis_url, "XORGPU_BACKEND": "numpy",
                "XORGPU_VISIBILITY_TIMEOUT": str(visibility_timeout), "PYTHONUNBUFFERED": "1", **(env or {})}
+        def confine() -> None:  # in the child, before it runs the worker
+            if memory_limit is not None:
+                resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+            if cgroup is not None:
+                (cgroup / "cgroup.procs").write_text(str(os.getpid()))
+
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "xorgpu.cli.main", "worker", "--concurrency", str(concurrency),
                  "--hostname", f"{name}@%h", "--queues", queues, "--loglevel", "INFO"],
                 env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=None if memory_limit is None else lambda: resource.setrlimit(
-                    resource.RLIMIT_AS, (memory_limit, memory_limit)),
+                preexec_fn=None if memory_limit is None and cgroup is None else confine,
             )
 
     def wait_ready(self, timeout: float = 60) -> Worker:

@@ -366,8 +366,9 @@ def test_waiting_clients_ride_out_a_redis_restart(redis_server, start_worker):
     redis_server.stop()
     time.sleep(3)  # every client meets the outage
     redis_server.start()
-    for process in (waiting, watching, sweeping):
-        _, stderr = process.communicate(timeout=300)
+    printed = {}
+    for name, process in (("submit", waiting), ("status", watching), ("sweep", sweeping)):
+        printed[name], stderr = process.communicate(timeout=300)
         assert process.returncode == 0, stderr
         assert "lost Redis" in stderr and "waiting for it to come back" in stderr and "Redis is back after" in stderr
-    assert json.loads(waiting.stdout)["nets"] == 30000
+    assert json.loads(printed["submit"])["nets"] == 30000

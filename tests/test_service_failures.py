@@ -19,7 +19,7 @@ from xorgpu.service import submit, wait_for
 from xorgpu.store import JobStore
 from xorgpu.workers.app import chunk_sender, make_app
 
-from .service_helpers import RedisServer, one_line_error, wait_until, xorgpu
+from .service_helpers import RedisServer, memory_cgroup, one_line_error, remove_cgroup, wait_until, xorgpu
 
 pytestmark = pytest.mark.timeout(420)
 
@@ -101,13 +101,13 @@ def test_poison_headers_leave_every_worker_alive_and_the_next_job_done(redis_ser
 
 
 def test_a_job_too_large_for_the_workers_memory_fails_and_the_worker_lives_on(redis_server, start_worker):
-    # A worker in 600 MB of address space (it starts in about 370 MB, pyarrow loaded): a chunk
-    # of 2M nets needs more, which its memory check cannot know (the limit is not the machine's).
+    # A worker in 600 MB of address space (it starts in about 500 MB, pyarrow loaded): a chunk
+    # of 2M nets needs more, which its memory check reads from that limit, not the machine's.
     worker = start_worker("small", memory_limit=600 * 2**20)
     store = JobStore.from_url(redis_server.url)
     big = job_of(xorgpu("submit", "--nets", 2_000_000, "--epochs", 1, "--chunk-size", 2_000_000, "--engine", "array",
                         url=redis_server.url))
-    assert "out of memory on this worker" in failed_with(store, big)
+    assert "GiB free (its address-space limit of 600 MiB)" in failed_with(store, big)
     small = job_of(xorgpu("submit", "--nets", 300, "--epochs", 20, "--engine", "array", url=redis_server.url))
     assert wait_for(store, small, timeout=120).state == "done" and worker.process.poll() is None
 
@@ -315,3 +315,58 @@ def test_a_chunk_whose_worker_process_keeps_dying_fails_its_job_and_the_worker_l
     small = job_of(xorgpu("submit", "--nets", 300, "--epochs", 20, url=redis_server.url))
     assert wait_for(store, small, timeout=120).state == "done"
     assert redis_server.client().llen("xorgpu") == 0  # the chunk went back to no queue
+
+
+def test_a_worker_in_a_memory_cgroup_refuses_a_chunk_too_large_for_it_and_lives_on(redis_server, start_worker):
+    """A container's memory limit, not the host's free memory, decides: the chunk fails its
+    job with the reason before anything is allocated, instead of the kernel killing the
+    worker's process again and again."""
+    cgroup = memory_cgroup(500 << 20, "worker")  # the worker starts in about 250 MB; the chunk needs 450 MB more
+    if cgroup is None:
+        pytest.skip("no memory cgroup can be made here (not root, or no writable memory controller)")
+    try:
+        worker = start_worker("contained", cgroup=cgroup)
+        store = JobStore.from_url(redis_server.url)
+        started = time.monotonic()
+        big = job_of(xorgpu("submit", "--nets", 2_000_000, "--epochs", 1, "--chunk-size", 2_000_000, "--engine",
+                            "array", url=redis_server.url))
+        error = failed_with(store, big)
+        assert "GiB free (its cgroup's limit of 500 MiB): submit with a smaller --chunk-size" in error, error
+        assert time.monotonic() - started < 60 and worker.process.poll() is None
+        small = job_of(xorgpu("submit", "--nets", 300, "--epochs", 20, url=redis_server.url))
+        assert wait_for(store, small, timeout=120).state == "done"
+    finally:
+        worker.stop()
+        remove_cgroup(cgroup)
+
+
+def test_a_full_redis_stops_no_worker_and_every_client_says_so(redis_server, tmp_path):
+    """A worker started while Redis is at its maxmemory waits for memory instead of exiting
+    (with status 0, as it did); clients say "Redis is full" in one line; once memory is
+    raised, the worker serves the next job."""
+    from .service_helpers import Worker  # noqa: PLC0415
+
+    client = redis_server.client()
+    client.config_set("maxmemory", "1")
+    submitted = xorgpu("submit", "--nets", 10, url=redis_server.url)
+    assert "Redis is full (used memory at its maxmemory)" in one_line_error(submitted)
+    worker = Worker(redis_server.url, "patient", tmp_path)
+    try:
+        time.sleep(7)  # a few of its tries to reach Redis (workers/transport.py: FULL_REDIS_PAUSE)
+        assert worker.process.poll() is None, worker.log.read_text()[-2000:]
+        assert b" ready." not in worker.log.read_bytes()  # it cannot take chunks: it waits
+        client.config_set("maxmemory", "0")
+        worker.wait_ready(timeout=60)
+        store = JobStore.from_url(redis_server.url)
+        job_id = job_of(xorgpu("submit", "--nets", 300, "--epochs", 20, url=redis_server.url))
+        assert wait_for(store, job_id, timeout=120).state == "done"
+        client.config_set("maxmemory", "1")  # full again under a running worker: it waits, and lives
+        time.sleep(7)  # a few of its tries to reach Redis (workers/transport.py: FULL_REDIS_PAUSE)
+        assert worker.process.poll() is None
+        client.config_set("maxmemory", "0")
+        again = job_of(xorgpu("submit", "--nets", 300, "--epochs", 20, url=redis_server.url))
+        assert wait_for(store, again, timeout=120).state == "done"
+        assert "Unrecoverable error" not in worker.log.read_text()
+    finally:
+        client.config_set("maxmemory", "0")
+        worker.stop()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import time
 from typing import Any, Iterator
 
 import redis
@@ -26,13 +27,25 @@ from .messages import why_unreadable
 log = logging.getLogger(__name__)
 DEAD_LETTERS = f"{KEY_PREFIX}:dead-letters"
 DEAD_LETTERS_KEPT = 1000
+FULL_REDIS_PAUSE = 5  # seconds between a worker's tries to reach a Redis that is full
+
+
+class RedisFull(redis.ConnectionError):
+    """Redis refused a write: it is at its maxmemory. Raised to kombu and Celery as a lost
+    connection, which they wait out (reconnecting with backoff), where a refused command
+    would stop the worker."""
 
 
 class ScreeningRedis(redis.Redis):
-    """A redis client whose queue pops (BRPOP, RPOP) pass only readable messages on."""
+    """A redis client whose queue pops (BRPOP, RPOP) pass only readable messages on, and for
+    which a full Redis is one that cannot be reached for now (RedisFull)."""
 
     def parse_response(self, connection: Any, command_name: Any, **options: Any) -> Any:
-        response = super().parse_response(connection, command_name, **options)
+        try:
+            response = super().parse_response(connection, command_name, **options)
+        except redis.OutOfMemoryError as error:
+            time.sleep(FULL_REDIS_PAUSE)  # kombu reconnects at once: one try every few seconds, not hundreds
+            raise RedisFull(f"Redis is full (its maxmemory): {error}") from None
         if command_name == "BRPOP" and response:
             queue, item = response
             return None if self._dead_letter(queue, item) else response

@@ -17,6 +17,7 @@ from typing import Any, Callable, ContextManager
 import numpy as np
 
 from .config import BACKENDS, ConfigError
+from .memory import available_memory
 
 
 
@@ -92,21 +93,6 @@ def _import_cupy() -> tuple[Any, str]:
     if count < 1:
         return None, "no CUDA device"
     return cupy, ""
-
-
-def available_memory() -> int | None:
-    """Bytes of host memory available now (Linux's MemAvailable), or None if unknown."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def _usable_cpus() -> int:

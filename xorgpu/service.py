@@ -27,6 +27,7 @@ import redis
 
 from . import provenance
 from .backend import available_memory, resolve_backend
+from .memory import binding_limit
 from .config import Config, ConfigError, RunOptions, SeedRange
 from .engines.selection import bytes_per_net
 from .files import MAX_INPUT_FRACTION
@@ -215,8 +216,10 @@ def _chunk_plan(job: Job, nets: int) -> Any:
     needed = 4 * nets * BYTES_PER_NET + min(nets, plan.block_nets) * bytes_per_net(job.config)
     available = backend.free_memory()
     if available is not None and needed > available:
+        limit = binding_limit() if not backend.on_device else None
+        why = f" ({limit.what})" if limit is not None and limit.bytes == available else ""
         raise ConfigError(f"it needs about {needed / 2**30:.2f} GiB of memory and this worker has "
-                          f"{available / 2**30:.2f} GiB free (submit with a smaller --chunk-size)")
+                          f"{available / 2**30:.2f} GiB free{why}: submit with a smaller --chunk-size")
     return plan
 
 
