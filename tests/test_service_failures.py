@@ -193,7 +193,8 @@ def test_a_broken_job_record_is_reported_without_breaking_the_others(redis_serve
                what="the broken job to be failed")
 
 
-def test_an_interrupted_submit_fails_its_job_and_names_it(redis_server):
+@pytest.mark.parametrize("sent, status, said", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_an_interrupted_submit_fails_its_job_and_names_it(redis_server, sent, status, said):
     store = JobStore.from_url(redis_server.url)
     # submitting 100,000 chunks takes seconds here: long enough to interrupt it mid-way
     command = [sys.executable, "-m", "xorgpu.cli.main", "submit", "--nets", 100_000, "--chunk-size", 1,
@@ -201,11 +202,11 @@ def test_an_interrupted_submit_fails_its_job_and_names_it(redis_server):
     submitter = subprocess.Popen([str(c) for c in command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     client = redis_server.client()
     wait_until(lambda: client.llen("xorgpu") > 100, what="enqueueing to start")
-    submitter.send_signal(signal.SIGINT)
+    submitter.send_signal(sent)
     out, err = submitter.communicate(timeout=60)
-    assert submitter.returncode == 130 and out == "", f"exit {submitter.returncode}, stdout {out!r}, stderr {err!r}"
+    assert submitter.returncode == status and out == "", f"exit {submitter.returncode}, stdout {out!r}, stderr {err!r}"
     line = err.strip().splitlines()[-1]
-    assert line.startswith("xorgpu: error: job ") and "submit was interrupted after" in line
+    assert line.startswith("xorgpu: error: job ") and f"submit was {said} after" in line
     job_id = line.split()[3].rstrip(":")
     job = store.get_job(job_id)
     assert job.state == "failed" and "no chunk of this job will run" in job.error

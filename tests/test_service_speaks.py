@@ -156,3 +156,17 @@ def test_a_job_waiting_behind_another_is_not_taken_for_one_without_workers(redis
     assert waited.returncode == 0, waited.stderr
     assert time.monotonic() - started > 10  # it waited behind the first past the moment it looks for workers
     assert "no worker" not in waited.stderr
+
+
+def test_teams_sharing_a_redis_each_have_their_own_database(redis_server, start_worker):
+    """docs/service.md: one Redis database is one team's: its jobs, queues and workers. Two
+    databases of one server share nothing a command can see."""
+    team_a, team_b = redis_server.url, redis_server.url.rsplit("/", 1)[0] + "/1"
+    start_worker("team-b", url=team_b)
+    mine = xorgpu("submit", "--nets", 100, "--epochs", 50, url=team_a).stdout.strip()
+    theirs = xorgpu("submit", "--nets", 100, "--epochs", 50, "--wait", "--json", url=team_b)
+    assert theirs.exit_code == 0, theirs.output
+    their_id = json.loads(theirs.stdout)["job_id"]
+    assert their_id not in xorgpu("jobs", url=team_a).stdout and mine not in xorgpu("jobs", url=team_b).stdout
+    assert "unknown job" in xorgpu("cancel", their_id, url=team_a).stderr
+    assert JobStore.from_url(team_a).get_job(mine).state == "queued"  # team B's worker does not take A's chunks
