@@ -7,6 +7,7 @@ about as much as importing click.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import signal
@@ -70,6 +71,8 @@ class OneLineErrors(click.Group):
             _fail(str(error), error.exit_code)
         except MemoryError:
             _fail("out of memory: ask for fewer nets at once (a smaller --seeds range)", 1)
+        except OSError as error:  # what the system refuses (a name too long, a full disk): one line, its reason
+            _os_refused(error)
         except Exception as error:  # noqa: BLE001  (a bug: still one line, and where to look)
             _redis_trouble(error)
             _unexpected(error)
@@ -96,6 +99,13 @@ def _interrupted(error: BaseException | None) -> None:
     if isinstance(error, Terminated):
         _fail("terminated", 143)
     _fail("interrupted", 130)
+
+
+def _os_refused(error: OSError) -> None:
+    name = str(error.filename or "")
+    shown = name if len(name) <= 80 else name[:60] + "..." + name[-12:]
+    reason = (error.strerror or str(error)).lower()
+    _fail(f"cannot use {shown}: {reason}" if shown else reason, 2 if error.errno == errno.ENAMETOOLONG else 1)
 
 
 def _redis_trouble(error: Exception) -> None:

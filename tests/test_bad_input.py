@@ -63,6 +63,10 @@ case("run", "--nets", "10", "--out", "/nonexistent-dir/x.npz")
 case("run", "--nets", "10", "--out", "{tmp}")
 case("run", "--nets", "10", "--out", "/proc/xorgpu-cannot-write-here.npz")
 case("run", "--nets", "10", "--out", "{tmp}/dangling.npz")
+LONG = "n" * 300  # longer than a file name may be
+for command in (["run", "--nets", "10", "-o", f"{LONG}.npz"], ["report", f"{LONG}.npz"], ["plot", "{files}/good.npz", "-o", LONG],
+                ["sweep", "--nets", "10", "-o", f"{LONG}.jsonl"], ["inspect", f"{LONG}.npz", "--seed", "0"]):
+    case(*command, name=f"{command[0]} with a file name of 300 characters")
 case("run", "--nets", "10", env={"XORGPU_BACKEND": "tpu"}, name="run XORGPU_BACKEND=tpu")
 case("run", "--nets", "10", "--no-such-flag")
 case("run", "extra-argument", "--nets", "10")
