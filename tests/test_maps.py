@@ -20,7 +20,7 @@ from xorgpu.maps import Axis, MapResult, MapSpec, train_map
 from xorgpu.maps.dimension import boundary, boundary_dimension, box_dimension
 from xorgpu.maps.train import train_pixels
 from xorgpu.maps.zoom import zoom_frames
-from xorgpu.stats import OUTCOMES
+from xorgpu.outcomes import OUTCOMES
 
 from .single_net import train_single_net
 

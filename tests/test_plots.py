@@ -75,7 +75,7 @@ def test_a_dollar_in_a_title_is_text_not_mathtext(tmp_path):
 
 def synthetic_results(epochs_to_solve, outcome_names, final_loss):
     from xorgpu.results import NetResults  # noqa: PLC0415
-    from xorgpu.stats import OUTCOMES  # noqa: PLC0415
+    from xorgpu.outcomes import OUTCOMES  # noqa: PLC0415
 
     n = len(epochs_to_solve)
     return NetResults(seeds=np.arange(100, 100 + n), outputs=np.zeros((n, 4)),
@@ -94,7 +94,7 @@ def test_the_boundaries_show_fastest_median_slowest_and_one_net_of_each_failure(
     # solved (epochs >= 0) by epoch: 20 (seed 103), 50 (100), 90 (106), 300 (105), 400 (108), 700 (102)
     assert chosen_nets(results) == [
         (103, "fastest solved, epoch 20"), (105, "median solved, epoch 300"), (102, "slowest solved, epoch 700"),
-        (106, "solved then lost"), (101, "plateau"), (107, "diverged")]
+        (106, "solved, then lost"), (101, "plateau"), (107, "diverged")]
 
 
 def test_the_final_loss_histogram_counts_solved_and_unsolved_nets_apart():

@@ -110,7 +110,7 @@ def test_a_results_reports_tables_match_the_nets_file(results_page, browser):
     assert epochs["median"] == np.median(solved)
     outcomes = {row["outcome"]: int(row["nets"]) for row in rendered.csv(outcomes_table)}
     counted = nets["outcome"].value_counts().to_dict()
-    assert outcomes["on a plateau"] == counted.get("plateau", 0)
+    assert outcomes["plateau"] == counted.get("plateau", 0)
     assert outcomes["still improving"] == counted.get("still_improving", 0)
     assert sum(outcomes.values()) == len(nets)
     headline = f"of the nets solved XOR ({solved.size} of 200)"
@@ -179,7 +179,7 @@ def test_a_map_report_shows_the_map_its_outcomes_and_the_boundarys_dimension(tmp
     outcomes_table, counts_table = rendered.tables()[:2]
     counted = np.bincount(result.outcome.ravel(), minlength=5)
     shown = {row["outcome"]: int(row["pixels"]) for row in rendered.csv(outcomes_table)}
-    assert shown["on a plateau"] == counted[2] and shown["solved"] == counted[0] and sum(shown.values()) == 4096
+    assert shown["plateau"] == counted[2] and shown["solved"] == counted[0] and sum(shown.values()) == 4096
     counts = boundary_dimension(result.solved)
     assert [int(row["boxes"]) for row in rendered.csv(counts_table)] == counts.counts.tolist()
     assert f"dimension {counts.dimension:.3f} ± {counts.stderr:.3f}" in text

@@ -27,16 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from . import presets, sweeps, words
+from . import outcomes, presets, sweeps, words
 from .engines.contract import PATTERNS, TARGETS
+from .outcomes import FAILURES, code
 from .results import NetOutcomes
-from .stats import OUTCOMES
 from .text import percent
 
 FORMATS = ("png", "svg")
 WIDTH = 7.5  # inches: full width in a paper's column pair, or a report's page
 SPAN_FOR_LOG_AXIS = 100  # one-axis sweeps: a log axis where the largest value is this many times the smallest
-FAILURES = ("solved_then_lost", "plateau", "still_improving", "diverged")
 SOLVED_COLOUR, UNSOLVED_COLOUR = "tab:blue", "tab:red"
 COLOUR_RANGES = ("full", "data")  # a heatmap's colours span 0-100% (epochs from 0), or the data's range
 TITLE_SIZE = "medium"
@@ -347,9 +346,9 @@ def chosen_nets(results: NetOutcomes) -> list[tuple[int, str]]:
             if entry[0] not in [seed for seed, _ in chosen]:
                 chosen.append(entry)
     for failure in FAILURES:
-        found = np.flatnonzero(results.outcome == OUTCOMES.index(failure))
+        found = np.flatnonzero(results.outcome == code(failure))
         if found.size:
-            chosen.append((int(results.seeds[found[0]]), failure.replace("_", " ")))
+            chosen.append((int(results.seeds[found[0]]), outcomes.label(failure)))
     return chosen
 
 

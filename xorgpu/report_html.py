@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from . import words
+from . import outcomes, words
 from .config import Config
+from .outcomes import FAILURES, OUTCOMES, code
 from .plots import HEATMAPS, SPAN_FOR_LOG_AXIS, fixed_settings, heatmap_range
 from .results import NetOutcomes, NetResults
 from .sweeps import in_order
@@ -34,15 +35,11 @@ from .text import percent
 LONG_CELL = 80  # characters: a longer cell wraps
 WIDE_TABLE = 8  # columns: a wider table is set smaller, to fit a 1280-pixel window
 SOLVED_COLOUR, UNSOLVED_COLOUR, OTHER_COLOUR = "#1f77b4", "#d62728", "#ff7f0e"
-LABELS = {  # readable names of the statistics' keys
+LABELS = {  # readable names of the statistics' and the provenance's keys (settings: xorgpu.words; outcomes: xorgpu.outcomes)
     "nets": "nets", "solved": "solved", "success_rate": "success rate", "ci95_low": "95% CI, low",
     "ci95_high": "95% CI, high", "median_epochs": "median epochs to solve", "p90_epochs": "90th percentile epochs",
     "min": "fewest", "p10": "10th percentile", "median": "median", "p90": "90th percentile", "max": "most",
-    "mean": "mean", "unsolved": "unsolved", "diverged": "diverged", "plateau": "on a plateau",
-    "still_improving": "still improving", "solved_then_lost": "solved, then lost", "hidden": "hidden units H",
-    "lr": "learning rate", "momentum": "momentum", "epochs": "epochs", "update": "updates",
-    "loss_reduction": "loss reduction", "init": "initial weights", "criterion": "criterion", "dtype": "dtype",
-    "sample_every": "loss sampled every (epochs)", "seeds": "seeds", "version": "xorgpu version",
+    "mean": "mean", "unsolved": "unsolved", "seeds": "seeds", "version": "xorgpu version",
     "engine": "engine", "backend": "backend", "device": "device", "host": "host", "python": "Python",
     "numpy": "NumPy", "started": "started (UTC)", "wall_seconds": "run time (s)", "workers": "workers",
     "hosts": "hosts",
@@ -310,9 +307,9 @@ def job_page(title: str, report: dict[str, Any], results: NetOutcomes, config: C
                                                            "and its median; quantiles within 1%.")
     page.heading("How the nets ended")
     failures = report["failures"]
-    page.table(["outcome", "nets", "share"], [[LABELS[k], failures[k], (percent(failures[k] / report["nets"]),
-                                                                          failures[k] / report["nets"])]
-                                              for k in ("solved_then_lost", "plateau", "still_improving", "diverged")]
+    page.table(["outcome", "nets", "share"], [[outcomes.label(k), failures[k], (percent(failures[k] / report["nets"]),
+                                                                         failures[k] / report["nets"])]
+                                              for k in FAILURES]
                + [["solved at the end", report["solved"] - failures["solved_then_lost"],
                    (percent((report["solved"] - failures["solved_then_lost"]) / report["nets"]),
                     (report["solved"] - failures["solved_then_lost"]) / report["nets"])]],
@@ -325,7 +322,7 @@ def job_page(title: str, report: dict[str, Any], results: NetOutcomes, config: C
         page.image(boundaries, "The output of chosen nets over the input plane after training: the fastest, median "
                                "and slowest solved nets, and one net of each way of failing.")
     page.heading("Configuration and provenance")
-    page.table(["setting", "value"], [[LABELS.get(k, k), v] for k, v in report["config"].items()], ["setting", "value"])
+    page.table(["setting", "value"], [[words.label(k), v] for k, v in report["config"].items()], ["setting", "value"])
     if provenance:
         page.table(["field", "value"], [[LABELS.get(k, k), v] for k, v in provenance.items()], ["field", "value"])
     return page.html()
@@ -418,17 +415,16 @@ def sweep_page(title: str, rows: list[dict[str, Any]], flat: list[dict[str, Any]
                    f"{shared}." if varying else f"One cell of {nets:,} nets: {shared}.", "what")
     page.paragraph(_sweep_provenance(rows), "where")
     page.heading("Cells")
-    header = [*varying, "solved", "success", "95% CI", "median epochs", "p90 epochs", "lost again", "plateau",
-              "improving", "diverged"]
-    keys = [*varying, "solved", "success_rate", "ci95", "median_epochs", "p90_epochs", "solved_then_lost", "plateau",
-            "still_improving", "diverged"]
+    header = [*(words.label(a) for a in varying), "solved", "success", "95% CI", "median epochs", "p90 epochs",
+              *(outcomes.label(name) for name in FAILURES)]
+    keys = [*varying, "solved", "success_rate", "ci95", "median_epochs", "p90_epochs", *FAILURES]
     table = []
     for r in flat:
         table.append([*(r[a] for a in varying), (f"{r['solved']:,}/{r['nets']:,}", r["solved"]),
                       (percent(r["success_rate"]), r["success_rate"]),
                       (f"{percent(r['ci95_low'])} to {percent(r['ci95_high'])}", r["ci95_low"]),
                       r["median_epochs"], r["p90_epochs"],
-                      *(r.get(k) for k in ("solved_then_lost", "plateau", "still_improving", "diverged"))])
+                      *(r.get(k) for k in FAILURES)])
     page.table(header, table, keys, "Click a column to sort. Epochs over the nets that solved; the last four "
                                     "columns count the nets that solved then lost it, stalled on a plateau, were "
                                     "still improving, or diverged.")
@@ -575,8 +571,6 @@ MAP_HOVER_PIXELS = 256  # the interactive map shows at most this many pixels a s
 def map_page(title: str, result: Any, map_png: Path, counts_png: Path, counts: Any) -> str:
     """A map (xorgpu.maps.MapResult): its picture, an interactive view, its outcomes and the
     box-counting dimension of its boundary, with what made it."""
-    from .stats import OUTCOMES  # noqa: PLC0415
-
     spec = result.spec
     page = Page(title)
     c = spec.config
@@ -600,9 +594,8 @@ def map_page(title: str, result: Any, map_png: Path, counts_png: Path, counts: A
     page.heading("How the nets ended")
     counts_by_outcome = np.bincount(result.outcome.ravel(), minlength=len(OUTCOMES))
     page.table(["outcome", "pixels", "share"],
-               [[LABELS.get(name, name.replace("_", " ")), int(counts_by_outcome[k]), (percent(fractions[name]),
-                                                                                       fractions[name])]
-                for k, name in enumerate(OUTCOMES)], ["outcome", "pixels", "share"])
+               [[outcomes.label(name), int(counts_by_outcome[code(name)]), (percent(fractions[name]), fractions[name])]
+                for name in OUTCOMES], ["outcome", "pixels", "share"])
     page.heading("The boundary's dimension")
     if counts.dimension is None:
         page.paragraph("No dimension: " + ("this view holds no boundary between solved and unsolved pixels."
@@ -618,7 +611,7 @@ def map_page(title: str, result: Any, map_png: Path, counts_png: Path, counts: A
     page.table(["box side (pixels)", "boxes holding boundary"],
                [[int(s), int(n)] for s, n in zip(counts.sizes, counts.counts)], ["box_side", "boxes"])
     page.heading("Configuration and provenance")
-    page.table(["setting", "value"], [[LABELS.get(k, k), v] for k, v in c.to_dict().items()]
+    page.table(["setting", "value"], [[words.label(k), v] for k, v in c.to_dict().items()]
                + [["map x", str(spec.x)], ["map y", str(spec.y)], ["resolution", spec.resolution],
                   ["seed", spec.seed]], ["setting", "value"])
     if result.provenance:
@@ -631,8 +624,6 @@ def map_hover_spec(result: Any, step: int) -> dict[str, Any]:
     """A plotly heatmap of epochs to solve over every `step`-th pixel, on the picture's colour
     scale (log where it is log), with each pixel's knob values, epochs and outcome on hover."""
     from .maps.render import log_colour_range  # noqa: PLC0415
-    from .stats import OUTCOMES  # noqa: PLC0415
-
     spec = result.spec
     epochs = result.epochs_to_solve[::step, ::step]
     outcome = result.outcome[::step, ::step]
@@ -645,7 +636,7 @@ def map_hover_spec(result: Any, step: int) -> dict[str, Any]:
         low, high = log_range
         ticks = [v * 10**k for k in range(9) for v in (1, 2, 5) if low <= v * 10**k <= high]
         colorbar.update(tickvals=np.log10(ticks).tolist(), ticktext=[f"{t:,}" for t in ticks])
-    names = np.array([name.replace("_", " ") for name in OUTCOMES])[outcome]
+    names = np.array([outcomes.label(name) for name in OUTCOMES])[outcome]
     # Drawn over pixel numbers, one unit a pixel on both axes (scaleanchor), so the view keeps
     # the picture's square shape whatever the knobs' units; ticks and hover give the knobs' values.
     columns, rows = np.arange(x.size), np.arange(y.size)

@@ -2,7 +2,7 @@
 
 The file holds `seeds` (N,), `outputs` (N, 4) in the pattern order [0,0], [0,1], [1,0],
 [1,1], `epochs_to_solve` (N,), `final_loss` (N,), `diverged` (N,), `outcome` (N,), the
-index in xorgpu.stats.OUTCOMES of how each net ended, `config`, the experiment's config as
+code (xorgpu.outcomes) of how each net ended, `config`, the experiment's config as
 a JSON string, and `statistics`, the job's statistics (the JSON of `xorgpu run --json`).
 Files from before outcomes or statistics were kept lack them. It loads with
 `np.load(path, allow_pickle=False)`.
@@ -21,7 +21,8 @@ from .config import MAX_SEED, Config, ConfigError
 from .errors import first_line
 from .engines.contract import BlockRecord
 from .files import RESULTS_SUFFIXES, check_readable, check_suffix, npz_arrays, written_atomically
-from .stats import OUTCOMES, UNKNOWN_OUTCOME, check_report
+from .outcomes import OUTCOMES, UNKNOWN_OUTCOME
+from .stats import check_report
 
 BYTES_PER_NET = 8 + 4 * 8 + 8 + 8 + 1 + 1  # seeds, outputs, epochs_to_solve, final_loss, diverged, outcome
 
@@ -33,7 +34,7 @@ class NetResults:
     epochs_to_solve: np.ndarray  # (N,) int64, -1: never solved
     final_loss: np.ndarray  # (N,)
     diverged: np.ndarray  # (N,) bool
-    outcome: np.ndarray  # (N,) uint8: an index into xorgpu.stats.OUTCOMES (UNKNOWN_OUTCOME in older files)
+    outcome: np.ndarray  # (N,) uint8: its xorgpu.outcomes code (UNKNOWN_OUTCOME in older files)
     # kept on request: (N, 4H + 1) each net's weights before and after training (params.weight_names)
     initial_weights: np.ndarray | None = None
     final_weights: np.ndarray | None = None
@@ -76,7 +77,7 @@ class NetOutcomes:
     seeds: np.ndarray  # (N,) int64
     epochs_to_solve: np.ndarray  # (N,) int64, -1: never solved
     final_loss: np.ndarray  # (N,)
-    outcome: np.ndarray  # (N,) uint8: an index into xorgpu.stats.OUTCOMES
+    outcome: np.ndarray  # (N,) uint8: its xorgpu.outcomes code
 
     def __len__(self) -> int:
         return len(self.seeds)

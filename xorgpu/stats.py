@@ -10,10 +10,7 @@ one. Bins are integers with counts, so sketches merge exactly, like every other 
 Where every net's final loss is at hand (a local run, a results file), the report gives
 the exact quantiles instead, and says which (`relative_error` 0).
 
-Each net ends in one OUTCOME: solved (meets the criterion at the end), solved then lost
-(met it at some epoch, not at the end), diverged (never solved; a weight or output is no
-longer finite), plateau (never solved; its loss fell by less than PLATEAU_RELATIVE_DROP
-over the last tenth of training) or still improving (never solved; its loss still falls).
+Each net ends in one outcome (xorgpu.outcomes: the table of them).
 """
 
 from __future__ import annotations
@@ -27,6 +24,7 @@ import numpy as np
 
 from .config import Config, ConfigError
 from .engines.contract import TARGETS, BlockRecord, sample_epochs
+from .outcomes import OUTCOMES, PLATEAU_RELATIVE_DROP, code
 
 Z95 = 1.959963984540054  # standard normal quantile for a two-sided 95% interval
 QUANTILES = {"p10": 0.10, "median": 0.50, "p90": 0.90}
@@ -35,23 +33,18 @@ LOSS_GAMMA = (1 + LOSS_RELATIVE_ERROR) / (1 - LOSS_RELATIVE_ERROR)
 ZERO_LOSS_BIN = -(2**31)  # the bin of a loss of exactly 0
 SKETCH_NAME = "log-1%"  # marks the sketch in stored states (older states used 20 bins a decade)
 OLD_LOSS_MIN_DECADE, OLD_LOSS_BINS_PER_DECADE = -20, 20  # the binning of those older states
-# An unsolved net whose loss fell by less than this fraction over the last tenth of training
-# (xorgpu.engines.contract.plateau_window) is counted as stuck on a plateau, else as still improving.
-PLATEAU_RELATIVE_DROP = 0.01
-OUTCOMES = ("solved", "solved_then_lost", "plateau", "still_improving", "diverged")
-UNKNOWN_OUTCOME = 255  # in results written before outcomes were kept
+OLDER_COUNTER_NAMES = {"unsolved_improving": "still_improving", "unsolved_stuck": "plateau"}  # in older states
 
 
 def outcomes(record: BlockRecord) -> np.ndarray:
-    """(n,) uint8: the index in OUTCOMES of how each net's training ended."""
-    code = {name: np.uint8(i) for i, name in enumerate(OUTCOMES)}
+    """(n,) uint8: the code (xorgpu.outcomes) of how each net's training ended."""
     solved = record.epochs_to_solve >= 0
     still_falling = record.final_loss < record.loss_before_end * (1 - PLATEAU_RELATIVE_DROP)
-    result = np.full(solved.shape, code["plateau"], dtype=np.uint8)
-    result[~solved & still_falling] = code["still_improving"]
-    result[~solved & record.diverged] = code["diverged"]
-    result[solved & record.solved_at_end] = code["solved"]
-    result[solved & ~record.solved_at_end] = code["solved_then_lost"]
+    result = np.full(solved.shape, code("plateau"), dtype=np.uint8)
+    result[~solved & still_falling] = code("still_improving")
+    result[~solved & record.diverged] = code("diverged")
+    result[solved & record.solved_at_end] = code("solved")
+    result[solved & ~record.solved_at_end] = code("solved_then_lost")
     return result
 
 
@@ -63,8 +56,8 @@ class Summary:
     solved: int = 0  # reached the criterion at some epoch (epochs_to_solve >= 0)
     solved_then_lost: int = 0  # reached it, but the final outputs no longer meet it
     diverged: int = 0  # some weight or output became non-finite
-    unsolved_improving: int = 0  # never solved, finite, loss still falling at the end
-    unsolved_stuck: int = 0  # never solved, finite, loss flat at the end (a plateau)
+    still_improving: int = 0  # never solved, finite, loss still falling at the end
+    plateau: int = 0  # never solved, finite, loss flat at the end
     epochs_to_solve: Counter = field(default_factory=Counter)  # epoch -> solved nets
     wrong_patterns: Counter = field(default_factory=Counter)  # unsolved nets by patterns wrong
     final_loss: Counter = field(default_factory=Counter)  # loss sketch: bin -> nets
@@ -76,7 +69,7 @@ class Summary:
     def of_block(cls, record: BlockRecord, outcome: np.ndarray | None = None) -> Summary:
         """outcome: `outcomes(record)`, if already computed."""
         outcome = outcomes(record) if outcome is None else outcome
-        count = {name: int((outcome == i).sum()) for i, name in enumerate(OUTCOMES)}
+        count = {name: int((outcome == code(name)).sum()) for name in OUTCOMES}
         solved = record.epochs_to_solve >= 0
         unsolved_finite = ~solved & ~record.diverged
         wrong = (np.abs(record.outputs - np.array(TARGETS)) >= 0.5).sum(axis=1)
@@ -85,8 +78,8 @@ class Summary:
             solved=count["solved"] + count["solved_then_lost"],
             solved_then_lost=count["solved_then_lost"],
             diverged=int(record.diverged.sum()),
-            unsolved_improving=count["still_improving"],
-            unsolved_stuck=count["plateau"],
+            still_improving=count["still_improving"],
+            plateau=count["plateau"],
             epochs_to_solve=Counter(dict(zip(*_unique_counts(record.epochs_to_solve[solved])))),
             wrong_patterns=Counter(dict(zip(*_unique_counts(wrong[unsolved_finite])))),
             final_loss=loss_sketch(record.final_loss),
@@ -124,6 +117,7 @@ class Summary:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Summary:
         read = _sketch if state.get("loss_sketch") == SKETCH_NAME else _sketch_of_old_bins
+        state = {OLDER_COUNTER_NAMES.get(name, name): value for name, value in state.items()}
         return cls(
             **{name: int(state[name]) for name in COUNTERS},
             epochs_to_solve=Counter({int(k): int(v) for k, v in state["epochs_to_solve"]}),
@@ -147,6 +141,7 @@ class Summary:
     @classmethod
     def from_fields(cls, flat: dict[str, int], samples: int) -> Summary:
         """The summary of `to_fields`' fields (summed); samples: its curves' length."""
+        flat = {OLDER_COUNTER_NAMES.get(name, name): count for name, count in flat.items()}
         summary = cls(**{name: int(flat.get(name, 0)) for name in COUNTERS},
                       **{name: [Counter() for _ in range(samples)] for name in CURVES})
         for key, count in flat.items():
@@ -183,8 +178,8 @@ class Summary:
             "failures": {
                 "unsolved": unsolved,
                 "diverged": self.diverged,
-                "plateau": self.unsolved_stuck,
-                "still_improving": self.unsolved_improving,
+                "plateau": self.plateau,
+                "still_improving": self.still_improving,
                 "patterns_wrong": {str(k): v for k, v in sorted(self.wrong_patterns.items())},
                 "solved_then_lost": self.solved_then_lost,
             },

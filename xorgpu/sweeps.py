@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable
 from .backend import available_memory
 from .config import Config, ConfigError, SeedRange
 from .files import MAX_INPUT_FRACTION, check_readable, check_writable
+from .outcomes import FAILURES
 from .stats import check_report
 from .text import percent
 
@@ -170,7 +171,7 @@ def table_rows(rows: list[dict[str, Any]], axes: list[str], with_outcomes: bool 
             "nets": report["nets"], "solved": report["solved"],
             "success_rate": report["success_rate"], "ci95_low": low, "ci95_high": high,
             "median_epochs": ets["median"], "p90_epochs": ets["p90"],
-            **({name: failures[name] for name in ("solved_then_lost", "plateau", "still_improving", "diverged")}
+            **({name: failures[name] for name in FAILURES}
                if with_outcomes else {}),
         })
     return flat

@@ -23,7 +23,8 @@ from .errors import first_line
 from .files import MAX_INPUT_FRACTION, check_readable, written_atomically
 from .params import weight_names
 from .results import NetOutcomes, NetResults, check_seeds
-from .stats import OUTCOMES, UNKNOWN_OUTCOME, check_report
+from .outcomes import OUTCOMES, UNKNOWN_OUTCOME
+from .stats import check_report
 
 METADATA_KEY = b"xorgpu"
 OUTPUT_COLUMNS = ("o00", "o01", "o10", "o11")

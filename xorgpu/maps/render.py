@@ -21,16 +21,13 @@ import numpy as np
 
 from .. import words
 from ..plots import literal, new_figure
-from ..stats import OUTCOMES
+from ..outcomes import BY_NAME, FAILURES, code, label
 from ..text import percent
 from .dimension import BoxCounts
 from .result import MapResult
 
 SOLVED_CMAP = "viridis"
-UNSOLVED_COLOURS = {"solved_then_lost": "#ff7f0e", "plateau": "#d0d0d0", "still_improving": "#6e6e6e",
-                    "diverged": "#d62728"}
-LABELS = {"solved_then_lost": "solved, then lost", "plateau": "plateau", "still_improving": "still improving",
-          "diverged": "diverged"}
+UNSOLVED_COLOURS = {name: BY_NAME[name].colour for name in FAILURES}  # the outcomes that are not solved
 LOG_COLOUR_SPAN = 10  # a log colour scale where the slowest solved pixel is this many times the fastest
 WIDTH = 7.0  # inches
 
@@ -65,7 +62,7 @@ def rgba(result: MapResult, norm: Any) -> np.ndarray:
     epochs = result.epochs_to_solve
     image = colormaps[SOLVED_CMAP](norm(np.maximum(epochs, 1) if isinstance(norm, LogNorm) else epochs), bytes=True)
     for name, colour in UNSOLVED_COLOURS.items():
-        image[result.outcome == OUTCOMES.index(name)] = np.round(np.array(to_rgba(colour)) * 255).astype(np.uint8)
+        image[result.outcome == code(name)] = np.round(np.array(to_rgba(colour)) * 255).astype(np.uint8)
     return image
 
 
@@ -146,7 +143,7 @@ def _legend_handles(fractions: dict[str, float] | None = None) -> list[Any]:
     from matplotlib.patches import Patch  # noqa: PLC0415
 
     return [Patch(facecolor=colour, edgecolor="black", linewidth=0.5,
-                  label=LABELS[name] + (f" {percent(fractions[name])}" if fractions else ""))
+                  label=label(name) + (f" {percent(fractions[name])}" if fractions else ""))
             for name, colour in UNSOLVED_COLOURS.items()]
 
 

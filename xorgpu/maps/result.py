@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
-from ..stats import OUTCOMES
+from ..outcomes import OUTCOMES, code
 from .spec import MapSpec
 
 
@@ -29,7 +29,7 @@ class MapResult:
     spec: MapSpec
     epochs_to_solve: np.ndarray  # (R, R) int64, -1: never; pixel [i, j] is the net at (x[j], y[i])
     final_loss: np.ndarray  # (R, R) float64
-    outcome: np.ndarray  # (R, R) uint8: index into OUTCOMES
+    outcome: np.ndarray  # (R, R) uint8: its xorgpu.outcomes code
     provenance: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -48,7 +48,7 @@ class MapResult:
     def fractions(self) -> dict[str, float]:
         """The fraction of pixels in each outcome (exact: counts / pixels)."""
         counts = np.bincount(self.outcome.ravel(), minlength=len(OUTCOMES))
-        return {name: int(counts[k]) / self.outcome.size for k, name in enumerate(OUTCOMES)}
+        return {name: int(counts[code(name)]) / self.outcome.size for name in OUTCOMES}
 
     def plot(self, title: str | None = None) -> Any:
         """The figures of `xorgpu plot MAP.npz` (xorgpu.plots.Figures): the map and the box
