@@ -27,6 +27,7 @@ def inspect(source: str, seed: int, every: int | None, redis_url: str, results_u
     from xorgpu.config import ConfigError  # noqa: PLC0415
     from xorgpu.sources import open_source  # noqa: PLC0415
     from xorgpu.trajectory import trajectory  # noqa: PLC0415
+    from xorgpu.words import describe  # noqa: PLC0415
 
     opened = open_source(source, redis_url, results_url)
     if opened.kind == "sweep":
@@ -35,8 +36,7 @@ def inspect(source: str, seed: int, every: int | None, redis_url: str, results_u
     if not opened.has_seed(seed):
         raise ConfigError(f"seed {seed} is not in {source} (seeds {opened.seeds})")
     every = every or max(1, config.epochs // 20)
-    click.echo(f"net {seed}: 2-{config.hidden}-1, lr {config.lr}, momentum {config.momentum}, "
-               f"init {config.init}, {config.dtype}; array engine on NumPy")
+    click.echo(f"net {seed}, a {describe(config)}; trained again by the array engine on NumPy")
     click.echo(f"{'epoch':>8}  {'loss':>10}  {'o(0,0)':>7} {'o(0,1)':>7} {'o(1,0)':>7} {'o(1,1)':>7}  {'|grad|':>9}")
     for snap in trajectory(config, seed, every):
         outputs = " ".join(f"{o:7.4f}" for o in snap.outputs)

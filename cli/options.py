@@ -8,6 +8,7 @@ top; what a command needs to train or to reach Redis is imported when it runs, s
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import sys
@@ -17,10 +18,7 @@ from typing import Any, Callable, Iterator
 import click
 from click.shell_completion import CompletionItem
 
-from xorgpu.config import (
-    BACKENDS, DTYPES, ENGINES, LOSS_REDUCTIONS, MAX_EPOCHS, MAX_HIDDEN, MAX_SEED, UPDATES, Config, RunOptions,
-    SeedRange,
-)
+from xorgpu.config import BACKENDS, ENGINES, MAX_SEED, Config, RunOptions, SeedRange
 from xorgpu.settings import DEFAULT_REDIS_URL, REDIS_URL_ENV, RESULTS_URL_ENV, default_backend_name
 
 DEFAULTS = Config.__dataclass_fields__
@@ -88,10 +86,6 @@ def complete_preset(ctx: click.Context, param: click.Parameter, incomplete: str)
     return [CompletionItem(name) for name in PRESETS if name.startswith(incomplete)]
 
 
-def _default(name: str) -> Any:
-    return DEFAULTS[name].default
-
-
 def redis_option(command: Callable[..., Any]) -> Callable[..., Any]:
     """--redis-url, for every command that talks to the service's Redis."""
     return click.option(
@@ -120,32 +114,22 @@ def engine_option(command: Callable[..., Any]) -> Callable[..., Any]:
                         help="array: the readable reference; fused: one compiled kernel (numba / CUDA).")(command)
 
 
+def config_flag(field: dataclasses.Field) -> Callable[..., Any]:
+    """The flag of one Config field, as the field declares it (xorgpu.config._setting)."""
+    meta = field.metadata
+    if meta.get("choices"):
+        kind: Any = click.Choice(meta["choices"])
+    elif field.type == "int":
+        kind = click.IntRange(meta.get("low"), meta.get("high"))
+    else:
+        kind = {"float": float, "str": str}.get(field.type, str)
+    return click.option(f"--{field.name.replace('_', '-')}", field.name, type=kind, default=field.default,
+                        show_default=True, help=meta.get("help"))
+
+
 def _config_flags() -> list[Callable[..., Any]]:
     """One flag per field of Config, and --backend and --engine."""
-    return [
-        click.option("--hidden", type=click.IntRange(1, MAX_HIDDEN), default=_default("hidden"), show_default=True,
-                     help=f"Hidden units H of the 2-H-1 net (at most {MAX_HIDDEN:,})."),
-        click.option("--lr", type=float, default=_default("lr"), show_default=True, help="Learning rate."),
-        click.option("--momentum", type=float, default=_default("momentum"), show_default=True,
-                     help="Classical momentum mu in [0, 1)."),
-        click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=_default("epochs"), show_default=True,
-                     help=f"Epochs: sweeps through the 4 patterns (at most {MAX_EPOCHS:,})."),
-        click.option("--update", type=click.Choice(UPDATES), default=_default("update"), show_default=True,
-                     help="batch: one step per epoch (the notebook); online: one step per pattern."),
-        click.option("--loss-reduction", type=click.Choice(LOSS_REDUCTIONS),
-                     default=_default("loss_reduction"), show_default=True,
-                     help="sum: the notebook's 1/2 sum of squared errors; mean: a 4x smaller step."),
-        click.option("--init", default=_default("init"), show_default=True,
-                     help="counter | notebook | uniform:LOW:HIGH."),
-        click.option("--criterion", default=_default("criterion"), show_default=True,
-                     help="round | within:TOL | sse:T."),
-        click.option("--dtype", type=click.Choice(DTYPES), default=_default("dtype"), show_default=True,
-                     help="Floating-point precision of the training arithmetic."),
-        backend_option,
-        engine_option,
-        click.option("--sample-every", type=click.IntRange(0, MAX_EPOCHS), default=_default("sample_every"),
-                     show_default=True, help="Record loss percentiles every k epochs (0: off; at most 10,001 samples)."),
-    ]
+    return [*(config_flag(field) for field in dataclasses.fields(Config)), backend_option, engine_option]
 
 
 def _config_and_options(backend: str | None, engine: str, kwargs: dict[str, Any]) -> tuple[Config, RunOptions]:

@@ -355,12 +355,15 @@ def _status(job: Any) -> dict[str, Any]:
 
 
 def _short_config(config: Any) -> str:
-    """The config in a few words: what differs from the notebook's defaults."""
+    """The config in a few words, for a line of `jobs`: the net, its epochs, and every other
+    setting that differs from the notebook's defaults, as name=value."""
+    import dataclasses  # noqa: PLC0415
+
     from xorgpu.config import Config  # noqa: PLC0415
 
     default = Config()
-    changed = [f"{name}={getattr(config, name)}" for name in ("lr", "momentum", "update", "loss_reduction", "init",
-                                                               "criterion", "dtype") if getattr(config, name) != getattr(default, name)]
+    changed = [f"{f.name}={getattr(config, f.name)}" for f in dataclasses.fields(Config)
+               if f.name not in ("hidden", "epochs") and getattr(config, f.name) != getattr(default, f.name)]
     return " ".join([f"2-{config.hidden}-1", f"{config.epochs:,} epochs", *changed])
 
 

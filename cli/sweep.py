@@ -73,6 +73,7 @@ def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str 
     from xorgpu import presets as literature  # noqa: PLC0415
     from xorgpu import sweeps  # noqa: PLC0415
     from xorgpu.files import check_output  # noqa: PLC0415
+    from xorgpu.words import describe  # noqa: PLC0415
 
     axes = {name: _axis(name, text) for name, text in axis_text.items() if text is not None}
     base = Config()
@@ -101,7 +102,8 @@ def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str 
     elif output_format == "csv":
         click.echo(sweeps.to_csv(flat), nl=False)
     else:
-        click.echo(sweeps.to_text(flat, varying))
+        click.echo(f"{describe(rows[0]['config'], rows[0]['seeds'], omit=tuple(varying))}\n\n"
+                   + sweeps.to_text(flat, varying))
         if published:
             click.echo("\n" + literature.describe(published, lines))
 

@@ -32,7 +32,7 @@ def test_run_table_is_readable():
     assert result.exit_code == 0, result.output
     report = json.loads(invoke("run", "--seeds", "10:60", "--epochs", 500, "--sample-every", 250, "--json").stdout)
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("xorgpu: 2-4-1 sigmoid nets on XOR, lr 0.1") and "500 epochs" in lines[0]
+    assert lines[0] == "xorgpu: 2-4-1 sigmoid net on XOR: learning rate 0.1, momentum 0, 500 epochs, initial weights U[0,1) and zero biases"
     assert f"  nets                {report['nets']}" in lines and f"  solved              {report['solved']}" in lines
     assert any(line.startswith("  success rate") and "95% CI [" in line for line in lines)
     start = lines.index("  loss percentiles    epoch       p10         median      p90     (each within 1%)") + 1

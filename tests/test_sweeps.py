@@ -83,7 +83,9 @@ def test_numeric_axes_are_in_order_of_value(tmp_path):
                                       "--format", "json", "--out", str(out)])
     assert [row["lr"] for row in json.loads(result.stdout)] == [0.1, 0.5, 2.0]
     text = CliRunner().invoke(cli, ["sweep", "--nets", "20", "--epochs", "50", "--lr", "0.5,2,0.1", "--out", str(out)])
-    assert [line.split()[0] for line in text.stdout.splitlines()[1:]] == ["0.1", "0.5", "2.0"]
+    header, blank, columns, *rows = text.stdout.splitlines()
+    assert header.startswith("2-4-1 sigmoid net on XOR: momentum 0, 50 epochs") and header.endswith("seeds 0:20")
+    assert blank == "" and columns.split()[0] == "lr" and [line.split()[0] for line in rows] == ["0.1", "0.5", "2.0"]
 
 
 def test_the_sweep_table_never_rounds_to_100_percent(tmp_path):

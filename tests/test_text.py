@@ -26,7 +26,7 @@ def report_of(epochs_to_solve, diverged=(), lost=(), config=Config(epochs=100)):
 def test_the_text_shows_every_count_and_the_interval():
     text = format_report(report_of([10, 20, 30, -1, -1], diverged=[4], lost=[2]))
     lines = text.splitlines()
-    assert lines[0].startswith("xorgpu: 2-4-1 sigmoid nets on XOR, lr 0.1, momentum 0.0, 100 epochs")
+    assert lines[0].startswith("xorgpu: 2-4-1 sigmoid net on XOR: learning rate 0.1, momentum 0, 100 epochs")
     assert "  nets                5" in lines and "  solved              3" in lines
     assert "  success rate        60.00% (3/5)   95% CI [23.07%, 88.24%] (Wilson)" in lines
     assert "  epochs to solve     min 10  p10 12  median 20  p90 28  max 30  mean 20" in lines

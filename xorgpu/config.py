@@ -82,20 +82,32 @@ class InitScheme:
         raise ConfigError(f"unknown init {_short(text)}: use counter, notebook or uniform:LOW:HIGH")
 
 
+def _setting(default: Any, help: str, *, low: int | None = None, high: int | None = None,  # noqa: A002
+             choices: tuple[str, ...] | None = None) -> Any:
+    """A Config field: its default, and what its command-line flag says (help, the range of
+    an integer or the choices of a string), so a new field is one line here and every
+    command, the Python API, sweeps, files and views take it from there."""
+    return dataclasses.field(default=default, metadata={"help": help, "low": low, "high": high, "choices": choices})
+
+
 @dataclass(frozen=True)
 class Config:
     """One experiment: the network, its training, and how success is judged."""
 
-    hidden: int = 4  # hidden units H of the 2-H-1 sigmoid net (the notebook: 4)
-    lr: float = 0.1  # learning rate (the notebook: 0.1)
-    momentum: float = 0.0  # classical momentum mu: v <- mu*v - lr*grad; w <- w + v
-    epochs: int = 10000  # epochs: sweeps through the 4 patterns (the notebook: 10000)
-    update: str = "batch"  # batch: one step per epoch on all 4 patterns (the notebook); online: one per pattern
-    loss_reduction: str = "sum"  # gradient of 1/2 * sum (sum: the notebook) or mean of squared errors
-    init: str = "counter"  # initial weights: counter | notebook | uniform:LOW:HIGH
-    criterion: str = "round"  # success: round | within:TOL | sse:T
-    dtype: str = "float64"  # float64 | float32
-    sample_every: int = 0  # record loss percentiles every k epochs (0: off)
+    hidden: int = _setting(4, f"Hidden units H of the 2-H-1 net (at most {MAX_HIDDEN:,}).", low=1, high=MAX_HIDDEN)
+    lr: float = _setting(0.1, "Learning rate.")
+    momentum: float = _setting(0.0, "Classical momentum mu in [0, 1): v <- mu v - lr grad; w <- w + v.")
+    epochs: int = _setting(10000, f"Epochs: sweeps through the 4 patterns (at most {MAX_EPOCHS:,}).",
+                           low=1, high=MAX_EPOCHS)
+    update: str = _setting("batch", "batch: one step per epoch (the notebook); online: one step per pattern.",
+                           choices=UPDATES)
+    loss_reduction: str = _setting("sum", "sum: the notebook's 1/2 sum of squared errors; mean: a 4x smaller step.",
+                                   choices=LOSS_REDUCTIONS)
+    init: str = _setting("counter", "counter | notebook | uniform:LOW:HIGH.")
+    criterion: str = _setting("round", "round | within:TOL | sse:T.")
+    dtype: str = _setting("float64", "Floating-point precision of the training arithmetic.", choices=DTYPES)
+    sample_every: int = _setting(0, "Record loss percentiles every k epochs (0: off; at most 10,001 samples).",
+                                 low=0, high=MAX_EPOCHS)
 
     def __post_init__(self) -> None:
         _check_int("hidden", self.hidden, minimum=1, maximum=MAX_HIDDEN)

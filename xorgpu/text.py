@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import outcomes, words
+
 
 def format_report(report: dict[str, Any]) -> str:
     config = report["config"]
@@ -12,9 +14,7 @@ def format_report(report: dict[str, Any]) -> str:
     loss = report["final_loss"]
     failures = report["failures"]
     lines = [
-        "xorgpu: 2-{hidden}-1 sigmoid nets on XOR, lr {lr}, momentum {momentum}, {epochs} epochs, "
-        "{update} updates, {loss_reduction} loss, init {init}, criterion {criterion}, {dtype}".format(
-            **{"update": "batch", **config}),  # reports stored before `update` existed were batch
+        f"xorgpu: {words.describe(config)}",
         "",
         f"  nets                {report['nets']}",
         f"  solved              {report['solved']}",
@@ -28,8 +28,8 @@ def format_report(report: dict[str, Any]) -> str:
         + ("n/a" if loss["median"] is None else
            f"p10 {_loss(loss['p10'], loss)}  median {_loss(loss['median'], loss)}  p90 {_loss(loss['p90'], loss)}"
            + ("" if not loss.get("relative_error") else f"  (within {100 * loss['relative_error']:g}%)")),
-        f"  unsolved            {failures['unsolved']}: plateau {failures['plateau']}, "
-        f"still improving {failures['still_improving']}, diverged {failures['diverged']}",
+        f"  unsolved            {failures['unsolved']}: "
+        + ", ".join(f"{outcomes.label(name)} {failures[name]}" for name in outcomes.UNSOLVED),
     ]
     if failures["patterns_wrong"]:
         wrong = ", ".join(f"{k} wrong: {v}" for k, v in failures["patterns_wrong"].items())
