@@ -28,7 +28,8 @@ from tests.service_helpers import RedisServer  # noqa: E402
 from xorgpu.config import Config, SeedRange  # noqa: E402
 from xorgpu.service import submit  # noqa: E402
 from xorgpu.store import JobStore  # noqa: E402
-from xorgpu.workers.app import TASK_NAME, chunk_sender, make_app  # noqa: E402
+from xorgpu.store import TASK_NAME, task_id  # noqa: E402
+from xorgpu.workers.app import chunk_sender, make_app  # noqa: E402
 
 NETS_PER_CHUNK = 100
 
@@ -40,7 +41,7 @@ def one_send_task_per_chunk(redis_url: str):
     def enqueue(job_id: str, chunks: list[tuple[int, SeedRange]], queue: str) -> None:
         for index, seeds in chunks:
             sender.send_task(TASK_NAME, args=[job_id, index, seeds.start, seeds.stop], queue=queue,
-                             task_id=f"{job_id}-{index}")
+                             task_id=task_id(job_id, index))
 
     return enqueue
 

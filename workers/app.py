@@ -38,7 +38,8 @@ from celery.signals import worker_process_init
 from xorgpu.config import SeedRange
 from xorgpu.lifetime import die_with_parent
 from xorgpu.redis_url import canonical
-from xorgpu.settings import DEFAULT_QUEUE, DEFAULT_REDIS_URL, REDIS_URL_ENV, TASK_NAME, visibility_timeout
+from xorgpu.settings import DEFAULT_QUEUE, DEFAULT_REDIS_URL, REDIS_URL_ENV, visibility_timeout
+from xorgpu.store import TASK_NAME, task_id
 
 TRANSPORT = "xorgpu.workers.transport:Transport"
 
@@ -106,7 +107,7 @@ def chunk_sender(redis_url: str) -> Callable[[str, list[tuple[int, SeedRange]], 
         (index, seeds), *_ = chunks
         with captured_messages() as found:
             sender.send_task(TASK_NAME, args=[job_id, index, seeds.start, seeds.stop], queue=queue,
-                             task_id=f"{job_id}-{index}")
+                             task_id=task_id(job_id, index))
         (key, template), = found
         payloads = [json.dumps(chunk_message(template, job_id, i, s)) for i, s in chunks]
         with sender.connection_for_write() as connection:
@@ -120,9 +121,9 @@ def chunk_message(template: dict, job_id: str, index: int, seeds: SeedRange) -> 
     """Celery's message for chunk `index` of a job, made from its message of another chunk
     of the same job: what differs are the arguments and the ids derived from them."""
     args = [job_id, index, seeds.start, seeds.stop]
-    task_id = f"{job_id}-{index}"
+    chunk_task = task_id(job_id, index)
     _, kwargs, embed = json.loads(base64.b64decode(template["body"]))
-    headers = {**template["headers"], "id": task_id, "root_id": task_id, "argsrepr": repr(args)}
-    properties = {**template["properties"], "correlation_id": task_id, "delivery_tag": str(uuid.uuid4())}
+    headers = {**template["headers"], "id": chunk_task, "root_id": chunk_task, "argsrepr": repr(args)}
+    properties = {**template["properties"], "correlation_id": chunk_task, "delivery_tag": str(uuid.uuid4())}
     body = base64.b64encode(json.dumps([args, kwargs, embed]).encode()).decode()
     return {**template, "headers": headers, "properties": properties, "body": body}

@@ -28,14 +28,13 @@ from typing import Any, Callable
 import redis
 from celery import bootsteps
 
-from xorgpu.settings import DEFAULT_REDIS_URL, KEY_PREFIX, REDIS_URL_ENV, lost_chunk_check
-from xorgpu.store import ACTIVE_STATES, Job, JobStore, ServiceError, first_line
+from xorgpu.settings import DEFAULT_REDIS_URL, REDIS_URL_ENV, lost_chunk_check
+from xorgpu.store import ACTIVE_STATES, LOST_CHUNK_LOCK_KEY, Job, JobStore, ServiceError, first_line, task_id
 
 from .transport import Channel
 
 log = logging.getLogger(__name__)
 
-LOCK_KEY = f"{KEY_PREFIX}:lost-chunk-check"
 
 
 def queue_length(client: redis.Redis, queue: str) -> int:
@@ -62,7 +61,7 @@ def held_task_ids(client: redis.Redis) -> set[str]:
 def lost_chunks(store: JobStore, job: Job, held: set[str]) -> list[int]:
     """Chunks of `job` neither recorded nor held by a worker (call only when its queue is empty)."""
     recorded = store.recorded_chunks(job.id)
-    return [i for i in range(job.chunks_total) if i not in recorded and f"{job.id}-{i}" not in held]
+    return [i for i in range(job.chunks_total) if i not in recorded and task_id(job.id, i) not in held]
 
 
 class LostChunkSweeper:
@@ -77,7 +76,7 @@ class LostChunkSweeper:
         """One check; returns the chunks enqueued again, by job."""
         now = time.monotonic() if now is None else now
         client = self.store.client
-        if not client.set(LOCK_KEY, os.getpid(), nx=True, ex=max(1, int(self.interval))):
+        if not client.set(LOST_CHUNK_LOCK_KEY, os.getpid(), nx=True, ex=max(1, int(self.interval))):
             return {}  # another worker checks now
         found: dict[tuple[str, int], float] = {}
         requeued: dict[str, list[int]] = {}

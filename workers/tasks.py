@@ -14,8 +14,8 @@ from celery.worker.request import Request
 
 from xorgpu.results_store import ResultsStore
 from xorgpu.service import run_chunk_message, worker_lost
-from xorgpu.settings import DEFAULT_REDIS_URL, REDIS_URL_ENV, TASK_NAME, chunk_deaths, results_url
-from xorgpu.store import JobStore, ServiceError
+from xorgpu.settings import DEFAULT_REDIS_URL, REDIS_URL_ENV, chunk_deaths, results_url
+from xorgpu.store import TASK_NAME, JobStore, ServiceError
 
 from .app import app
 

@@ -20,12 +20,11 @@ from typing import Any, Iterator
 import redis
 from kombu.transport import redis as kombu_redis
 
-from xorgpu.settings import KEY_PREFIX
+from xorgpu.store import DEAD_LETTERS_KEY as DEAD_LETTERS
 
 from .messages import why_unreadable
 
 log = logging.getLogger(__name__)
-DEAD_LETTERS = f"{KEY_PREFIX}:dead-letters"
 DEAD_LETTERS_KEPT = 1000
 FULL_REDIS_PAUSE = 5  # seconds between a worker's tries to reach a Redis that is full
 

@@ -50,8 +50,6 @@ RESULTS_URL_ENV = "XORGPU_RESULTS_URL"
 
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 DEFAULT_QUEUE = "xorgpu"
-TASK_NAME = "xorgpu.train_chunk"
-KEY_PREFIX = "xorgpu"  # every Redis key of the job store starts with it
 
 DEFAULT_VISIBILITY_TIMEOUT = 3600
 DEFAULT_RECORD_PATIENCE = 600

@@ -24,7 +24,7 @@ import numpy as np
 
 from .config import Config, ConfigError
 from .engines.contract import TARGETS, BlockRecord, sample_epochs
-from .outcomes import OUTCOMES, PLATEAU_RELATIVE_DROP, code
+from .outcomes import FAILURES, OUTCOMES, PLATEAU_RELATIVE_DROP, code
 
 Z95 = 1.959963984540054  # standard normal quantile for a two-sided 95% interval
 QUANTILES = {"p10": 0.10, "median": 0.50, "p90": 0.90}
@@ -158,40 +158,35 @@ class Summary:
     # --- what users read ------------------------------------------------------------------
 
     def report(self, config: Config, final_losses: np.ndarray | None = None) -> dict[str, Any]:
-        """The statistics as one JSON-ready dict (the `--json` output of run and stats).
+        """The statistics as one JSON-ready dict (the `--json` output of run and stats), as
+        Report declares it.
 
         final_losses: every net's final loss, where at hand: its quantiles are then exact.
         """
-        unsolved = self.nets - self.solved
         if final_losses is not None:
             final_loss = exact_loss_quantiles(final_losses)
         else:
             final_loss = {name: sketch_quantile(self.final_loss, q) for name, q in QUANTILES.items()}
             final_loss["relative_error"] = LOSS_RELATIVE_ERROR
-        return {
-            "nets": self.nets,
-            "solved": self.solved,
-            "success_rate": self.solved / self.nets if self.nets else None,
-            "success_ci95": list(wilson_interval(self.solved, self.nets)),
-            "epochs_to_solve": _epoch_stats(self.epochs_to_solve),
-            "final_loss": final_loss,
-            "failures": {
-                "unsolved": unsolved,
-                "diverged": self.diverged,
-                "plateau": self.plateau,
-                "still_improving": self.still_improving,
-                "patterns_wrong": {str(k): v for k, v in sorted(self.wrong_patterns.items())},
-                "solved_then_lost": self.solved_then_lost,
-            },
-            "loss_curve": [
+        counts = {name: getattr(self, name) for name in FAILURES}
+        return Report(
+            nets=self.nets,
+            solved=self.solved,
+            success_rate=self.solved / self.nets if self.nets else None,
+            success_ci95=list(wilson_interval(self.solved, self.nets)),
+            epochs_to_solve=_epoch_stats(self.epochs_to_solve),
+            final_loss=final_loss,
+            failures={"unsolved": self.nets - self.solved, **counts,
+                      "patterns_wrong": {str(k): v for k, v in sorted(self.wrong_patterns.items())}},
+            loss_curve=[
                 {"epoch": epoch, **_quantiles(row),
                  **({"solved": _quantiles(solved), "unsolved": _quantiles(unsolved)} if solved is not None else {})}
                 for epoch, row, solved, unsolved in zip(sample_epochs(config), self.loss_curve,
                                                         self.loss_curve_solved or [None] * len(self.loss_curve),
                                                         self.loss_curve_unsolved or [None] * len(self.loss_curve))
             ],
-            "config": config.to_dict(),
-        }
+            config=config.to_dict(),
+        ).to_dict()
 
 
 COUNTERS = tuple(f.name for f in fields(Summary) if f.type == "int")  # nets, solved, ...: summed when merged
@@ -296,51 +291,80 @@ def _unique_counts(values: np.ndarray) -> tuple[list[int], list[int]]:
     return unique.tolist(), counts.tolist()
 
 
-# --- checking a report read back from a file ---------------------------------------------------
+# --- the report: its keys, declared once -----------------------------------------------------
 
-_NUMBER_OR_NONE = (int, float, type(None))
-_QUANTILES = {name: _NUMBER_OR_NONE for name in QUANTILES}  # final_loss may add relative_error
-REPORT_SHAPE: dict[str, Any] = {
-    "nets": int,
-    "solved": int,
-    "success_rate": _NUMBER_OR_NONE,
-    "success_ci95": [(int, float), (int, float)],
-    "epochs_to_solve": {"min": _NUMBER_OR_NONE, **_QUANTILES, "max": _NUMBER_OR_NONE, "mean": _NUMBER_OR_NONE},
-    "final_loss": _QUANTILES,
-    "failures": {"unsolved": int, "diverged": int, "plateau": int, "still_improving": int,
-                 "patterns_wrong": dict, "solved_then_lost": int},
-    "loss_curve": list,
-    "config": dict,
-}
+Number = (int, float)
+Maybe = (int, float, type(None))
+EPOCH_STATS = ("min", *QUANTILES, "max", "mean")  # of the solved nets' epochs to solve
+
+
+@dataclass(frozen=True)
+class Report:
+    """The statistics of a set of nets, as `run --json` prints them and files keep them: the
+    one declaration of their keys, which Summary.report builds and check_report reads back.
+    Its dict may carry more (provenance, a job's id and state)."""
+
+    nets: int
+    solved: int
+    success_rate: float | None  # solved / nets
+    success_ci95: list[float]  # the Wilson interval [low, high]
+    epochs_to_solve: dict[str, float | None]  # EPOCH_STATS, over the solved nets
+    final_loss: dict[str, float | None]  # QUANTILES, and relative_error: 0 exact, else the sketch's
+    failures: dict[str, Any]  # unsolved, a count per way of failing (xorgpu.outcomes.FAILURES), patterns_wrong
+    loss_curve: list[dict[str, Any]]  # per sampled epoch: epoch, QUANTILES (and solved / unsolved)
+    config: dict[str, Any]  # Config.to_dict
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def check(cls, data: Any, nets: int | None = None) -> dict[str, Any]:
+        """`data` if it has this shape (for `nets` nets, if given); else a ConfigError saying
+        where it differs."""
+        if not isinstance(data, dict):
+            raise ConfigError("statistics is not an object")
+        missing = [f.name for f in fields(cls) if f.name not in data]
+        if missing:
+            raise ConfigError(f"statistics has no {missing[0]!r}")
+        _of(data["nets"], int, "statistics.nets")
+        _of(data["solved"], int, "statistics.solved")
+        _of(data["success_rate"], Maybe, "statistics.success_rate")
+        if not (isinstance(data["success_ci95"], list) and len(data["success_ci95"]) == 2):
+            raise ConfigError("statistics.success_ci95 is not a list of 2")
+        for i, value in enumerate(data["success_ci95"]):
+            _of(value, Number, f"statistics.success_ci95[{i}]")
+        _keys(data["epochs_to_solve"], dict.fromkeys(EPOCH_STATS, Maybe), "statistics.epochs_to_solve")
+        _keys(data["final_loss"], dict.fromkeys(QUANTILES, Maybe), "statistics.final_loss")
+        counts = {"unsolved": int, **dict.fromkeys(FAILURES, int), "patterns_wrong": dict}
+        _keys(data["failures"], counts, "statistics.failures")
+        if not isinstance(data["loss_curve"], list):
+            raise ConfigError("statistics.loss_curve is not a list")
+        for row in data["loss_curve"]:
+            _keys(row, {"epoch": int, **dict.fromkeys(QUANTILES, Maybe)}, "statistics.loss_curve[]")
+        if not isinstance(data["config"], dict):
+            raise ConfigError("statistics.config is not an object")
+        every = [data["solved"], *(data["failures"][name] for name in counts if name != "patterns_wrong")]
+        if data["nets"] < 0 or min(every) < 0 or data["solved"] > data["nets"]:
+            raise ConfigError("statistics: negative or impossible counts")
+        if nets is not None and data["nets"] != nets:
+            raise ConfigError(f"statistics: they count {data['nets']} nets, the file holds {nets}")
+        return data
 
 
 def check_report(report: Any, nets: int | None = None) -> dict[str, Any]:
-    """`report` if it has the shape of Summary.report (for `nets` nets, if given); else a
-    ConfigError saying where it differs. Reports read from files pass through here."""
-    _check_shape(report, REPORT_SHAPE, "statistics")
-    for row in report["loss_curve"]:
-        _check_shape(row, {"epoch": int, **_QUANTILES}, "statistics.loss_curve[]")
-    counts = [report["solved"], *(v for k, v in report["failures"].items() if k != "patterns_wrong")]
-    if report["nets"] < 0 or min(counts) < 0 or report["solved"] > report["nets"]:
-        raise ConfigError("statistics: negative or impossible counts")
-    if nets is not None and report["nets"] != nets:
-        raise ConfigError(f"statistics: they count {report['nets']} nets, the file holds {nets}")
-    return report
+    """Report.check: reports read from files pass through here."""
+    return Report.check(report, nets)
 
 
-def _check_shape(value: Any, shape: Any, where: str) -> None:
-    if isinstance(shape, dict):
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where} is not an object")
-        for key, inner in shape.items():
-            if key not in value:
-                raise ConfigError(f"{where} has no {key!r}")
-            _check_shape(value[key], inner, f"{where}.{key}")
-    elif isinstance(shape, list):
-        if not isinstance(value, list) or len(value) != len(shape):
-            raise ConfigError(f"{where} is not a list of {len(shape)}")
-        for index, (item, inner) in enumerate(zip(value, shape)):
-            _check_shape(item, inner, f"{where}[{index}]")
-    elif isinstance(value, bool) or not isinstance(value, shape):
-        if not (value is None and isinstance(shape, tuple) and type(None) in shape):
-            raise ConfigError(f"{where} has the wrong type ({type(value).__name__})")
+def _keys(value: Any, kinds: dict[str, Any], where: str) -> None:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} is not an object")
+    for key, kind in kinds.items():
+        if key not in value:
+            raise ConfigError(f"{where} has no {key!r}")
+        _of(value[key], kind, f"{where}.{key}")
+
+
+def _of(value: Any, kind: Any, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise ConfigError(f"{where} has the wrong type ({type(value).__name__})")

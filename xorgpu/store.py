@@ -1,4 +1,5 @@
-"""Jobs, their chunks and their statistics in Redis: the one place that knows the key layout.
+"""Jobs, their chunks and their statistics in Redis: the one place that knows the key layout,
+and the names of the Celery task and its ids.
 
 Keys (all under `xorgpu:`; a job's expire `ttl` seconds after it ended, never before):
     xorgpu:job:<id>          hash: config, options, seeds, chunk_size, chunks_total, nets_total,
@@ -11,6 +12,9 @@ Keys (all under `xorgpu:`; a job's expire `ttl` seconds after it ended, never be
     xorgpu:job:<id>:made     hash: "engine:fused", "worker:w1@host" ... -> chunks: what trained it
     xorgpu:job:<id>:kills    hash: chunk index -> times a worker process died training it
     xorgpu:jobs              sorted set: job id by creation time
+    xorgpu:dead-letters      list: queue entries the workers could not read (workers/transport.py)
+    xorgpu:lost-chunk-check  a lock: which worker checks for lost chunks now (workers/recovery.py)
+A chunk's task is TASK_NAME, its id `task_id(job, index)`.
 
 Per-net results are not in Redis but in files (xorgpu.results_store), so Redis grows by a
 few hundred bytes a chunk whatever the chunk's size, and reading a job's statistics costs
@@ -50,7 +54,19 @@ from .errors import ServiceError
 from .redis_url import canonical, redact
 from .engines.contract import sample_epochs
 from .results_store import ChunkFile
-from .settings import KEY_PREFIX, MAX_CHUNK_NETS, MAX_CHUNKS, MAX_TTL
+from .settings import MAX_CHUNK_NETS, MAX_CHUNKS, MAX_TTL
+
+KEY_PREFIX = "xorgpu"  # every Redis key of the job store starts with it
+JOBS_KEY = f"{KEY_PREFIX}:jobs"
+DEAD_LETTERS_KEY = f"{KEY_PREFIX}:dead-letters"
+LOST_CHUNK_LOCK_KEY = f"{KEY_PREFIX}:lost-chunk-check"
+TASK_NAME = "xorgpu.train_chunk"  # the Celery task that trains a chunk
+
+
+def task_id(job_id: str, index: int) -> str:
+    """The Celery task id of a job's chunk: the same however often it is sent."""
+    return f"{job_id}-{index}"
+
 from .stats import Summary
 
 FINAL_STATES = ("done", "failed", "cancelled")
@@ -263,7 +279,7 @@ class JobStore:
             if self.client.hsetnx(key, "id", job_id):
                 pipe = self.client.pipeline()
                 pipe.hset(key, mapping=fields)  # no expiry until it ends (_RECORD_CHUNK, _FAIL, cancel)
-                pipe.zadd(f"{KEY_PREFIX}:jobs", {job_id: now})
+                pipe.zadd(JOBS_KEY, {job_id: now})
                 pipe.execute()
                 self.renew_lease(job_id)
                 return self.get_job(job_id)
@@ -310,19 +326,19 @@ class JobStore:
 
     def job_ids(self, limit: int) -> list[str]:
         """The ids of the newest jobs, newest first (without reading their records)."""
-        return [raw.decode(errors="replace") for raw in self.client.zrevrange(f"{KEY_PREFIX}:jobs", 0, limit - 1)]
+        return [raw.decode(errors="replace") for raw in self.client.zrevrange(JOBS_KEY, 0, limit - 1)]
 
     def recent_jobs(self, limit: int = 20) -> list[Job | BrokenJob]:
         """The newest jobs; a record that cannot be read comes as its BrokenJob error."""
         jobs: list[Job | BrokenJob] = []
-        for raw_id in self.client.zrevrange(f"{KEY_PREFIX}:jobs", 0, -1):
+        for raw_id in self.client.zrevrange(JOBS_KEY, 0, -1):
             job_id = raw_id.decode(errors="replace")
             try:
                 jobs.append(self.get_job(job_id))
             except BrokenJob as error:
                 jobs.append(error)
             except UnknownJob:  # expired: forget it
-                self.client.zrem(f"{KEY_PREFIX}:jobs", raw_id)
+                self.client.zrem(JOBS_KEY, raw_id)
             if len(jobs) == limit:
                 break
         return jobs
@@ -376,7 +392,7 @@ class JobStore:
     def jobs_in_states(self, states: list[str]) -> list[Job]:
         """Every readable job in one of `states` (one round trip for all the jobs' states);
         a record that cannot be read is skipped (status and jobs report it)."""
-        ids = [raw.decode(errors="replace") for raw in self.client.zrange(f"{KEY_PREFIX}:jobs", 0, -1)]
+        ids = [raw.decode(errors="replace") for raw in self.client.zrange(JOBS_KEY, 0, -1)]
         with self.client.pipeline(transaction=False) as pipe:
             for job_id in ids:
                 pipe.hget(self._job_key(job_id), "state")
