@@ -38,7 +38,7 @@ def test_run_table_is_readable():
     start = lines.index("  loss percentiles    epoch       p10         median      p90     (each within 1%)") + 1
     rows = lines[start:start + 3]
     assert [int(row.split()[0]) for row in rows] == [0, 250, 500]  # one row per sampled epoch
-    assert lines[start + 3] == "" and lines[start + 4].startswith("  seeds 10:60; trained by the fused engine, numpy, cpu (")
+    assert lines[start + 3] == "" and lines[start + 4].startswith("  seeds 10:60; trained by the fused engine, backend numpy, on cpu (")
 
 
 def test_run_out_writes_the_documented_npz(tmp_path):

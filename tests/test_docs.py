@@ -77,7 +77,7 @@ def run_example(example: Example, folder: Path, env: dict[str, str]) -> str:
             pass
     where = f"{example.document.relative_to(ROOT)}:{example.line}"
     assert process.returncode == 0, f"{where} failed (exit {process.returncode}):\n{example.code}\n{output[-4000:]}"
-    assert "no boundary to measure" not in output, f"{where}: an example map without a boundary:\n{output[-2000:]}"
+    assert "none: no boundary in this view" not in output, f"{where}: an example map without a boundary:\n{output[-2000:]}"
     return output
 
 

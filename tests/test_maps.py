@@ -195,7 +195,7 @@ def test_the_command_writes_the_map_its_picture_and_a_zoom(tmp_path):
             assert image.format == "PNG" and min(image.size) > 400
     zoom = CliRunner().invoke(cli, [*args, "--zoom-to", "1,1", "--frames", "3", "--gif", str(tmp_path / "z.gif")])
     assert zoom.exit_code == 0, zoom.output
-    assert zoom.stdout.count("map of 16x16 nets") == 3
+    assert zoom.stdout.count("map of 16 x 16 nets") == 3
     with Image.open(tmp_path / "z.gif") as gif:
         assert gif.n_frames == 3
 

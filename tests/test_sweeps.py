@@ -94,5 +94,5 @@ def test_the_sweep_table_never_rounds_to_100_percent(tmp_path):
                         "epochs_to_solve": {"median": 10.0, "p90": 20.0}, "failures": {}}}
             for h, s in ((2, 1999), (3, 2000))]
     lines = sweeps.to_text(sweeps.table_rows(rows, ["hidden"]), ["hidden"]).splitlines()
-    assert lines[1].split()[:3] == ["2", "1,999/2,000", "99.95%"] and lines[1].split()[4] == "99.99%]"
+    assert lines[1].split()[:3] == ["2", "1,999/2,000", "99.950%"] and lines[1].split()[4] == "99.9912%]"
     assert lines[2].split()[:3] == ["3", "2,000/2,000", "100%"] and lines[2].split()[4] == "100%]"

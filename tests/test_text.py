@@ -43,8 +43,11 @@ def test_none_solved_says_so():
 def test_a_rate_is_never_rounded_to_100_or_0_percent():
     from xorgpu.text import percent, rate_text  # noqa: PLC0415
 
-    assert rate_text(29999, 30000) == "99.997% (29,999/30,000)"
-    assert rate_text(1999, 2000) == "99.95% (1,999/2,000)"
-    assert percent(1 / 10**7) == "0.00001%" and percent(1.0) == "100%" and percent(0.0) == "0%"
+    # Within 1% of an end, two significant figures of the distance to it: 1/30000 = 0.0033%.
+    assert rate_text(29999, 30000) == "99.9967% (29,999/30,000)"
+    assert rate_text(1999, 2000) == "99.950% (1,999/2,000)"
+    assert rate_text(1, 2000) == "0.050% (1/2,000)"
+    assert rate_text(1, 3) == "33.33% (1/3)"
+    assert percent(1 / 10**7) == "0.000010%" and percent(1.0) == "100%" and percent(0.0) == "0%"
     text = format_report(report_of([1] * 29999 + [-1]))
-    assert "100.00%" not in text and "99.997% (29,999/30,000)" in text
+    assert "100.00%" not in text and "99.9967% (29,999/30,000)" in text

@@ -90,7 +90,7 @@ def to_text(result: dict[str, Any], name_a: str, name_b: str) -> str:
     else:
         low, high = result["median_epochs_difference_ci95"]
         lines.append(f"  median epochs to solve, B minus A, over nets both solve: "
-                     f"{result['median_epochs_difference']:+g} (95% bootstrap CI [{low:+g}, {high:+g}])")
+                     f"{result['median_epochs_difference']:+,.1f} (95% bootstrap CI [{low:+,.1f}, {high:+,.1f}])")
     for side in ("a", "b"):
         seeds = result[f"only_{side}_seeds"]
         if seeds:

@@ -186,6 +186,10 @@ def _cell(rows: list[dict[str, Any]], selector: str, file: str) -> dict[str, Any
         wanted[name] = value
     matching = [r for r in rows if all(_same(r["config"][name], value) for name, value in wanted.items())]
     if len(matching) != 1:
+        if not matching:
+            values = {name: sorted({str(r["config"][name]) for r in rows}) for name in wanted}
+            held = "; ".join(f"{name} {', '.join(v)}" for name, v in values.items())
+            raise ConfigError(f"{file}@{selector} picks no cell: its cells have {held}")
         raise ConfigError(f"{file}@{selector} picks {len(matching)} cells, not one: name more fields")
     return matching[0]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from . import outcomes, words
@@ -16,8 +17,8 @@ def format_report(report: dict[str, Any]) -> str:
     lines = [
         f"xorgpu: {words.describe(config)}",
         "",
-        f"  nets                {report['nets']}",
-        f"  solved              {report['solved']}",
+        f"  nets                {report['nets']:,}",
+        f"  solved              {report['solved']:,}",
         f"  success rate        {rate_text(report['solved'], report['nets'])}   "
         f"95% CI [{percent(low)}, {percent(high)}] (Wilson)",
         "  epochs to solve     "
@@ -28,14 +29,14 @@ def format_report(report: dict[str, Any]) -> str:
         + ("n/a" if loss["median"] is None else
            f"p10 {_loss(loss['p10'], loss)}  median {_loss(loss['median'], loss)}  p90 {_loss(loss['p90'], loss)}"
            + ("" if not loss.get("relative_error") else f"  (within {100 * loss['relative_error']:g}%)")),
-        f"  unsolved            {failures['unsolved']}: "
-        + ", ".join(f"{outcomes.label(name)} {failures[name]}" for name in outcomes.UNSOLVED),
+        f"  unsolved            {failures['unsolved']:,}: "
+        + ", ".join(f"{outcomes.label(name)} {failures[name]:,}" for name in outcomes.UNSOLVED),
     ]
     if failures["patterns_wrong"]:
-        wrong = ", ".join(f"{k} wrong: {v}" for k, v in failures["patterns_wrong"].items())
+        wrong = ", ".join(f"{k} wrong: {v:,}" for k, v in failures["patterns_wrong"].items())
         lines.append(f"  unsolved by patterns on the wrong side of 0.5: {wrong}")
     if failures["solved_then_lost"]:
-        lines.append(f"  solved, then lost by the end: {failures['solved_then_lost']}")
+        lines.append(f"  solved, then lost by the end: {failures['solved_then_lost']:,}")
     if report["loss_curve"]:
         lines += ["", "  loss percentiles    epoch       p10         median      p90     (each within 1%)"]
         lines += [
@@ -50,14 +51,15 @@ def format_report(report: dict[str, Any]) -> str:
 
 def percent(fraction: float | None, decimals: int = 2) -> str:
     """A fraction as a percentage that is never 100% (or 0%) unless it is exactly that:
-    `decimals` places, or as many more as it takes to tell it from 100% (or 0%)."""
+    `decimals` places, and within 1% of either end as many more as show two figures of the
+    distance to it (0.0070%, 99.9967%), so a small rate and its interval's ends keep their
+    size apart."""
     if fraction is None:
         return "n/a"
     if fraction in (0, 1):
         return f"{100 * fraction:.0f}%"
-    places = decimals
-    while f"{100 * fraction:.{places}f}" in (f"{100:.{places}f}", f"{0:.{places}f}") and places < 12:
-        places += 1
+    distance = 100 * min(fraction, 1 - fraction)
+    places = decimals if distance >= 1 else min(12, max(decimals, 1 - math.floor(math.log10(distance))))
     return f"{100 * fraction:.{places}f}%"
 
 
@@ -68,9 +70,11 @@ def rate_text(solved: int, nets: int, decimals: int = 2) -> str:
 
 def provenance_line(provenance: dict[str, Any]) -> str:
     """Where numbers came from, in one line."""
-    engine = f"{provenance['engine']} engine" if provenance.get("engine") else None
-    where = ", ".join(str(p) for p in (engine, provenance.get("backend"), provenance.get("device")) if p)
-    parts = [f"seeds {provenance.get('seeds')}", f"trained by the {where}" if where else None,
+    engine = f"the {provenance['engine']} engine" if provenance.get("engine") else None
+    backend = f"backend {provenance['backend']}" if provenance.get("backend") else None
+    device = f"on {provenance['device']}" if provenance.get("device") else None
+    where = ", ".join(p for p in (engine, backend, device) if p)
+    parts = [f"seeds {provenance.get('seeds')}", f"trained by {where}" if where else None,
              f"{provenance['wall_seconds']:.1f} s" if provenance.get("wall_seconds") is not None else None,
              f"started {provenance.get('started')}" if provenance.get("started") else None,
              f"xorgpu {provenance.get('version')}" if provenance.get("version") else None]

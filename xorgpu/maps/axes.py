@@ -75,7 +75,8 @@ class Axis:
             raise ConfigError(f"a map axis must be a string NAME:LOW:HIGH[:log], got {text!r}")
         parts = text.split(":")
         if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] not in ("log", "lin")):
-            raise ConfigError(f"malformed map axis {text!r}: use NAME:LOW:HIGH or NAME:LOW:HIGH:log")
+            raise ConfigError(f"malformed map axis {text!r}: use NAME:LOW:HIGH or NAME:LOW:HIGH:log (or NAME, NAME:log "
+                              "with --center and --span)")
         knob = Knob.parse(parts[0], hidden)
         low, high = (_number(value, text) for value in parts[1:3])
         return cls.of(knob, low, high, len(parts) == 4 and parts[3] == "log")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import outcomes
 from ..text import percent
 from .dimension import BoxCounts, boundary_dimension
 from .result import MapResult
@@ -28,21 +29,22 @@ def summary(result: MapResult, counts: BoxCounts | None = None) -> dict[str, Any
 def format_summary(data: dict[str, Any]) -> str:
     """A few lines for a terminal."""
     spec, fractions, edge = data["map"], data["fractions"], data["boundary"]
-    axes = "  ".join(f"{a['name']} {a['low']:.6g}..{a['high']:.6g}{' (log)' if a['log'] else ''}"
-                     for a in (spec["x"], spec["y"]))
-    outcome = ", ".join(f"{name.replace('_', ' ')} {percent(value)}" for name, value in fractions.items())
+    axes = ", ".join(f"{a['name']} {a['low']:.6g}..{a['high']:.6g}{' (log)' if a['log'] else ''} {side}"
+                     for a, side in ((spec["x"], "across"), (spec["y"], "up")))
+    solved = fractions["solved"] + fractions["solved_then_lost"]
+    outcome = "; ".join(f"{outcomes.label(name)} {percent(fractions[name])}" for name in outcomes.FAILURES)
     if edge["dimension"] is None:
-        dimension = "no boundary to measure in this view" if edge["boundary_pixels"] == 0 else \
-            "too few box sizes to fit a dimension (raise --resolution)"
+        dimension = "none: no boundary in this view" if edge["boundary_pixels"] == 0 else \
+            "none: too few box sizes to fit one (raise --resolution)"
     else:
         lo, hi = edge["fit_box_sizes"]
         dimension = (f"{edge['dimension']:.3f} ± {edge['stderr']:.3f} (box counting, boxes of {lo}..{hi} px, "
                      f"{edge['boundary_pixels']:,} boundary pixels)")
     speed = data["pixels_per_second"]
     return "\n".join([
-        f"map of {spec['resolution']}x{spec['resolution']} nets (seed {spec['seed']}): {axes}",
-        f"  outcomes: {outcome}",
-        f"  boundary of the solved region: dimension {dimension}",
+        f"map of {spec['resolution']} x {spec['resolution']} nets from seed {spec['seed']}: {axes}",
+        f"  solved at some epoch {percent(solved)}; {outcome}",
+        f"  boundary between solved and unsolved: dimension {dimension}",
         f"  trained in {data['provenance'].get('wall_seconds')} s"
         + (f" ({speed:,.0f} nets/s on {data['provenance'].get('engine')})" if speed else ""),
     ])
