@@ -7,6 +7,7 @@ about as much as importing click.
 
 from __future__ import annotations
 
+import difflib
 import errno
 import importlib
 import os
@@ -38,6 +39,18 @@ class OneLineErrors(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:
             return None
+        return self._load(name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name = click.utils.make_str(args[0])
+        if name not in COMMANDS and not name.startswith("-"):
+            close = difflib.get_close_matches(name, list(COMMANDS), n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else f" The commands: {', '.join(COMMANDS)}."
+            raise click.UsageError(f"No such command '{name}'.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+    @staticmethod
+    def _load(name: str) -> click.Command:
         module, attribute = COMMANDS[name].split(":")
         return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
 

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from typing import Any
 
 import click
@@ -204,7 +205,8 @@ def cancel(job_id: str, redis_url: str) -> None:
 @click.command()
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=None,
               help="Pool processes  [default: the CPUs; use 1 per GPU].")
-@click.option("--hostname", default=None, help="Worker node name (default: celery@HOST).")
+@click.option("--hostname", default=None,
+              help="Worker node name, unique among the workers (default: xorgpu-PID@HOST; %h is the host).")
 @click.option("--queues", default=DEFAULT_QUEUE, show_default=True, help="Comma-separated queues.")
 @click.option("--loglevel", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False),
               default="INFO", show_default=True, help="How much the worker logs.")
@@ -248,7 +250,9 @@ def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel:
 
     # app.Worker, as `celery worker` builds it, rather than app.start: its exit code reaches
     # the shell (app.start drops it), so a worker that stops on an error exits non-zero
-    worker = make_app(redis_url).Worker(hostname=host_format(default_nodename(hostname)), pool_cls="prefork",
+    # the process id in the default name, so two workers started on one host differ
+    name = host_format(default_nodename(hostname or f"xorgpu-{os.getpid()}@%h"))
+    worker = make_app(redis_url).Worker(hostname=name, pool_cls="prefork",
                                         loglevel=loglevel, concurrency=concurrency, queues=queues)
     worker.start()
     if worker.exitcode:
@@ -334,7 +338,9 @@ def _consumers(redis_url: str, queue: str) -> list[str]:
     """The workers that answer and consume `queue` (Celery's remote control, one second)."""
     from xorgpu.workers.app import make_app  # noqa: PLC0415
 
-    answers = make_app(redis_url).control.inspect(timeout=1.0).active_queues() or {}
+    with warnings.catch_warnings():  # two workers of one name: this asks which consume, not how many
+        warnings.simplefilter("ignore")
+        answers = make_app(redis_url).control.inspect(timeout=1.0).active_queues() or {}
     return [worker for worker, queues in answers.items() if any(q.get("name") == queue for q in queues)]
 
 

@@ -53,9 +53,10 @@ def start_worker(redis_server, tmp_path):
     started = []
 
     def start(name: str, concurrency: int = 1, visibility_timeout: int = 10, url: str | None = None,
-              env: dict[str, str] | None = None, memory_limit: int | None = None, cgroup=None) -> Worker:
+              env: dict[str, str] | None = None, memory_limit: int | None = None, cgroup=None,
+              named: bool = True) -> Worker:
         worker = Worker(url or redis_server.url, name, tmp_path, concurrency, visibility_timeout, env=env,
-                        memory_limit=memory_limit, cgroup=cgroup)
+                        memory_limit=memory_limit, cgroup=cgroup, named=named)
         started.append(worker)
         return worker.wait_ready()
 

@@ -134,8 +134,8 @@ class Worker:
 
     def __init__(self, redis_url: str, name: str, log_dir: Path, concurrency: int = 1,
                  visibility_timeout: int = 10, queues: str = "xorgpu", env: dict[str, str] | None = None,
-                 memory_limit: int | None = None, cgroup: Path | None = None) -> None:
-        self.name = name
+                 memory_limit: int | None = None, cgroup: Path | None = None, named: bool = True) -> None:
+        self.name = name  # named=False: the worker takes its default name; `name` only names the log
         self.log = log_dir / f"worker-{name}.log"
         env = {**os.environ, "XORGPU_REDIS_URL": redis_url, "XORGPU_BACKEND": "numpy",
                "XORGPU_VISIBILITY_TIMEOUT": str(visibility_timeout), "PYTHONUNBUFFERED": "1", **(env or {})}
@@ -148,7 +148,7 @@ class Worker:
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "xorgpu.cli.main", "worker", "--concurrency", str(concurrency),
-                 "--hostname", f"{name}@%h", "--queues", queues, "--loglevel", "INFO"],
+                 *(["--hostname", f"{name}@%h"] if named else []), "--queues", queues, "--loglevel", "INFO"],
                 env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 preexec_fn=None if memory_limit is None and cgroup is None else confine,
             )

@@ -85,10 +85,19 @@ def test_load_reads_what_save_wrote(tmp_path):
 def test_bad_arguments_are_config_errors():
     with pytest.raises(ConfigError):
         xorgpu.train(nets=10, hidden=0)
-    with pytest.raises(TypeError):
+    with pytest.raises(ConfigError, match=r"^unknown config field\(s\): layers; the fields: hidden, lr, "):
         xorgpu.train(nets=10, layers=3)
     with pytest.raises(ConfigError, match="step 1"):
         xorgpu.train(seeds=range(0, 10, 2))
+
+
+def test_a_mistyped_setting_is_refused_with_the_field_it_was_probably_meant_to_be():
+    with pytest.raises(ConfigError, match=r"hiden \(did you mean hidden\?\)"):
+        xorgpu.train(nets=3, hiden=2)
+    with pytest.raises(ConfigError, match=r"lrr \(did you mean lr\?\)"):
+        xorgpu.sweep(nets=3, lrr=[1, 2])
+    with pytest.raises(ConfigError, match=r"epoch \(did you mean epochs\?\)"):
+        xorgpu.map("lr:0.1:1", "momentum:0:0.9", resolution=2, epoch=10)
 
 
 def test_importing_xorgpu_loads_no_engine_pandas_or_numba():

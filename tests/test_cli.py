@@ -121,6 +121,12 @@ def test_bare_xorgpu_prints_its_help_and_succeeds():
     assert result.exit_code == 0 and result.stdout.startswith("Usage: ") and "  run " in result.stdout
 
 
+def test_a_mistyped_command_gets_the_command_it_was_probably_meant_to_be():
+    typo, unknown = CliRunner().invoke(cli, ["submt", "--nets", "10"]), CliRunner().invoke(cli, ["zzz"])
+    assert typo.exit_code == 2 and typo.stderr == "xorgpu: error: No such command 'submt'. Did you mean 'submit'?\n"
+    assert unknown.exit_code == 2 and unknown.stderr.startswith("xorgpu: error: No such command 'zzz'. The commands: run, ")
+
+
 def test_run_json_says_where_its_numbers_came_from():
     import platform  # noqa: PLC0415
     import socket  # noqa: PLC0415

@@ -141,6 +141,18 @@ def test_workers_answer_remote_control_and_a_healthy_stack_logs_no_error(redis_s
         assert errors == [], errors
 
 
+def test_workers_started_without_a_name_on_one_host_have_different_names(redis_server, start_worker):
+    """Two `xorgpu worker` on one machine, neither named: each answers under its own name
+    (its process id), so neither logs Celery's duplicate-name warning."""
+    from xorgpu.workers.app import make_app  # noqa: PLC0415
+
+    workers = [start_worker("first", named=False), start_worker("second", named=False)]
+    answers = make_app(redis_server.url).control.inspect(timeout=3).ping() or {}
+    assert {name.split("@")[0] for name in answers} == {f"xorgpu-{worker.process.pid}" for worker in workers}
+    for worker in workers:
+        assert "Duplicate" not in worker.log.read_text() and "WARNING" not in worker.log.read_text()
+
+
 def test_a_job_waiting_behind_another_is_not_taken_for_one_without_workers(redis_server, start_worker):
     """submit --wait asks the workers (Celery's remote control) who consumes the queue: a
     job queued behind a long one hears no 'no worker' warning."""

@@ -37,7 +37,7 @@ def train(nets: int | None = None, seeds: str | range | None = None, *, backend:
     from .experiment import prepare  # noqa: PLC0415  (the engines load on first use)
 
     seed_range = _seed_range(nets, seeds)
-    plan = prepare(Config(**config), _options(backend, engine, processes))
+    plan = prepare(Config.of(**config), _options(backend, engine, processes))
     with _bar(len(seed_range), "nets", progress) as bar:
         return plan.run(seed_range, progress=bar.update, keep_weights=keep_weights)
 
@@ -59,7 +59,7 @@ def sweep(nets: int | None = None, seeds: str | range | None = None, *, backend:
     seed_range = _seed_range(nets, seeds)
     axes = {name: list(v) for name, v in values.items() if isinstance(v, (list, tuple, range))}
     fixed = {name: v for name, v in values.items() if name not in axes}
-    configs = sweeps.cells(Config(**fixed), axes)
+    configs = sweeps.cells(Config.of(**fixed), axes)
     options = _options(backend, engine, processes)
     plans = [prepare(config, options) for config in configs]  # every problem before any work
     rows = []
@@ -84,7 +84,7 @@ def map(x: str, y: str, resolution: int = 256, seed: int = 0, *, center: str | N
     from .maps.train import check_map_fits, train_map  # noqa: PLC0415
     from .maps.zoom import view  # noqa: PLC0415
 
-    spec = view(Config(**config), x, y, resolution, seed, center, span)
+    spec = view(Config.of(**config), x, y, resolution, seed, center, span)
     check_map_fits(spec)
     with _bar(spec.pixels, "pixels", progress) as bar:
         return train_map(spec, _options(backend, engine, None), progress=bar.update)

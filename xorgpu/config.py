@@ -11,6 +11,7 @@ for more than a machine has or than the kernels count to; `--help` states them.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
 from dataclasses import dataclass
@@ -156,11 +157,16 @@ class Config:
         (backend, engine) are dropped."""
         if not isinstance(data, dict):
             raise ConfigError(f"a config must be a JSON object, got {type(data).__name__}")
+        check_field_names([name for name in data if name not in LEGACY_FIELDS])
         known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known - set(LEGACY_FIELDS))
-        if unknown:
-            raise ConfigError(f"unknown config field(s): {', '.join(map(str, unknown))}")
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def of(cls, **settings: Any) -> Config:
+        """A config from keyword settings (`xorgpu.train(hidden=2)`); a name that is no field
+        is refused, with the field it was probably meant to be."""
+        check_field_names(settings)
+        return cls(**settings)
 
     @classmethod
     def from_json(cls, text: str) -> Config:
@@ -172,6 +178,16 @@ class Config:
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
+
+
+def check_field_names(names: Any) -> None:
+    """Refuse names that are no field of Config, saying which field each was probably meant to be."""
+    fields = [f.name for f in dataclasses.fields(Config)]
+    unknown = [str(name) for name in names if name not in fields]
+    if unknown:
+        guesses = [difflib.get_close_matches(name, fields, n=1) for name in unknown]
+        hints = [f"{name} (did you mean {guess[0]}?)" if guess else name for name, guess in zip(unknown, guesses)]
+        raise ConfigError(f"unknown config field(s): {', '.join(hints)}; the fields: {', '.join(fields)}")
 
 
 @dataclass(frozen=True)

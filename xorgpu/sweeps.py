@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .backend import available_memory
-from .config import Config, ConfigError, SeedRange
+from .config import Config, ConfigError, SeedRange, check_field_names
 from .files import MAX_INPUT_FRACTION, check_readable, check_writable
 from .outcomes import FAILURES
 from .stats import check_report
@@ -31,6 +31,7 @@ SWEEPABLE = [f.name for f in fields(Config)]
 def cells(base: Config, axes: dict[str, list[Any]]) -> list[Config]:
     """Every combination of the axes' values, applied to `base`, in axis order, each
     numeric axis from its smallest value to its largest."""
+    check_field_names(axes)
     unknown = sorted(set(axes) - set(SWEEPABLE))
     if unknown:
         raise ConfigError(f"cannot sweep over {', '.join(unknown)}")
