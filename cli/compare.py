@@ -28,7 +28,7 @@ def compare(a: str, b: str, as_json: bool, page: Path | None, redis_url: str, re
     \b
     Examples:
       xorgpu compare h2.parquet h3.parquet
-      xorgpu compare xorgpu-sweep.jsonl@hidden=2 xorgpu-sweep.jsonl@hidden=3 --report compare.html
+      xorgpu compare h-lr.jsonl@hidden=2 h-lr.jsonl@hidden=3 --report compare.html
     """
     from xorgpu import compare as paired  # noqa: PLC0415
     from xorgpu.files import check_output, written_atomically  # noqa: PLC0415

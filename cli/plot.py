@@ -29,7 +29,7 @@ def plot(source: str, folder: Path, title: str | None, colour_range: str, redis_
     \b
     Examples:
       xorgpu plot nets.parquet -o figures
-      xorgpu plot xorgpu-sweep.jsonl --colour-range data
+      xorgpu plot h-lr.jsonl --colour-range data
       xorgpu plot map.npz --title "Learning rates per layer, seed 0"
     """
     from xorgpu import plots, sweeps  # noqa: PLC0415  (matplotlib loads slowly)

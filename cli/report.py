@@ -24,7 +24,7 @@ def report(source: str, out: Path, redis_url: str, results_url: str | None) -> N
     \b
     Examples:
       xorgpu report nets.parquet -o nets.html
-      xorgpu report xorgpu-sweep.jsonl -o sweep.html
+      xorgpu report h-lr.jsonl -o sweep.html
       xorgpu report map.npz -o map.html
     """
     from xorgpu import plots, presets, report_html, sweeps  # noqa: PLC0415  (matplotlib loads slowly)

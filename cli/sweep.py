@@ -50,7 +50,8 @@ def _axis_options(command: Any) -> Any:
 @engine_option
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Sweep file: one JSON line per finished cell; rerun to resume  "
-                   "[default: xorgpu-sweep.jsonl, or xorgpu-NAME.jsonl for a preset].")
+                   "[default: one file per experiment, xorgpu-sweep-AXES-DIGEST.jsonl, or xorgpu-NAME.jsonl for a "
+                   "preset as published; said on stderr].")
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True, help="How to print the cells: a table, JSON or CSV.")
 @click.option("--submit", is_flag=True, help="Train the cells as jobs on the Celery workers.")
@@ -78,13 +79,16 @@ def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str 
     axes = {name: _axis(name, text) for name, text in axis_text.items() if text is not None}
     base = Config()
     published = literature.get(preset) if preset else None
+    as_published = published is not None and nets is None and seeds is None and not axes
     if published:
         base, axes = literature.sweep_of(published, axes)
         if nets is None and seeds is None:
             nets = published.nets
-    out = out or Path(f"xorgpu-{preset}.jsonl" if preset else "xorgpu-sweep.jsonl")
-    check_output(out, (".jsonl",))
     seed_range = SeedRange.resolve(nets, seeds)
+    if out is None:
+        out = sweeps.default_file(base, axes, seed_range, preset, as_published)
+        notice(f"cells go to {out} (rerun to resume or extend the sweep; -o names another file)")
+    check_output(out, (".jsonl",))
     cells = 1
     for values in axes.values():
         cells *= len(values)

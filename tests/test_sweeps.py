@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -72,9 +73,29 @@ def test_a_sweep_file_holds_one_sweep(tmp_path):
     assert other_seeds.exit_code == 2 and "holds cells of seeds 0:20, not 0:30" in other_seeds.stderr
     other_fixed = CliRunner().invoke(cli, ["sweep", "--epochs", "60", "--hidden", "2,3", "--nets", "20", "--out", str(out)])
     assert other_fixed.exit_code == 2 and "holds cells with epochs 50, not 60" in other_fixed.stderr
+    another_axis = CliRunner().invoke(cli, ["sweep", "--epochs", "50", "--lr", "0.5,1", "--nets", "20", "--out", str(out)])
+    assert another_axis.exit_code == 2 and "sweeps hidden over 2, 3, this sweep holds it at 4" in another_axis.stderr
     more = CliRunner().invoke(cli, [*base[:-4], "--hidden", "2,3,4", "--out", str(out), "--nets", "20"])
     assert more.exit_code == 0, more.output  # the same sweep, extended along its axis
     assert len(out.read_text().splitlines()) == 3
+
+
+def test_without_out_each_experiment_has_its_own_file_and_a_rerun_finds_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    def sweep(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["sweep", "--nets", "10", "--epochs", "20", *args])
+        assert result.exit_code == 0, result.output
+        return result.stderr.split("cells go to ")[1].split()[0]  # the file, as stderr names it
+
+    first = sweep("--hidden", "2,3")
+    assert sweep("--lr", "0.5,1") != first and sweep("--hidden", "2,3", "--seeds", "10:20") != first
+    assert sweep("--hidden", "2,3", "--epochs", "30") != first and sweep("--hidden", "2,3", "--init", "uniform:-1:1") != first
+    assert sweep("--hidden", "2,3,4") == first and sweep("--hidden", "4,3,2", "--lr", "0.1") == first
+    assert first.startswith("xorgpu-sweep-hidden-") and len(Path(first).read_text().splitlines()) == 3
+    assert len(list(tmp_path.glob("xorgpu-sweep-*.jsonl"))) == 5  # one file per experiment, each one sweep
+    published = CliRunner().invoke(cli, ["sweep", "--preset", "notebook"], catch_exceptions=False)
+    assert "cells go to xorgpu-notebook.jsonl " in published.stderr
 
 
 def test_numeric_axes_are_in_order_of_value(tmp_path):

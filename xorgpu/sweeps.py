@@ -4,13 +4,14 @@ A sweep is a list of cells (configs); each finished cell is appended as one JSON
 the sweep's file, so an interrupted sweep resumes where it stopped: cells already in the
 file are not run again. The file is also what `xorgpu sweep` reads to print its table.
 A file holds one sweep: every row has the same seeds, and a config field that neither the
-file nor a new sweep varies has the same value in both (else `run` refuses, so plots and
-reports never mix two experiments). Tables and figures order numeric axes by value.
+file nor a new sweep varies has the same value in both, and one the file varies the new
+sweep varies too (else `run` refuses, so plots and reports never mix two experiments). Tables and figures order numeric axes by value.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import itertools
 import json
@@ -142,6 +143,20 @@ def run(
     return [done[cell_key(c, seeds)] for c in configs]
 
 
+def default_file(base: Config, axes: dict[str, list[Any]], seeds: SeedRange, preset: str | None = None,
+                 as_published: bool = False) -> Path:
+    """The file a sweep writes when given none: one per experiment (its axes, the settings
+    it holds fixed and its seeds), so two sweeps never share a file, and rerunning or
+    extending one along its axes finds it again. A preset run as published keeps its name."""
+    if preset is not None and as_published:
+        return Path(f"xorgpu-{preset}.jsonl")
+    varied = [name for name, values in axes.items() if len(in_order(values)) > 1]
+    held = {**base.to_dict(), **{name: values[0] for name, values in axes.items() if name not in varied}}
+    fixed = {name: value for name, value in held.items() if name not in varied}
+    digest = hashlib.sha256(json.dumps({"fixed": fixed, "seeds": str(seeds)}, sort_keys=True).encode()).hexdigest()
+    return Path("-".join(["xorgpu", preset or "sweep", *varied, digest[:6]]) + ".jsonl")
+
+
 def check_one_sweep(path: Path, rows: list[dict[str, Any]], configs: list[Config], seeds: SeedRange) -> None:
     """Refuse to add cells of other seeds, or of other fixed settings, to a sweep file."""
     if not rows:
@@ -156,6 +171,11 @@ def check_one_sweep(path: Path, rows: list[dict[str, Any]], configs: list[Config
         if len(before) == 1 and len(now) == 1 and before != now:
             raise ConfigError(f"{path} holds cells with {name} {json.loads(next(iter(before)))}, not "
                               f"{json.loads(next(iter(now)))}: give another --out for other fixed settings")
+        if len(before) > 1 and len(now) == 1:  # the file sweeps it, this sweep holds it: another experiment
+            held = ", ".join(str(v) for v in in_order([json.loads(v) for v in before]))
+            raise ConfigError(f"{path} sweeps {name} over {held}, this sweep holds it at "
+                              f"{json.loads(next(iter(now)))}: list every value to extend that sweep "
+                              f"(--{name.replace('_', '-')} ...), or give another --out")
 
 
 def table_rows(rows: list[dict[str, Any]], axes: list[str], with_outcomes: bool = False) -> list[dict[str, Any]]:
