@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from xorgpu.errors import Terminated, UserError
+from xorgpu.errors import Terminated, UserError, redact
 
 # name -> module:attribute, in the order `xorgpu --help` lists them
 COMMANDS = {
@@ -140,8 +140,6 @@ def _unexpected(error: BaseException) -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    from xorgpu.redis_url import redact  # noqa: PLC0415
-
     text = " ".join(redact(message).split())
     click.echo(f"xorgpu: error: {text[:2000]}", err=True)
     sys.exit(code)

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from xorgpu.cli.main import cli
 from xorgpu.config import Config, RunOptions, SeedRange
-from xorgpu.experiment import train_seeds
+from xorgpu.experiment import prepare
 from xorgpu.notebook import run_notebook
 
 
@@ -54,7 +54,7 @@ def test_run_out_writes_the_documented_npz(tmp_path):
         statistics = json.loads(str(data["statistics"]))
     assert config.hidden == 3
     assert statistics["nets"] == 20 and statistics["config"] == config.to_dict()
-    expected, _ = train_seeds(config, SeedRange(5, 25), RunOptions(backend="numpy"))
+    expected, _ = prepare(config, RunOptions(backend="numpy")).train(SeedRange(5, 25))
     with np.load(out, allow_pickle=False) as data:
         np.testing.assert_array_equal(data["outputs"], expected.outputs)
 

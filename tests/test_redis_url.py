@@ -10,7 +10,8 @@ import pytest
 import redis
 
 from xorgpu.config import ConfigError
-from xorgpu.redis_url import canonical, redact
+from xorgpu.errors import redact
+from xorgpu.redis_url import canonical
 from xorgpu.store import JobStore
 
 from .service_helpers import RedisServer, free_port, one_line_error, wait_until, xorgpu

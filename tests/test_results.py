@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from xorgpu.config import Config, ConfigError, RunOptions, SeedRange
-from xorgpu.experiment import train_seeds
+from xorgpu.experiment import prepare
 from xorgpu.results import NetResults, load_npz, save_npz
 
 
 @pytest.fixture(scope="module")
 def trained():
     config = Config(epochs=400, hidden=3, sample_every=100)
-    results, summary = train_seeds(config, SeedRange(7, 57), RunOptions(backend="numpy"))
+    results, summary = prepare(config, RunOptions(backend="numpy")).train(SeedRange(7, 57))
     return config, results, summary.report(config)
 
 

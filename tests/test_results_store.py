@@ -10,7 +10,7 @@ import pytest
 
 from xorgpu.config import Config, RunOptions, SeedRange
 from xorgpu.errors import ServiceError
-from xorgpu.experiment import train_seeds
+from xorgpu.experiment import prepare
 from xorgpu.results_store import ChunkFile, ResultsStore
 
 CONFIG = Config(epochs=300, lr=1.0, hidden=3)
@@ -19,7 +19,7 @@ SEEDS = SeedRange(40, 140)
 
 @pytest.fixture(scope="module")
 def trained():
-    return train_seeds(CONFIG, SEEDS, RunOptions(backend="numpy"))[0]
+    return prepare(CONFIG, RunOptions(backend="numpy")).train(SEEDS)[0]
 
 
 def assert_same_nets(got, expected) -> None:
@@ -132,7 +132,7 @@ def test_a_file_swapped_for_another_chunks_with_its_checksum_is_refused(trained,
     """A file of other seeds, its size and checksum written into the record, is still not this
     chunk's: the seeds it holds are checked (nothing else written by a worker can say so)."""
     store = ResultsStore(str(tmp_path))
-    others = train_seeds(CONFIG, SeedRange(140, 240), RunOptions(backend="numpy"))[0]
+    others = prepare(CONFIG, RunOptions(backend="numpy")).train(SeedRange(140, 240))[0]
     swapped = store.write_chunk(JOB, 1, SeedRange(140, 240), CONFIG, others)
     forged = ChunkFile.of_record(record_of(swapped), JOB, SEEDS)  # chunk 0's seeds, chunk 1's file
     with pytest.raises(ServiceError, match="holds other nets than its chunk's, seeds 40:140"):

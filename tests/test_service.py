@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from xorgpu.config import Config, RunOptions, SeedRange
-from xorgpu.experiment import train_seeds
+from xorgpu.experiment import prepare
 from xorgpu.results_store import ResultsStore
 from xorgpu.service import _forget_unless_recorded, job_results, run_chunk, submit, wait_for
 from xorgpu.store import JobStore
@@ -30,7 +30,7 @@ ARRAY = RunOptions(backend="numpy", engine="array")
 
 
 def local_report(config: Config, seeds: SeedRange, options: RunOptions) -> tuple[dict, object]:
-    results, summary = train_seeds(config, seeds, options)
+    results, summary = prepare(config, options).train(seeds)
     return summary.report(config), results
 
 
@@ -127,7 +127,7 @@ def test_a_chunk_delivered_twice_counts_once(redis_server, results_location):
     assert first["counted"] is True and again["skipped"] == "duplicate"
     # Two deliveries that both trained and wrote their files before either recorded: the
     # store counts one, and the other's file is deleted.
-    results, summary = train_seeds(config, SeedRange(200, 300), RunOptions(backend="numpy"))
+    results, summary = prepare(config, RunOptions(backend="numpy")).train(SeedRange(200, 300))
     files = [results_location.write_chunk(job.id, 2, SeedRange(200, 300), config, results) for _ in range(2)]
     made = {"engine": "array", "backend": "numpy", "device": "cpu", "worker": "w", "host": "h"}
     records = [{"seeds": "200:300", **f.to_record(), **made} for f in files]
@@ -152,10 +152,10 @@ def test_files_of_a_worker_killed_while_writing_or_before_recording_never_count(
     writer = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
         from xorgpu.config import Config, RunOptions, SeedRange
-        from xorgpu.experiment import train_seeds
+        from xorgpu.experiment import prepare
         from xorgpu.files import written_atomically
         from xorgpu.results_store import chunk_bytes
-        results = train_seeds(Config(epochs=200), SeedRange(0, 100), RunOptions(backend="numpy"))[0]
+        results = prepare(Config(epochs=200), RunOptions(backend="numpy")).train(SeedRange(0, 100))[0]
         data = chunk_bytes("{job.id}", 0, SeedRange(0, 100), Config(epochs=200), results)
         with written_atomically("{doomed}") as handle:
             handle.write(data[: len(data) // 2])
@@ -169,7 +169,7 @@ def test_files_of_a_worker_killed_while_writing_or_before_recording_never_count(
     partial = [p.name for p in doomed.parent.iterdir()]
     assert len(partial) == 1 and partial[0].endswith(".part") and not doomed.exists()
     # A worker killed after its file was complete but before Redis recorded it.
-    results, _ = train_seeds(config, SeedRange(100, 200), RunOptions(backend="numpy"))
+    results, _ = prepare(config, RunOptions(backend="numpy")).train(SeedRange(100, 200))
     orphan = results_location.write_chunk(job.id, 1, SeedRange(100, 200), config, results).path.split("/")[1]
     assert store.get_job(job.id).chunks_done == 0  # neither counts
     for index, chunk in enumerate(job.chunks()):  # the chunks' redeliveries

@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from xorgpu.config import Config, RunOptions, SeedRange
-from xorgpu.experiment import train_seeds
+from xorgpu.experiment import prepare
 from xorgpu.service import submit, wait_for
 from xorgpu.store import JobStore
 from xorgpu.workers.app import chunk_sender, make_app
@@ -264,7 +264,7 @@ def test_a_chunk_the_broker_lost_is_enqueued_again(redis_server, start_worker):
     worker = start_worker("healer", env={"XORGPU_LOST_CHUNK_CHECK": "1"})
     done = wait_for(store, job.id, timeout=60, poll=0.2)
     assert done.state == "done" and done.nets_done == 400
-    results, summary = train_seeds(config, SeedRange(0, 400), RunOptions(backend="numpy"))
+    results, summary = prepare(config, RunOptions(backend="numpy")).train(SeedRange(0, 400))
     assert store.summary(done).report(config) == summary.report(config)
     log = worker.log.read_text()
     assert f"job {job.id}: chunk 0 left the queue but reached no worker" in log

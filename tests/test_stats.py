@@ -3,7 +3,7 @@ import pytest
 
 from xorgpu.config import Config, RunOptions, SeedRange
 from xorgpu.engines.contract import BlockRecord
-from xorgpu.experiment import train_seeds
+from xorgpu.experiment import prepare
 from xorgpu.stats import (
     LOSS_RELATIVE_ERROR, OUTCOMES, Summary, loss_sketch, outcomes, quantile_of_counts, sketch_quantile, wilson_interval,
 )
@@ -83,12 +83,12 @@ def test_loss_sketch_keeps_zeros_and_leaves_out_nan():
     assert sketch_quantile(sketch, 1.0) == pytest.approx(0.5, rel=LOSS_RELATIVE_ERROR)
 
 
-def test_states_of_older_versions_are_still_read():
-    older = {"nets": 3, "solved": 3, "solved_then_lost": 0, "diverged": 0, "unsolved_improving": 0,
-             "unsolved_stuck": 0, "epochs_to_solve": [[5, 3]], "wrong_patterns": [],
-             "final_loss": [[341, 3]], "loss_curve": []}  # bin 341: 1e-20 * 10**(340.5 / 20) = 1e-2.975
-    report = Summary.from_state(older).report(Config())
-    assert report["final_loss"]["median"] == pytest.approx(10**-2.975, rel=0.02)
+def test_the_counts_of_a_job_from_an_older_version_are_still_read():
+    """Jobs in Redis from before the counters were named as the outcomes they count."""
+    older = {"nets": 5, "solved": 2, "unsolved_stuck": 2, "unsolved_improving": 1, "epochs_to_solve:40": 2}
+    report = Summary.from_fields(older, samples=0).report(Config())
+    assert {name: report["failures"][name] for name in ("plateau", "still_improving", "unsolved")} == \
+        {"plateau": 2, "still_improving": 1, "unsolved": 3}
 
 
 def test_each_net_has_one_outcome():
@@ -115,14 +115,14 @@ def test_intervals_end_exactly_at_0_and_1():
 
 def test_merged_pieces_equal_the_whole():
     config = Config(epochs=1500, sample_every=500)
-    _, whole = train_seeds(config, SeedRange(0, 600), RunOptions(backend="numpy", block_nets=600))
+    _, whole = prepare(config, RunOptions(backend="numpy", block_nets=600)).train(SeedRange(0, 600))
     merged = Summary()
     for part in SeedRange(0, 600).split(97):
-        _, piece = train_seeds(config, part, RunOptions(backend="numpy"))
+        _, piece = prepare(config, RunOptions(backend="numpy")).train(part)
         merged = merged.merge(piece)
-    assert merged.to_state() == whole.to_state()
+    assert merged.to_fields() == whole.to_fields()
     assert merged.report(config) == whole.report(config)
-    assert Summary.from_state(whole.to_state()).report(config) == whole.report(config)
+    assert Summary.from_fields(whole.to_fields(), samples=4).report(config) == whole.report(config)
 
 
 def test_loss_curves_of_solved_and_unsolved_nets_are_kept_apart_and_merge():
@@ -151,7 +151,7 @@ def test_loss_curves_of_solved_and_unsolved_nets_are_kept_apart_and_merge():
 def test_summing_flat_fields_is_merging_summaries():
     """What Redis does as chunks land (HINCRBY of each field) equals Summary.merge."""
     config = Config(epochs=600, lr=2.0, sample_every=200)
-    parts = [train_seeds(config, SeedRange(a, b), RunOptions(engine="array"))[1]
+    parts = [prepare(config, RunOptions(engine="array")).train(SeedRange(a, b))[1]
              for a, b in ((0, 70), (70, 71), (71, 300))]
     summed: dict[str, int] = {}
     for part in parts:
@@ -160,4 +160,4 @@ def test_summing_flat_fields_is_merging_summaries():
     merged = parts[0].merge(parts[1]).merge(parts[2])
     assert Summary.from_fields(summed, samples=4).report(config) == merged.report(config)
     assert Summary.from_fields(summed, samples=4).report(config) == \
-        train_seeds(config, SeedRange(0, 300), RunOptions(engine="array"))[1].report(config)
+        prepare(config, RunOptions(engine="array")).train(SeedRange(0, 300))[1].report(config)

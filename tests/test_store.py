@@ -110,12 +110,12 @@ def test_status_and_stats_cost_the_same_at_10_chunks_as_at_1000(store, redis_ser
     """They read the job's merged summary, never each chunk: the same Redis commands, and the
     same bytes from Redis, whatever the number of chunks; and the summary is the chunks' sum."""
     from xorgpu.config import RunOptions
-    from xorgpu.experiment import train_seeds
+    from xorgpu.experiment import prepare
 
     from .service_helpers import xorgpu
 
     config = Config(epochs=40, lr=1.0)
-    _, summary = train_seeds(config, SeedRange(0, 10), RunOptions(backend="numpy"))  # one chunk's statistics
+    _, summary = prepare(config, RunOptions(backend="numpy")).train(SeedRange(0, 10))  # one chunk's statistics
     made = {"engine": "array", "backend": "numpy", "device": "cpu", "worker": "w", "host": "h"}
     client, cost = redis_server.client(), {}
     for chunks in (10, 1000):

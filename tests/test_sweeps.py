@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from xorgpu import sweeps
 from xorgpu.cli.main import cli
 from xorgpu.config import Config, ConfigError, RunOptions, SeedRange
-from xorgpu.experiment import train_seeds
+from xorgpu.experiment import prepare
 from xorgpu.stats import wilson_interval
 
 
@@ -29,7 +29,7 @@ def test_a_sweep_resumes_without_rerunning_finished_cells(tmp_path):
     def train(pending):
         for config in pending:
             trained.append(config.hidden)
-            _, summary = train_seeds(config, seeds, RunOptions(backend="numpy"))
+            _, summary = prepare(config, RunOptions(backend="numpy")).train(seeds)
             yield config, summary.report(config)
             if config.hidden == 3:
                 return  # an interrupted sweep
@@ -39,7 +39,7 @@ def test_a_sweep_resumes_without_rerunning_finished_cells(tmp_path):
     rows = sweeps.run(configs, seeds, path, train)
     assert trained == [2, 3, 4]  # only the missing cell ran
     assert [r["config"]["hidden"] for r in rows] == [2, 3, 4]
-    _, expected = train_seeds(configs[1], seeds, RunOptions(backend="numpy"))
+    _, expected = prepare(configs[1], RunOptions(backend="numpy")).train(seeds)
     assert rows[1]["report"] == json.loads(json.dumps(expected.report(configs[1])))
 
 

@@ -6,7 +6,7 @@ from xorgpu.backend import numpy_backend
 from xorgpu.cli.main import cli
 from xorgpu.config import Config, RunOptions, SeedRange
 from xorgpu.engines.array import train_block
-from xorgpu.experiment import train_seeds
+from xorgpu.experiment import prepare
 from xorgpu.init import initial_params
 from xorgpu.notebook import X, y
 from xorgpu.trajectory import trajectory
@@ -19,7 +19,7 @@ from xorgpu.trajectory import trajectory
 def test_trajectory_ends_where_the_engine_ends(config):
     snapshots = trajectory(config, seed=11, every=400)
     assert [s.epoch for s in snapshots] == sorted({*range(0, config.epochs + 1, 400), config.epochs})
-    results, _ = train_seeds(config, SeedRange(11, 12), RunOptions(backend="numpy", engine="array"))
+    results, _ = prepare(config, RunOptions(backend="numpy", engine="array")).train(SeedRange(11, 12))
     np.testing.assert_array_equal(np.array(snapshots[-1].outputs), results.outputs[0])
     assert snapshots[-1].loss == pytest.approx(float(results.final_loss[0]), abs=1e-15)
 

@@ -29,7 +29,8 @@ import redis
 from celery import bootsteps
 
 from xorgpu.settings import DEFAULT_REDIS_URL, REDIS_URL_ENV, lost_chunk_check
-from xorgpu.store import ACTIVE_STATES, LOST_CHUNK_LOCK_KEY, Job, JobStore, ServiceError, first_line, task_id
+from xorgpu.errors import first_line
+from xorgpu.store import ACTIVE_STATES, LOST_CHUNK_LOCK_KEY, Job, JobStore, ServiceError, task_id
 
 from .transport import Channel
 

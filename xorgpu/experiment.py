@@ -119,12 +119,6 @@ def prepare(config: Config, options: RunOptions = RunOptions(), backend: Backend
                 block_nets=options.block_nets or engine.block_nets)
 
 
-def train_seeds(config: Config, seeds: SeedRange, options: RunOptions = RunOptions(),
-                backend: Backend | None = None, progress: Progress | None = None) -> tuple[NetResults, Summary]:
-    """prepare(config, options, backend).train(seeds, progress)."""
-    return prepare(config, options, backend).train(seeds, progress)
-
-
 def _start_child(parent: int) -> None:
     die_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

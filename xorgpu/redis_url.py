@@ -16,10 +16,10 @@ kombu (the broker) and Celery's result backend all read those parameters from th
 from __future__ import annotations
 
 import os
-import re
 from urllib.parse import quote, unquote, urlsplit
 
 from .config import ConfigError
+from .errors import redact
 from .settings import REDIS_TLS_FILES_ENV, redis_password
 
 SCHEMES = ("redis", "rediss")
@@ -29,28 +29,6 @@ URL_PARAMETERS = frozenset({
     "socket_keepalive", "socket_timeout", "timeout", "client_name", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile",
     "ssl_cert_reqs", "ssl_ca_path", "ssl_check_hostname", "ssl_min_version",
 })
-MASK = "***"
-# a URL in a text: its userinfo runs to the last '@' of the line, for a password may hold
-# spaces (anything after it that is not a space belongs to the URL)
-_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^\n]*@)?\S*")
-_SECRET_PARAMETER = re.compile(r"(?i)([?&;](?:password|pass|pwd|auth|token)=)[^&\s]*")
-
-
-def redact(text: str) -> str:
-    """`text` with the password of every URL in it (userinfo or query) replaced by ***."""
-    return _URL_IN_TEXT.sub(lambda found: _redact_url(found.group(0)), str(text))
-
-
-def _redact_url(url: str) -> str:
-    url = _SECRET_PARAMETER.sub(lambda m: m.group(1) + MASK, url)
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        userinfo, _, host = rest.rpartition("@")
-        user, colon, _ = userinfo.partition(":")
-        # user:password@ keeps the user; a lone name may be a password written without its colon
-        rest = f"{user}:{MASK}@{host}" if colon else f"{MASK}@{host}"
-    head, hash_sign, _ = rest.partition("#")  # a Redis URL has no fragment: whatever follows may be secret
-    return f"{scheme}{sep}{head}{hash_sign}{MASK if hash_sign else ''}"
 
 
 def canonical(url: str, password: str | None = None) -> str:

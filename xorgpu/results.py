@@ -21,7 +21,7 @@ from .config import MAX_SEED, Config, ConfigError
 from .errors import first_line
 from .engines.contract import BlockRecord
 from .files import RESULTS_SUFFIXES, check_readable, check_suffix, npz_arrays, written_atomically
-from .outcomes import OUTCOMES, UNKNOWN_OUTCOME
+from .outcomes import UNKNOWN_OUTCOME
 from .stats import check_report
 
 BYTES_PER_NET = 8 + 4 * 8 + 8 + 8 + 1 + 1  # seeds, outputs, epochs_to_solve, final_loss, diverged, outcome
@@ -42,12 +42,6 @@ class NetResults:
     @classmethod
     def of_block(cls, seeds: np.ndarray, record: BlockRecord, outcome: np.ndarray) -> NetResults:
         return cls(seeds, record.outputs, record.epochs_to_solve, record.final_loss, record.diverged, outcome)
-
-    @property
-    def outcome_names(self) -> np.ndarray:
-        """(N,) str: each net's outcome by name ("unknown" for files that predate them)."""
-        names = np.array([*OUTCOMES, "unknown"])
-        return names[np.minimum(self.outcome, len(OUTCOMES))]
 
     @classmethod
     def concatenate(cls, parts: list[NetResults]) -> NetResults:

@@ -40,7 +40,8 @@ from .settings import (
 )
 from .stats import Summary
 from .results_store import ChunkFile, ResultsStore
-from .store import FINAL_STATES, SUBMIT_LEASE_SECONDS, BrokenJob, Job, JobStore, ServiceError, UnknownJob, first_line
+from .errors import first_line
+from .store import FINAL_STATES, SUBMIT_LEASE_SECONDS, BrokenJob, Job, JobStore, ServiceError, UnknownJob
 
 log = logging.getLogger(__name__)
 

@@ -31,9 +31,7 @@ QUANTILES = {"p10": 0.10, "median": 0.50, "p90": 0.90}
 LOSS_RELATIVE_ERROR = 0.01
 LOSS_GAMMA = (1 + LOSS_RELATIVE_ERROR) / (1 - LOSS_RELATIVE_ERROR)
 ZERO_LOSS_BIN = -(2**31)  # the bin of a loss of exactly 0
-SKETCH_NAME = "log-1%"  # marks the sketch in stored states (older states used 20 bins a decade)
-OLD_LOSS_MIN_DECADE, OLD_LOSS_BINS_PER_DECADE = -20, 20  # the binning of those older states
-OLDER_COUNTER_NAMES = {"unsolved_improving": "still_improving", "unsolved_stuck": "plateau"}  # in older states
+OLDER_COUNTER_NAMES = {"unsolved_improving": "still_improving", "unsolved_stuck": "plateau"}  # in older jobs
 
 
 def outcomes(record: BlockRecord) -> np.ndarray:
@@ -102,29 +100,7 @@ class Summary:
             merged.loss_curve_solved, merged.loss_curve_unsolved = [], []
         return merged
 
-    # --- storage form: small JSON, for Redis and for files --------------------------------
-
-    def to_state(self) -> dict[str, Any]:
-        return {
-            **{name: getattr(self, name) for name in COUNTERS},
-            "epochs_to_solve": sorted(self.epochs_to_solve.items()),
-            "wrong_patterns": sorted(self.wrong_patterns.items()),
-            "loss_sketch": SKETCH_NAME,
-            "final_loss": sorted(self.final_loss.items()),
-            **{name: [sorted(row.items()) for row in getattr(self, name)] for name in CURVES},
-        }
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any]) -> Summary:
-        read = _sketch if state.get("loss_sketch") == SKETCH_NAME else _sketch_of_old_bins
-        state = {OLDER_COUNTER_NAMES.get(name, name): value for name, value in state.items()}
-        return cls(
-            **{name: int(state[name]) for name in COUNTERS},
-            epochs_to_solve=Counter({int(k): int(v) for k, v in state["epochs_to_solve"]}),
-            wrong_patterns=Counter({int(k): int(v) for k, v in state["wrong_patterns"]}),
-            final_loss=read(state["final_loss"]),
-            **{name: [read(row) for row in state.get(name, [])] for name in CURVES},  # older states: the first only
-        )
+    # --- storage form: flat counts, for Redis ---------------------------------------------
 
     def to_fields(self) -> dict[str, int]:
         """The counts as flat fields, "nets", "epochs_to_solve:412", "loss_curve:3:-517" ... ->
@@ -259,19 +235,6 @@ def sketch_quantile(sketch: Counter, q: float) -> float | None:
     if index == ZERO_LOSS_BIN:
         return 0.0
     return float(2 * LOSS_GAMMA**index / (LOSS_GAMMA + 1))
-
-
-def _sketch(pairs: list[list[int]]) -> Counter:
-    return Counter({int(k): int(v) for k, v in pairs})
-
-
-def _sketch_of_old_bins(pairs: list[list[int]]) -> Counter:
-    """A sketch from the histogram of older states (20 bins a decade from 1e-20; bin 0 held
-    0 and everything below): each bin's nets at its centre, so within its 12%."""
-    centres = [(0.0 if index == 0 else 10 ** (OLD_LOSS_MIN_DECADE + (index - 0.5) / OLD_LOSS_BINS_PER_DECADE), count)
-               for index, count in pairs]
-    return sum((Counter({ZERO_LOSS_BIN if value == 0 else int(math.ceil(math.log(value) / math.log(LOSS_GAMMA))): count})
-                for value, count in centres), Counter())
 
 
 def _epoch_stats(histogram: Counter) -> dict[str, Any]:

@@ -50,8 +50,8 @@ from redis.retry import Retry
 
 from . import provenance
 from .config import Config, ConfigError, RunOptions, SeedRange
-from .errors import ServiceError
-from .redis_url import canonical, redact
+from .errors import ServiceError, first_line, redact
+from .redis_url import canonical
 from .engines.contract import sample_epochs
 from .results_store import ChunkFile
 from .settings import MAX_CHUNK_NETS, MAX_CHUNKS, MAX_TTL
@@ -522,7 +522,7 @@ def _object(text: str) -> dict[str, Any]:
 def _reason(error: BaseException) -> str:
     if isinstance(error, KeyError):
         return f"no {error.args[0]!s}"
-    return first_line(error)[:200]
+    return first_line(error)
 
 
 def check_job_size(seeds: SeedRange, chunk_size: int) -> int:
@@ -540,7 +540,3 @@ def check_ttl(ttl: int) -> None:
     if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= MAX_TTL:
         raise ConfigError(f"ttl must be from 1 to {MAX_TTL:,} seconds (a year), got {ttl!r}")
 
-
-def first_line(error: BaseException) -> str:
-    text = redact(str(error)).strip().splitlines()
-    return text[0] if text else type(error).__name__

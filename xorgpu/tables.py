@@ -29,7 +29,6 @@ from .stats import check_report
 METADATA_KEY = b"xorgpu"
 OUTPUT_COLUMNS = ("o00", "o01", "o10", "o11")
 OUTCOME_NAMES = (*OUTCOMES, "unknown")
-PARQUET_MAGIC = b"PAR1"
 STAGES = ("initial", "final")
 
 

@@ -10,7 +10,7 @@ from xorgpu.backend import numpy_backend
 from xorgpu.config import Config, RunOptions, SeedRange
 from xorgpu.engines.array import EpochView, backprop, forward, forward_pass, predict, train_block, Buffers
 from xorgpu.engines.contract import EXP_ARG_MAX, PATTERNS, TARGETS
-from xorgpu.experiment import train_seeds
+from xorgpu.experiment import prepare
 from xorgpu.init import initial_params
 from xorgpu.notebook import X, NeuralNetwork, y
 from xorgpu.stats import Summary
@@ -20,8 +20,8 @@ ARRAY = RunOptions(engine="array")
 
 
 def train_array(config, seeds, backend=None):
-    """train_seeds on the array engine, on `backend` (default NumPy)."""
-    return train_seeds(config, seeds, ARRAY, backend=backend or numpy_backend())
+    """The array engine's nets and statistics, on `backend` (default NumPy)."""
+    return prepare(config, ARRAY, backend or numpy_backend()).train(seeds)
 
 NOTEBOOK_SEEDS = [0, 1, 2, 3, 17, 42]
 
@@ -200,11 +200,11 @@ def test_online_updates_match_a_reference(backend, momentum):
 def test_online_updates_differ_from_batch_and_are_independent_of_blocks():
     config = Config(update="online", epochs=300, init="uniform:-2:2", momentum=0.5)
     seeds = SeedRange(0, 50)
-    reference, summary = train_seeds(config, seeds, ARRAY.replace(block_nets=50))
+    reference, summary = prepare(config, ARRAY.replace(block_nets=50)).train(seeds)
     for block_nets, processes in [(1, 1), (7, 2)]:
-        results, other = train_seeds(config, seeds, ARRAY.replace(block_nets=block_nets, processes=processes))
+        results, other = prepare(config, ARRAY.replace(block_nets=block_nets, processes=processes)).train(seeds)
         np.testing.assert_array_equal(results.outputs, reference.outputs)
-        assert other.to_state() == summary.to_state()
+        assert other.to_fields() == summary.to_fields()
     batch, _ = train_array(config.replace(update="batch"), seeds)
     assert np.abs(batch.outputs - reference.outputs).max() > 1e-3
 

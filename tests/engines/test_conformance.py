@@ -78,8 +78,8 @@ def train(engine: str, config: Config, host_kernels) -> tuple[BlockRecord, Param
         backend = numpy_backend()
         record = select_engine(config, backend, "fused").train_block(params, config, backend)
     elif engine == "cuda-on-host":
-        if not fused_gpu.supports(config):
-            raise ConfigError("not supported")
+        if fused_gpu.why_not(config):
+            raise ConfigError(fused_gpu.why_not(config))
         record = fused_gpu.train_block(params, config, numpy_backend(),
                                        compiled=host_kernels)
     elif engine == "array-strict":

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from xorgpu.config import Config, RunOptions, SeedRange
-from xorgpu.experiment import train_seeds
+from xorgpu.experiment import prepare
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -18,12 +18,12 @@ def test_a_nets_bits_do_not_depend_on_the_block_it_trains_in(dtype):
     # between vector and scalar code, so the engine pads tiles to run every net as a lane).
     config = Config(epochs=300, hidden=3, dtype=dtype, sample_every=100)
     fused = RunOptions(backend="numpy", engine="fused")
-    reference, whole = train_seeds(config, SeedRange(5, 1105), fused.replace(block_nets=1100))
+    reference, whole = prepare(config, fused.replace(block_nets=1100)).train(SeedRange(5, 1105))
     for block_nets in (1, 7, 600, 513):
-        results, summary = train_seeds(config, SeedRange(5, 1105), fused.replace(block_nets=block_nets))
+        results, summary = prepare(config, fused.replace(block_nets=block_nets)).train(SeedRange(5, 1105))
         for name, expected in reference.arrays().items():
             np.testing.assert_array_equal(getattr(results, name), expected, err_msg=name)
-        assert summary.to_state() == whole.to_state()
+        assert summary.to_fields() == whole.to_fields()
 
 
 def test_a_run_says_when_it_compiles_the_fused_kernel_and_only_then(tmp_path):

@@ -100,11 +100,3 @@ def _vexp_overload(x):
         return exp32
     return None
 
-
-@numba.njit(cache=True)
-def vexp_array(values):
-    """vexp over an array (for tests and benchmarks)."""
-    out = np.empty_like(values)
-    for i in range(values.size):
-        out[i] = vexp(values[i])
-    return out

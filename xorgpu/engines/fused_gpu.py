@@ -43,8 +43,13 @@ def template_name(spec: Specialisation) -> str:
     return f"xor_train<{REAL_TYPES[spec.dtype]}, {spec.hidden}, {flags}>"
 
 
-def supports(config: Config) -> bool:
-    return config.hidden <= MAX_HIDDEN and config.update == "batch"
+def why_not(config: Config) -> str:
+    """Why the CUDA kernel cannot train `config` ("" if it can)."""
+    if config.update != "batch":
+        return "the fused kernels train full-batch only: use --engine array or auto for online updates"
+    if config.hidden > MAX_HIDDEN:
+        return f"the CUDA kernel is built for H <= {MAX_HIDDEN} (here H = {config.hidden})"
+    return ""
 
 
 def train_block(params: Params, config: Config, backend: Backend, knobs: NetKnobs = UNIFORM,

@@ -65,8 +65,8 @@ def _fused_engine(config: Config, backend: Backend) -> tuple[Engine | None, str]
     if config.update != "batch":
         return None, "the fused kernels train full-batch only: use --engine array or auto for online updates"
     if backend.name == "cupy":
-        if config.hidden > fused_gpu.MAX_HIDDEN:
-            return None, f"the CUDA kernel is built for H <= {fused_gpu.MAX_HIDDEN} (here H = {config.hidden})"
+        if fused_gpu.why_not(config):
+            return None, fused_gpu.why_not(config)
         return Engine("fused", fused_gpu.train_block, _block_nets(config, GPU_BLOCK_BYTES, GPU_BLOCK_NETS), 1), ""
     if backend.name == "numpy":
         from . import fused_cpu  # noqa: PLC0415  (numba takes half a second to import)
