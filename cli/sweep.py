@@ -85,9 +85,8 @@ def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str 
         if nets is None and seeds is None:
             nets = published.nets
     seed_range = SeedRange.resolve(nets, seeds)
-    if out is None:
-        out = sweeps.default_file(base, axes, seed_range, preset, as_published)
-        notice(f"cells go to {out} (rerun to resume or extend the sweep; -o names another file)")
+    named = out is not None
+    out = out or sweeps.default_file(base, axes, seed_range, preset, as_published)
     check_output(out, (".jsonl",))
     cells = 1
     for values in axes.values():
@@ -110,6 +109,8 @@ def sweep(preset: str | None, nets: int | None, seeds: str | None, backend: str 
                    + sweeps.to_text(flat, varying))
         if published:
             click.echo("\n" + literature.describe(published, lines))
+    if not named:
+        notice(f"the cells are in {out} (rerun to resume or extend the sweep; -o names another file)")
 
 
 @click.command()

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 import xorgpu
+from xorgpu.memory import Headroom
 from xorgpu.cli.main import cli
 from xorgpu.config import Config, ConfigError, RunOptions
 from xorgpu.experiment import prepare
@@ -201,13 +202,13 @@ def test_the_command_writes_the_map_its_picture_and_a_zoom(tmp_path):
 
 
 def test_a_map_too_large_for_this_machines_memory_is_one_line_before_any_work(monkeypatch):
-    monkeypatch.setattr("xorgpu.maps.train.available_memory", lambda: 2**30)  # as if 1 GiB were free
+    monkeypatch.setattr("xorgpu.memory.binding_limit", lambda: Headroom(2**30, "on this machine"))  # 1 GiB free
     result = CliRunner().invoke(cli, ["map", "--x", "lr:0.1:1", "--y", "b2:0:1", "--resolution", "8192",
                                       "--backend", "numpy"])
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [
-        "xorgpu: error: a map of 8,192 x 8,192 pixels needs about 2.6 GiB of memory, but only 1.0 GiB is "
-        "available: lower --resolution"]
+        "xorgpu: error: a map of 8,192 x 8,192 pixels would take about 2.6 GiB of memory, more than the 1.0 GiB "
+        "free on this machine: lower --resolution"]
 
 
 def test_a_map_on_a_gpu_equals_the_cpu_map_where_training_is_calm():

@@ -22,13 +22,13 @@ def headroom_of(preexec=None) -> tuple[int, str]:  # noqa: ANN001
 
 def test_the_machines_memory_where_nothing_else_limits():
     free, what = headroom_of()
-    assert free > 0 and what == "available on this machine"
+    assert free > 0 and what == "on this machine"
 
 
 def test_an_address_space_limit_binds():
     limit = 1 << 30
     free, what = headroom_of(lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)))
-    assert 0 < free < limit and what == "its address-space limit of 1.0 GiB"
+    assert 0 < free < limit and what == "under its address-space limit of 1.0 GiB"
 
 
 def test_a_cgroups_memory_limit_binds():
@@ -38,6 +38,6 @@ def test_a_cgroups_memory_limit_binds():
         pytest.skip("no memory cgroup can be made here (not root, or no writable memory controller)")
     try:
         free, what = headroom_of(lambda: (cgroup / "cgroup.procs").write_text("0"))  # "0": the writing process
-        assert 0 < free <= limit and what == "its cgroup's limit of 300 MiB"
+        assert 0 < free <= limit and what == "under its cgroup's limit of 300 MiB"
     finally:
         remove_cgroup(cgroup)

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from xorgpu.memory import Headroom
 from xorgpu.config import Config, ConfigError, RunOptions, SeedRange
 from xorgpu.experiment import prepare
 from xorgpu.results import NetResults, load_npz, save_npz
@@ -73,8 +74,9 @@ def test_a_run_length_encoded_file_is_measured_by_its_decoded_rows(tmp_path, mon
     path = tmp_path / "bomb.parquet"
     pq.write_table(table, path, compression="zstd")
     assert path.stat().st_size < 6_000_000  # the seeds are the bulk of it; the rest is run-length encoded
-    monkeypatch.setattr(tables, "available_memory", lambda: 200_000_000)
-    with pytest.raises(ConfigError, match="its 1,000,000 rows would take .* GiB decoded"):
+    monkeypatch.setattr("xorgpu.memory.binding_limit", lambda: Headroom(200_000_000, "on this machine"))
+    with pytest.raises(ConfigError, match=r"^reading the 1,000,000 rows of .*bomb.parquet would take about .* of memory, "
+                                          r"more than half of the 191 MiB free on this machine"):
         tables.load_parquet(path)
 
 

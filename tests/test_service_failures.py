@@ -107,7 +107,8 @@ def test_a_job_too_large_for_the_workers_memory_fails_and_the_worker_lives_on(re
     store = JobStore.from_url(redis_server.url)
     big = job_of(xorgpu("submit", "--nets", 2_000_000, "--epochs", 1, "--chunk-size", 2_000_000, "--engine", "array",
                         url=redis_server.url))
-    assert "GiB free (its address-space limit of 600 MiB)" in failed_with(store, big)
+    assert "nets would take about" in failed_with(store, big)
+    assert "free under its address-space limit of 600 MiB: submit with a smaller --chunk-size" in failed_with(store, big)
     small = job_of(xorgpu("submit", "--nets", 300, "--epochs", 20, "--engine", "array", url=redis_server.url))
     assert wait_for(store, small, timeout=120).state == "done" and worker.process.poll() is None
 
@@ -332,7 +333,7 @@ def test_a_worker_in_a_memory_cgroup_refuses_a_chunk_too_large_for_it_and_lives_
         big = job_of(xorgpu("submit", "--nets", 2_000_000, "--epochs", 1, "--chunk-size", 2_000_000, "--engine",
                             "array", url=redis_server.url))
         error = failed_with(store, big)
-        assert "GiB free (its cgroup's limit of 500 MiB): submit with a smaller --chunk-size" in error, error
+        assert "free under its cgroup's limit of 500 MiB: submit with a smaller --chunk-size" in error, error
         assert time.monotonic() - started < 60 and worker.process.poll() is None
         small = job_of(xorgpu("submit", "--nets", 300, "--epochs", 20, url=redis_server.url))
         assert wait_for(store, small, timeout=120).state == "done"

@@ -8,6 +8,7 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
+from xorgpu.memory import Headroom
 from xorgpu.cli.main import cli
 from xorgpu.config import Config, ConfigError, SeedRange
 from xorgpu.sources import open_source
@@ -104,17 +105,18 @@ def test_compare_pairs_a_job_with_a_results_file_of_the_same_nets(redis_server, 
 
 
 def test_a_job_too_large_to_draw_here_is_one_line_not_a_memory_error(redis_server, tmp_path, monkeypatch):
-    from xorgpu import service
 
     from .service_helpers import one_line_error
 
     store = JobStore.from_url(redis_server.url)
     job = job_trained_here(store.url, Config(epochs=20), SeedRange(0, 400), 200)
-    monkeypatch.setattr(service, "available_memory", lambda: 30_000)  # 400 nets need 2 x 10,000 bytes: over half of it
+    # 400 nets need 2 x 10,000 bytes: over half of 30,000
+    monkeypatch.setattr("xorgpu.memory.binding_limit", lambda: Headroom(30_000, "on this machine"))
     for command in (["report", job.id, "-o", str(tmp_path / "r.html")], ["plot", job.id, "-o", str(tmp_path / "p")]):
         line = one_line_error(CliRunner().invoke(cli, [*command, "--redis-url", redis_server.url]))
-        assert "400 nets would take 0.0 MiB in memory to draw; this machine has 0.0 MiB" in line, line
+        assert f"drawing job {job.id}'s 400 nets would take about 20 KiB of memory, more than half of the 29 KiB " \
+               "free on this machine: use a machine with more" in line, line
     assert not (tmp_path / "r.html").exists() and not (tmp_path / "p").exists()
-    monkeypatch.setattr(service, "available_memory", lambda: 100_000)  # enough: drawn
+    monkeypatch.setattr("xorgpu.memory.binding_limit", lambda: Headroom(100_000, "on this machine"))  # enough: drawn
     assert CliRunner().invoke(cli, ["report", job.id, "-o", str(tmp_path / "r.html"),
                                     "--redis-url", redis_server.url]).exit_code == 0

@@ -86,7 +86,7 @@ def test_without_out_each_experiment_has_its_own_file_and_a_rerun_finds_it(tmp_p
     def sweep(*args: str) -> str:
         result = CliRunner().invoke(cli, ["sweep", "--nets", "10", "--epochs", "20", *args])
         assert result.exit_code == 0, result.output
-        return result.stderr.split("cells go to ")[1].split()[0]  # the file, as stderr names it
+        return result.stderr.split("the cells are in ")[1].split()[0]  # the file, as stderr names it
 
     first = sweep("--hidden", "2,3")
     assert sweep("--lr", "0.5,1") != first and sweep("--hidden", "2,3", "--seeds", "10:20") != first
@@ -95,7 +95,7 @@ def test_without_out_each_experiment_has_its_own_file_and_a_rerun_finds_it(tmp_p
     assert first.startswith("xorgpu-sweep-hidden-") and len(Path(first).read_text().splitlines()) == 3
     assert len(list(tmp_path.glob("xorgpu-sweep-*.jsonl"))) == 5  # one file per experiment, each one sweep
     published = CliRunner().invoke(cli, ["sweep", "--preset", "notebook"], catch_exceptions=False)
-    assert "cells go to xorgpu-notebook.jsonl " in published.stderr
+    assert "the cells are in xorgpu-notebook.jsonl " in published.stderr
 
 
 def test_numeric_axes_are_in_order_of_value(tmp_path):

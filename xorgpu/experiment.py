@@ -16,8 +16,9 @@ from typing import Callable, Iterator
 import numpy as np
 
 from . import provenance
-from .backend import Backend, available_memory, resolve_backend
-from .config import Config, ConfigError, RunOptions, SeedRange
+from .backend import Backend, resolve_backend
+from .config import Config, RunOptions, SeedRange
+from .memory import check_fits
 from .engines.selection import Engine, bytes_per_net, select_engine
 from .init import initial_params
 from .lifetime import die_with
@@ -137,9 +138,4 @@ def check_fits_in_memory(nets: int, plan: Plan | None = None, keep_weights: bool
         needed += 2 * 2 * nets * (4 * plan.config.hidden + 1) * np.dtype(plan.config.dtype).itemsize
     if plan is not None:
         needed += plan.processes * min(nets, plan.block_nets) * bytes_per_net(plan.config)
-    available = available_memory()
-    if available is not None and needed > available:
-        raise ConfigError(
-            f"{nets:,} nets need about {needed / 2**30:.1f} GiB of memory, "
-            f"but only {available / 2**30:.1f} GiB is available: split the seed range"
-        )
+    check_fits(needed, f"{nets:,} nets", "split the seed range")

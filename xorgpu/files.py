@@ -24,7 +24,7 @@ from typing import IO, Iterator
 
 import numpy as np
 
-from .backend import available_memory
+from .memory import check_fits
 from .config import ConfigError
 from .errors import first_line
 
@@ -165,15 +165,11 @@ def npz_arrays(path: str | os.PathLike) -> dict[str, tuple[tuple[int, ...], np.d
         raise ConfigError(f"cannot read {path}: the file is empty")
     if not zipfile.is_zipfile(file):
         raise ConfigError(f"cannot read {path}: not a .npz file (not a zip archive)")
-    budget = available_memory()
-    budget = None if budget is None else int(budget * MAX_INPUT_FRACTION)
     arrays: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
     try:
         with zipfile.ZipFile(file) as archive:
-            total = sum(info.file_size for info in archive.infolist())
-            if budget is not None and total > budget:
-                raise ConfigError(f"cannot read {path}: its arrays would take {total / 2**30:.1f} GiB, "
-                                  f"more than half the {2 * budget / 2**30:.1f} GiB of memory available")
+            check_fits(sum(info.file_size for info in archive.infolist()), f"reading the arrays of {path}",
+                       "read it on a machine with more memory", share=MAX_INPUT_FRACTION)
             for info in archive.infolist():
                 if not info.filename.endswith(".npy"):
                     raise ConfigError(f"cannot read {path}: {info.filename!r} is not an array")

@@ -4,7 +4,8 @@ level of the hierarchy), and what its own address-space limit (RLIMIT_AS) leaves
 
 A worker in a 400 MB container reads 400 MB here, not the host's free memory: a chunk too
 large for it is refused with a reason before anything is allocated, rather than killed by
-the kernel. Linux only; elsewhere, what the OS reports (or None: unknown).
+the kernel. Linux only; elsewhere, what the OS reports (or None: unknown). `check_fits` is
+every refusal of work too large for that memory, in one wording.
 """
 
 from __future__ import annotations
@@ -14,13 +15,35 @@ import resource
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import ConfigError
+
 UNLIMITED = 1 << 60  # cgroup v1 writes "no limit" as a number near 2**63
 
 
 @dataclass(frozen=True)
 class Headroom:
     bytes: int
-    what: str  # which limit: "available on this machine", "its cgroup's limit of 400 MiB", ...
+    what: str  # where that memory is free: "on this machine", "under its cgroup's limit of 400 MiB", ...
+
+
+def check_fits(needed: int, subject: str, remedy: str, share: float = 1.0, room: Headroom | None = None) -> None:
+    """Refuse, before any work, what would take more than `share` of the memory free now
+    (room: of that headroom, e.g. a GPU's, rather than this process's): ConfigError,
+    "SUBJECT would take about X of memory, more than [half of] the Y free WHERE: REMEDY"."""
+    room = room or binding_limit()
+    if room is None or needed <= room.bytes * share:
+        return
+    part = "" if share == 1 else "half of " if share == 0.5 else f"{share:.0%} of "
+    raise ConfigError(f"{subject} would take about {size_text(needed)} of memory, more than {part}the "
+                      f"{size_text(room.bytes)} free {room.what}: {remedy}")
+
+
+def size_text(count: int) -> str:
+    """Bytes in GiB, or below one in MiB, or below one MiB in KiB."""
+    for unit, scale, places in (("GiB", 2**30, 1), ("MiB", 2**20, 0)):
+        if count >= scale:
+            return f"{count / scale:.{places}f} {unit}"
+    return f"{count / 2**10:.0f} KiB"
 
 
 def available_memory() -> int | None:
@@ -40,11 +63,11 @@ def _machine() -> Headroom | None:
         with open("/proc/meminfo") as meminfo:
             for line in meminfo:
                 if line.startswith("MemAvailable:"):
-                    return Headroom(int(line.split()[1]) * 1024, "available on this machine")
+                    return Headroom(int(line.split()[1]) * 1024, "on this machine")
     except OSError:
         pass
     try:
-        return Headroom(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), "available on this machine")
+        return Headroom(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), "on this machine")
     except (ValueError, OSError, AttributeError):
         return None
 
@@ -59,7 +82,7 @@ def _address_space() -> Headroom | None:
             size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
     except (OSError, StopIteration, ValueError):
         return None
-    return Headroom(max(0, limit - size), f"its address-space limit of {_mib(limit)}")
+    return Headroom(max(0, limit - size), f"under its address-space limit of {size_text(limit)}")
 
 
 def _cgroup() -> Headroom | None:
@@ -73,7 +96,7 @@ def _cgroup() -> Headroom | None:
         if limit is None or usage is None or limit >= UNLIMITED:
             continue
         used = max(0, usage - _stat(folder / "memory.stat", cache_key))
-        headroom = Headroom(max(0, limit - used), f"its cgroup's limit of {_mib(limit)}")
+        headroom = Headroom(max(0, limit - used), f"under its cgroup's limit of {size_text(limit)}")
         if best is None or headroom.bytes < best.bytes:
             best = headroom
     return best
@@ -131,7 +154,3 @@ def _stat(path: Path, key: str) -> int:
     except OSError:
         pass
     return 0
-
-
-def _mib(count: int) -> str:
-    return f"{count / 2**30:.1f} GiB" if count >= 2**30 else f"{count / 2**20:.0f} MiB"

@@ -26,8 +26,8 @@ import numpy as np
 import redis
 
 from . import provenance
-from .backend import available_memory, resolve_backend
-from .memory import binding_limit
+from .backend import resolve_backend
+from .memory import Headroom, check_fits
 from .config import Config, ConfigError, RunOptions, SeedRange
 from .engines.selection import bytes_per_net
 from .files import MAX_INPUT_FRACTION
@@ -215,12 +215,9 @@ def _chunk_plan(job: Job, nets: int) -> Any:
     plan = prepare(job.config, RunOptions(backend=backend.name, engine=job.options.engine, processes=1), backend)
     # the results, and while its file is written their Arrow table and the file's bytes (with room to spare)
     needed = 4 * nets * BYTES_PER_NET + min(nets, plan.block_nets) * bytes_per_net(job.config)
-    available = backend.free_memory()
-    if available is not None and needed > available:
-        limit = binding_limit() if not backend.on_device else None
-        why = f" ({limit.what})" if limit is not None and limit.bytes == available else ""
-        raise ConfigError(f"it needs about {needed / 2**30:.2f} GiB of memory and this worker has "
-                          f"{available / 2**30:.2f} GiB free{why}: submit with a smaller --chunk-size")
+    free = backend.free_memory() if backend.on_device else None
+    check_fits(needed, f"its {nets:,} nets", "submit with a smaller --chunk-size",
+               room=None if free is None else Headroom(free, f"on {backend.device}"))
     return plan
 
 
@@ -346,11 +343,9 @@ def job_outcomes(store: JobStore, results_store: ResultsStore, job: Job) -> NetO
 
     files = job_chunk_files(store, job)
     nets = sum(chunk.rows for chunk in files)
-    needed, available = 2 * nets * OUTCOME_BYTES_PER_NET, available_memory()  # the parts, then their concatenation
-    if available is not None and needed > available * MAX_INPUT_FRACTION:
-        raise ServiceError(f"job {job.id}'s {nets:,} nets would take {_bytes(needed)} in memory to draw; this "
-                           f"machine has {_bytes(available)} available: use a machine with more, or read the "
-                           "job's files in parts (xorgpu.load(JOB).dataset())")
+    check_fits(2 * nets * OUTCOME_BYTES_PER_NET, f"drawing job {job.id}'s {nets:,} nets",  # parts, then joined
+               "use a machine with more, or read the job's files in parts (xorgpu.load(JOB).dataset())",
+               share=MAX_INPUT_FRACTION)
     parts = [outcomes_of_table(table) for table in iter_tables(results_store, files, OUTCOME_TABLE_COLUMNS)]
     return NetOutcomes(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(NetOutcomes)))
 
@@ -368,10 +363,6 @@ def map_of_job(store: JobStore, results_store: ResultsStore, job: Job) -> Any:
         return map_of_outcomes(spec, job_outcomes(store, results_store, job), job_report(store, job)["provenance"])
     except ValueError as error:
         raise BrokenJob(job.id, f"job {job.id}: {error}") from None
-
-
-def _bytes(count: float) -> str:
-    return f"{count / 2**30:.1f} GiB" if count >= 2**30 else f"{count / 2**20:.1f} MiB"
 
 
 def write_job_results(store: JobStore, results_store: ResultsStore, job: Job, path: str,
@@ -394,10 +385,8 @@ def write_job_results(store: JobStore, results_store: ResultsStore, job: Job, pa
             losses = [t.column("final_loss").to_numpy() for t in iter_tables(results_store, files, ["final_loss"])]
             report["final_loss"] = exact_loss_quantiles(np.concatenate(losses))
         return save_parquet_tables(path, iter_tables(results_store, files), job.config, report)
-    needed, available = 3 * nets * BYTES_PER_NET, available_memory()
-    if available is not None and needed > available * MAX_INPUT_FRACTION:
-        raise ServiceError(f"job {job.id}'s {nets:,} nets would take {needed / 2**30:.1f} GiB in memory as .npz: "
-                           "write .parquet instead, which streams")
+    check_fits(3 * nets * BYTES_PER_NET, f"job {job.id}'s {nets:,} nets as .npz",
+               "write .parquet instead, which streams", share=MAX_INPUT_FRACTION)
     results = NetResults.concatenate([results_store.read_chunk(chunk, job.config) for chunk in files])
     if nets <= EXACT_QUANTILE_NETS:
         report["final_loss"] = exact_loss_quantiles(results.final_loss)

@@ -19,7 +19,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .backend import available_memory
+from .memory import check_fits
 from .config import Config, ConfigError, SeedRange, check_field_names
 from .files import MAX_INPUT_FRACTION, check_readable, check_writable
 from .outcomes import FAILURES
@@ -69,9 +69,8 @@ def load(path: Path) -> dict[str, dict[str, Any]]:
     if not path.exists():
         return {}
     check_readable(path)
-    available = available_memory()
-    if available is not None and path.stat().st_size > available * MAX_INPUT_FRACTION:
-        raise ConfigError(f"{path} takes {path.stat().st_size / 2**30:.1f} GiB: more than half the memory available")
+    check_fits(path.stat().st_size, f"reading the sweep file {path}", "read it on a machine with more memory",
+               share=MAX_INPUT_FRACTION)
     done = {}
     try:
         lines = path.read_text(encoding="utf-8").splitlines()

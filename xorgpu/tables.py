@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .backend import available_memory
+from .memory import check_fits
 from .config import Config, ConfigError
 from .errors import first_line
 from .files import MAX_INPUT_FRACTION, check_readable, written_atomically
@@ -155,10 +155,8 @@ def load_parquet(path: str | os.PathLike) -> tuple[NetResults, Config, dict[str,
         size = decoded_bytes(schema, footer.num_rows)
     except (OSError, ValueError) as error:
         raise ConfigError(f"cannot read {path}: a damaged Parquet file ({first_line(error)})") from None
-    budget = available_memory()
-    if budget is not None and size > budget * MAX_INPUT_FRACTION:
-        raise ConfigError(f"cannot read {path}: its {footer.num_rows:,} rows would take {size / 2**30:.1f} GiB "
-                          f"decoded, more than half the {budget / 2**30:.1f} GiB of memory available")
+    check_fits(size, f"reading the {footer.num_rows:,} rows of {path}", "read it on a machine with more memory",
+               share=MAX_INPUT_FRACTION)
     if not isinstance(metadata, dict):
         raise ConfigError(f"cannot read {path}: a Parquet file without xorgpu's metadata")
     try:

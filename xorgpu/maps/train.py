@@ -15,8 +15,8 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .. import provenance
-from ..backend import available_memory
-from ..config import ConfigError, RunOptions, SeedRange
+from ..memory import check_fits
+from ..config import RunOptions, SeedRange
 from ..engines.contract import BlockRecord
 from ..engines.selection import bytes_per_net
 from ..experiment import Plan, prepare
@@ -87,11 +87,7 @@ def check_map_fits(spec: MapSpec, plan: Plan | None = None) -> None:
     needed = 2 * spec.pixels * BYTES_PER_PIXEL
     if plan is not None:
         needed += min(spec.pixels, plan.block_nets) * bytes_per_net(spec.config)
-    available = available_memory()
-    if available is not None and needed > available:
-        raise ConfigError(f"a map of {spec.resolution:,} x {spec.resolution:,} pixels needs about "
-                          f"{needed / 2**30:.1f} GiB of memory, but only {available / 2**30:.1f} GiB is available: "
-                          "lower --resolution")
+    check_fits(needed, f"a map of {spec.resolution:,} x {spec.resolution:,} pixels", "lower --resolution")
 
 
 def map_of_outcomes(spec: MapSpec, nets: NetOutcomes, made: dict[str, object]) -> MapResult:
