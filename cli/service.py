@@ -230,6 +230,9 @@ def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel:
     )
     from xorgpu.store import JobStore  # noqa: PLC0415
 
+    from xorgpu.workers.versions import check_versions  # noqa: PLC0415
+
+    check_versions()  # the Celery and kombu whose internals the workers were tested with, or one line
     _check_queues(queues)
     if hostname is not None and (not hostname.strip() or any(c.isspace() for c in hostname)):
         raise click.BadParameter("a worker name has no spaces", param_hint="--hostname")

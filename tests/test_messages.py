@@ -123,3 +123,21 @@ def test_a_remote_control_answer_passes_on_its_reply_queue_only():
 @pytest.mark.parametrize("raw", [b"not json", b"[1, 2, 3]", b'{"properties": 5}', b"\xff\xfe", b""])
 def test_what_is_not_a_message_object_is_refused(raw):
     assert why_unreadable(raw, "xorgpu") is not None
+
+
+def test_a_worker_refuses_a_celery_or_kombu_it_was_not_tested_with():
+    """pyproject.toml pins what workers/versions.py checks; another version is one line."""
+    import tomllib  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from xorgpu.errors import ServiceError  # noqa: PLC0415
+    from xorgpu.workers.versions import TESTED, check_versions  # noqa: PLC0415
+
+    pinned = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert {f"celery[redis]{TESTED['celery']}", f"kombu{TESTED['kombu']}"} <= set(pinned)
+    check_versions()  # what is installed here is what was tested
+    check_versions({"kombu": "5.7.3", "celery": "5.7.2"})
+    for installed in ({"kombu": "5.8.0"}, {"kombu": "5.6.9"}, {"celery": "6.0"}, {"celery": "not-a-version"}):
+        with pytest.raises(ServiceError, match=r"^this worker has (kombu|celery) \S+, but xorgpu's workers rely on "
+                                               r"its internals and are tested with (kombu|celery)>=5.7,<5.8 only"):
+            check_versions(installed)
