@@ -2,15 +2,19 @@
 
 Each must end within its time limit with a non-zero exit, exactly one line on stderr
 ("xorgpu: error: ..."), nothing on stdout, no traceback, not the line xorgpu prints for a bug
-of its own, and no file or folder left behind in the folder it ran in.
+of its own, and no file or folder left behind in the folder it ran in; and that line and
+exit status must be the ones in tests/data/bad_input_messages.tsv (paths, addresses and
+sizes written as placeholders), each read and judged by a person when it was added:
+XORGPU_WRITE_MESSAGES=1 rewrites that file from what the commands say now, for review.
 """
 
 from __future__ import annotations
 
-import http.server
 import io
 import json
 import os
+import re
+import socketserver
 import threading
 import zipfile
 from pathlib import Path
@@ -24,11 +28,12 @@ from xorgpu.cli.main import cli
 from .service_helpers import free_port
 
 UNREACHABLE = f"redis://127.0.0.1:{free_port()}/0"
+MESSAGES = Path(__file__).parent / "data" / "bad_input_messages.tsv"  # name, exit status, message
 CASES: list[tuple[str, list[str], dict[str, str]]] = []  # (id, args, environment)
 
 
 def case(*args: str, env: dict[str, str] | None = None, name: str | None = None) -> None:
-    CASES.append((name or " ".join(args)[:90], list(args), env or {}))
+    CASES.append((name or " ".join(args).replace(UNREACHABLE, "{unreachable}")[:90], list(args), env or {}))
 
 
 # --- run: counts, ranges, numbers, choices, outputs ---------------------------------------------
@@ -164,10 +169,12 @@ for command in (["run", "--nets", "10", "-o", "{tmp}/out.csv"], ["run", "--nets"
 for args in (["--nets", "0"], ["--nets", "10", "--chunk-size", "0"], ["--nets", "10", "--chunk-size", "3000000"],
              ["--nets", "10", "--ttl", "0"], ["--nets", "10", "--ttl", "1e17"],
              ["--nets", "10", "--ttl", "100000000000000000"], ["--nets", "10", "--queue", ""],
-             ["--nets", "10", "--queue", "a,,b"], ["--nets", "10", "--queue", "a,b"], ["--seeds", "0:4000000000"],
+             ["--nets", "10", "--queue", "a,,b"], ["--nets", "10", "--queue", "a,b"], ["--seeds", "0:4294967297"],
              ["--nets", "200000", "--chunk-size", "1"], ["--nets", "10", "--hidden", "100000"],
              ["--nets", "10", "--epochs", "1e10"]):
     case("submit", *args, "--redis-url", UNREACHABLE)
+for command in (["submit", "--nets", "10"], ["status", "0123456789ab"], ["jobs"], ["worker"]):
+    case(*command, "--redis-url", UNREACHABLE)
 for url in ["http://x", "redis://:pw@[::1/0", "", "redis://h:99999/0", "redis://h/db", "rediss://"]:
     case("jobs", "--redis-url", url, name=f"jobs --redis-url {url!r}")
 case("jobs", "--redis-url", "{http}", name="jobs --redis-url (a server that speaks HTTP)")
@@ -252,14 +259,17 @@ def files(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def http_url():
-    class Quiet(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *args):  # noqa: ANN002
-            pass
+    """A server that answers whatever it is sent as an HTTP/1.1 server answers a bad request."""
+    class BadRequest(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            self.request.recv(4096)
+            self.request.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Quiet)
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), BadRequest)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"redis://127.0.0.1:{server.server_address[1]}/0"
     server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -278,13 +288,30 @@ def queued_job(module_redis) -> str:
     return result.stdout.strip()
 
 
-def test_the_table_is_large_enough():
+def expected_messages() -> dict[str, tuple[int, str]]:
+    rows = [line.split("\t") for line in MESSAGES.read_text().splitlines() if line]
+    return {name: (int(code), message) for name, code, message in rows}
+
+
+def test_the_table_is_large_enough_and_every_case_has_its_message():
     assert len(CASES) >= 150 and len({name for name, _, _ in CASES}) == len(CASES)
+    if not os.environ.get("XORGPU_WRITE_MESSAGES"):
+        assert sorted(expected_messages()) == sorted(name for name, _, _ in CASES)
+
+
+@pytest.fixture(scope="module")
+def written_messages():
+    """With XORGPU_WRITE_MESSAGES=1: collects what each case says, and writes the file after."""
+    found: dict[str, tuple[int, str]] = {}
+    yield found
+    if os.environ.get("XORGPU_WRITE_MESSAGES"):
+        MESSAGES.write_text("".join(f"{name}\t{code}\t{message}\n" for name, (code, message) in sorted(found.items())))
 
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("name, args, env", CASES, ids=[name for name, _, _ in CASES])
-def test_bad_input_gets_one_line(name, args, env, tmp_path, files, http_url, module_redis, queued_job, monkeypatch):
+def test_bad_input_gets_one_line(name, args, env, tmp_path, files, http_url, module_redis, queued_job, monkeypatch,
+                                 written_messages):
     work = tmp_path / "work"
     work.mkdir()
     (work / "dangling.npz").symlink_to(work / "no-such-folder" / "x.npz")
@@ -305,8 +332,6 @@ def test_bad_input_gets_one_line(name, args, env, tmp_path, files, http_url, mod
     before = sorted(p.relative_to(work) for p in work.rglob("*"))
     inputs_before = {p: p.stat().st_mtime_ns for p in files.rglob("*")}
     result = CliRunner().invoke(cli, [fill(a) for a in args])
-    if os.environ.get("SHOW_BAD_INPUT"):
-        print(f"\n{name} -> [{result.exit_code}] {result.stderr.strip()}")
     assert result.exit_code != 0, result.output
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
@@ -316,3 +341,19 @@ def test_bad_input_gets_one_line(name, args, env, tmp_path, files, http_url, mod
     assert sorted(p.relative_to(work) for p in work.rglob("*")) == before  # nothing made, nothing removed
     assert {p: p.stat().st_mtime_ns for p in files.rglob("*")} == inputs_before  # inputs untouched
     assert os.path.islink(work / "dangling.npz") and not (work / "no-such-folder").exists()
+    said = in_placeholders(lines[0].removeprefix("xorgpu: error: "), values)
+    if os.environ.get("XORGPU_WRITE_MESSAGES"):
+        written_messages[name] = (result.exit_code, said)
+    else:
+        assert (result.exit_code, said) == expected_messages()[name]
+
+
+def in_placeholders(message: str, values: dict[str, str]) -> str:
+    """The message with what differs between runs written as placeholders: the folders and
+    servers of the run, and sizes of memory."""
+    for key, value in sorted({**values, "{unreachable}": UNREACHABLE}.items(), key=lambda kv: -len(kv[1])):
+        message = message.replace(value, key)
+    for key in ("{unreachable}", "{http}"):
+        port = (values.get(key) or UNREACHABLE).rsplit(":", 1)[1].split("/")[0]
+        message = message.replace(f"127.0.0.1:{port}", f"{key[:-1]}-address}}")
+    return re.sub(r"\b\d+(\.\d+)? (GiB|MiB|KiB)\b", r"N \2", message)

@@ -1,7 +1,6 @@
 import json
 
 import numpy as np
-import pytest
 import click
 from click.testing import CliRunner
 
@@ -69,43 +68,11 @@ def test_demo_prints_what_the_notebook_prints():
     assert "Epoch 8000, Loss: " in result.stdout and "Predictions after training:" in result.stdout
 
 
-BAD_INPUTS = [
-    ["--nets", 0], ["--nets", -5], ["--nets", 2.5], ["--nets", "many"],
-    ["--seeds", "10"], ["--seeds", "5:2"], ["--seeds", "3:3"], ["--seeds", "a:b"],
-    ["--nets", 10, "--seeds", "0:20"], ["--hidden", 0], ["--hidden", 1.5], ["--epochs", 0],
-    ["--lr", "nan"], ["--lr", "inf"], ["--lr", -0.1], ["--momentum", 1.5],
-    ["--init", "gaussian"], ["--init", "uniform:1"], ["--criterion", "exact"],
-    ["--dtype", "float16"], ["--backend", "tpu"], ["--loss-reduction", "max"],
-    ["--out", "/nonexistent-dir/x.npz"], ["--nets", 4_000_000_000],
-]
-
-
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=lambda b: " ".join(map(str, b)))
-def test_bad_input_is_one_line_and_nonzero(bad):
-    args = list(bad) if "--nets" in bad or "--seeds" in bad else ["--nets", 10, *bad]
-    result = invoke("run", *args)
-    assert result.exit_code != 0
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("xorgpu: error: "), result.stderr
-    assert "Traceback" not in result.stderr
-
-
-def test_unwritable_out_fails_before_training(tmp_path):
-    result = invoke("run", "--nets", 10, "--out", "/proc/xorgpu-cannot-write-here.npz")
-    assert result.exit_code != 0 and "cannot write" in result.stderr
-
-
 def test_existing_out_file_is_kept_when_the_run_fails_early(tmp_path):
     out = tmp_path / "keep.npz"
     out.write_bytes(b"earlier results")
     result = invoke("run", "--nets", 0, "--out", out)
     assert result.exit_code != 0 and out.read_bytes() == b"earlier results"
-
-
-def test_out_that_is_a_directory_is_refused(tmp_path):
-    result = invoke("run", "--nets", 10, "--out", tmp_path)
-    assert result.exit_code != 0 and "directory" in result.stderr
 
 
 def test_backend_cupy_without_a_device_is_one_line(monkeypatch):
