@@ -28,6 +28,7 @@ def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) ->
     """
     from xorgpu.experiment import check_fits_in_memory, prepare  # noqa: PLC0415
     from xorgpu.files import RESULTS_SUFFIXES, check_output  # noqa: PLC0415
+    from xorgpu.result_files import save_results  # noqa: PLC0415
     from xorgpu.text import format_report  # noqa: PLC0415
 
     if out:
@@ -35,10 +36,10 @@ def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) ->
     check_fits_in_memory(len(spec.seeds))
     plan = prepare(spec.config, spec.options.replace(processes=processes), on_compile=notice)
     with progress_bar(len(spec.seeds), "training") as bar:
-        trained = plan.run(spec.seeds, progress=bar.update)
+        results, stats = plan.measure(spec.seeds, progress=bar.update)
     if out:
-        trained.save(out)
-    click.echo(json.dumps(trained.stats) if as_json else format_report(trained.stats))
+        save_results(out, results, plan.config, stats)
+    click.echo(json.dumps(stats) if as_json else format_report(stats))
 
 
 @click.command()

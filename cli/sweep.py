@@ -138,7 +138,7 @@ def _local(seeds: SeedRange, options: RunOptions):
         plans = [prepare(config, options, on_compile=notice) for config in configs]  # every problem first
         with progress_bar(len(plans), "cells") as bar:
             for plan in plans:
-                yield plan.config, plan.run(seeds).stats
+                yield plan.config, plan.measure(seeds)[1]
                 bar.update(1)
 
     return train

@@ -10,7 +10,8 @@ import pytest
 from xorgpu.memory import Headroom
 from xorgpu.config import Config, ConfigError, RunOptions, SeedRange
 from xorgpu.experiment import prepare
-from xorgpu.results import NetResults, load_npz, save_npz
+from xorgpu.results import NetResults
+from xorgpu.result_files import load_npz, save_npz
 
 
 @pytest.fixture(scope="module")

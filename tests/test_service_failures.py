@@ -223,13 +223,15 @@ def test_a_submit_that_lost_redis_fails_when_its_lease_runs_out(redis_server):
 
 
 def test_workers_wait_for_a_job_to_be_fully_submitted(redis_server, start_worker):
-    start_worker("w")
+    worker = start_worker("w")
     store = JobStore.from_url(redis_server.url)
     job = store.create_job(Config(epochs=20), SeedRange(0, 20), 10, "xorgpu", 60)
     sender = make_app(redis_server.url)
-    sender.send_task("xorgpu.train_chunk", args=[job.id, 0, 0, 10], queue="xorgpu")
-    time.sleep(2)
-    assert store.get_job(job.id).chunks_done == 0  # not trained while submitting
+    sender.send_task("xorgpu.train_chunk", args=[job.id, 0, 0, 10], queue="xorgpu", task_id=f"{job.id}-0")
+    wait_until(lambda: f"[{job.id}-0] received" in worker.log.read_text(), what="the worker to receive the chunk")
+    time.sleep(1)  # a chunk of 10 nets x 20 epochs would be done in far less
+    job_now = store.get_job(job.id)
+    assert job_now.state == "submitting" and job_now.chunks_done == 0  # received, and held back
     sender.send_task("xorgpu.train_chunk", args=[job.id, 1, 10, 20], queue="xorgpu")
     assert store.mark_queued(job.id)
     assert wait_for(store, job.id, timeout=60).state == "done"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import redis
 
 from xorgpu.config import Config, ConfigError, SeedRange
 from xorgpu.settings import MAX_CHUNKS
@@ -79,7 +80,7 @@ def test_a_job_can_be_failed_when_redis_is_full(store, redis_server):
     job = store.create_job(Config(), SeedRange(0, 10), 5, "xorgpu", 60)
     store.mark_queued(job.id)
     redis_server.client().config_set("maxmemory", "1")  # every write that could grow memory is refused
-    with pytest.raises(Exception, match="maxmemory"):
+    with pytest.raises(redis.OutOfMemoryError, match="maxmemory"):
         store.mark_running(job.id)
     assert store.fail(job.id, "chunk 0 could not be recorded: Redis is full")
     redis_server.client().config_set("maxmemory", "0")

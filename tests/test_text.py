@@ -41,7 +41,7 @@ def test_none_solved_says_so():
 
 
 def test_a_rate_is_never_rounded_to_100_or_0_percent():
-    from xorgpu.text import percent, rate_text  # noqa: PLC0415
+    from xorgpu.words import percent, rate_text  # noqa: PLC0415
 
     # Within 1% of an end, two significant figures of the distance to it: 1/30000 = 0.0033%.
     assert rate_text(29999, 30000) == "99.9967% (29,999/30,000)"

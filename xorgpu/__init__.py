@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.2.0"
+from .version import __version__ as __version__
+
 __all__ = ["Config", "Run", "RunOptions", "load", "map", "sweep", "train"]
 
 _LAZY = {"train": "api", "sweep": "api", "map": "api", "load": "api", "Run": "runs", "Config": "config",

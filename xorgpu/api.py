@@ -39,7 +39,7 @@ def train(nets: int | None = None, seeds: str | range | None = None, *, backend:
     seed_range = _seed_range(nets, seeds)
     plan = prepare(Config.of(**config), _options(backend, engine, processes))
     with _bar(len(seed_range), "nets", progress) as bar:
-        return plan.run(seed_range, progress=bar.update, keep_weights=keep_weights)
+        return Run(plan.config, *plan.measure(seed_range, progress=bar.update, keep_weights=keep_weights))
 
 
 def sweep(nets: int | None = None, seeds: str | range | None = None, *, backend: str | None = None,
@@ -65,7 +65,7 @@ def sweep(nets: int | None = None, seeds: str | range | None = None, *, backend:
     rows = []
     with _bar(len(plans), "cells", progress) as bar:
         for plan in plans:
-            rows.append({"config": plan.config.to_dict(), "seeds": str(seed_range), "report": plan.run(seed_range).stats})
+            rows.append({"config": plan.config.to_dict(), "seeds": str(seed_range), "report": plan.measure(seed_range)[1]})
             bar.update(1)
     return sweep_table(rows)
 

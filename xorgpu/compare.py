@@ -77,7 +77,7 @@ def _median_difference(epochs_a: np.ndarray, epochs_b: np.ndarray) -> tuple[floa
 
 
 def to_text(result: dict[str, Any], name_a: str, name_b: str) -> str:
-    from .text import percent  # noqa: PLC0415
+    from .words import percent  # noqa: PLC0415
 
     n = result["nets"]
     rows = [("both solve", result["both_solved"]), ("only A solves", result["only_a"]),

@@ -11,7 +11,7 @@ import os
 import signal
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -24,7 +24,6 @@ from .init import initial_params
 from .lifetime import die_with
 from .params import per_net
 from .results import BYTES_PER_NET, NetResults
-from .runs import Run
 from .stats import Summary, outcomes
 
 Progress = Callable[[int], None]  # called with the number of nets just finished
@@ -66,13 +65,15 @@ class Plan:
                 progress(len(part))
         return NetResults.concatenate(parts), summary
 
-    def run(self, seeds: SeedRange, progress: Progress | None = None, keep_weights: bool = False) -> Run:
-        """Train the nets of `seeds`: their results, statistics and provenance."""
+    def measure(self, seeds: SeedRange, progress: Progress | None = None,
+                keep_weights: bool = False) -> tuple[NetResults, dict[str, Any]]:
+        """Train the nets of `seeds`: their results, and their statistics with provenance
+        (xorgpu.Run holds the two, with the config)."""
         started, clock = time.time(), time.perf_counter()
         results, summary = self.train(seeds, progress, keep_weights)
         stats = {**summary.report(self.config, final_losses=results.final_loss),
                  "provenance": provenance.of_local_run(seeds, self.ran(), started, time.perf_counter() - clock)}
-        return Run(self.config, results, stats)
+        return results, stats
 
     def train_block(self, seeds: SeedRange, keep_weights: bool = False) -> tuple[NetResults, Summary]:
         """Train one block of nets in this process: host init -> device -> engine -> host."""

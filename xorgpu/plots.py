@@ -31,7 +31,7 @@ from . import outcomes, presets, sweeps, words
 from .engines.contract import PATTERNS, TARGETS
 from .outcomes import FAILURES, code
 from .results import NetOutcomes
-from .text import percent
+from .words import percent
 
 FORMATS = ("png", "svg")
 WIDTH = 7.5  # inches: full width in a paper's column pair, or a report's page

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
+from .version import __version__
 from .config import SeedRange
 
 

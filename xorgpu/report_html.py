@@ -30,7 +30,7 @@ from .outcomes import FAILURES, OUTCOMES, code
 from .plots import HEATMAPS, SPAN_FOR_LOG_AXIS, fixed_settings, heatmap_range
 from .results import NetOutcomes, NetResults
 from .sweeps import in_order
-from .text import percent
+from .words import percent
 
 LONG_CELL = 80  # characters: a longer cell wraps
 WIDE_TABLE = 8  # columns: a wider table is set smaller, to fit a 1280-pixel window

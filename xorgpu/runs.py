@@ -14,7 +14,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .config import Config
-from .results import NetResults, save_results
+from .results import NetResults
+from .result_files import save_results
 
 
 @dataclass
@@ -96,7 +97,7 @@ class Run:
 
     def __repr__(self) -> str:
         """One line: what was trained and how it went."""
-        from .text import rate_text  # noqa: PLC0415
+        from .words import rate_text  # noqa: PLC0415
 
         return (f"Run({self.stats['nets']:,} nets of 2-{self.config.hidden}-1, {self.config.epochs:,} epochs, "
                 f"seeds {self.provenance.get('seeds', '?')}: {rate_text(self.stats['solved'], self.stats['nets'])} "
@@ -107,7 +108,7 @@ class Run:
         and how the unsolved nets failed."""
         import html  # noqa: PLC0415
 
-        from .text import percent, rate_text  # noqa: PLC0415
+        from .words import percent, rate_text  # noqa: PLC0415
         from .words import describe  # noqa: PLC0415
 
         s = self.stats

@@ -372,7 +372,7 @@ def write_job_results(store: JobStore, results_store: ResultsStore, job: Job, pa
     .parquet streams the chunk files (memory: one chunk); .npz is built in memory. Final-loss
     quantiles are exact (every net's loss is read, 8 bytes a net) up to EXACT_QUANTILE_NETS
     nets, and from the job's 1% sketch beyond."""
-    from .results import save_npz  # noqa: PLC0415
+    from .result_files import save_npz  # noqa: PLC0415
     from .results_store import iter_tables  # noqa: PLC0415
     from .stats import exact_loss_quantiles  # noqa: PLC0415
     from .tables import save_parquet_tables  # noqa: PLC0415

@@ -85,7 +85,7 @@ def _open(text: str, redis_url: str | None, results_url: str | None) -> Source:
 
 def _results_file(file: Path) -> Source:
     from .maps.result import MapResult, is_map_file  # noqa: PLC0415
-    from .results import load_results  # noqa: PLC0415
+    from .result_files import load_results  # noqa: PLC0415
 
     if is_map_file(file):
         return Source("map", f"map {file.name}", map=lambda: MapResult.load(str(file)))
@@ -169,8 +169,8 @@ def paired_results(text: str, redis_url: str | None, notice: Callable[[str], Non
 
         config, seeds = Config.from_dict(row["config"]), SeedRange.parse(row["seeds"])
         notice(f"re-training the cell {selector} of {file} ({len(seeds):,} nets, seeds {seeds})")
-        trained = prepare(config, RunOptions()).run(seeds)
-        return Side(f"{file}@{selector}", trained.results.outcomes(), config, trained.stats)
+        results, stats = prepare(config, RunOptions()).measure(seeds)
+        return Side(f"{file}@{selector}", results.outcomes(), config, stats)
     opened = open_source(text, redis_url, results_url)
     if opened.kind == "sweep":
         raise ConfigError(f"{text} is a sweep file: pick a cell, e.g. {text}@hidden=2")

@@ -24,7 +24,7 @@ from .config import Config, ConfigError, SeedRange, check_field_names
 from .files import MAX_INPUT_FRACTION, check_readable, check_writable
 from .outcomes import FAILURES
 from .stats import check_report
-from .text import percent
+from .words import percent
 
 SWEEPABLE = [f.name for f in fields(Config)]
 

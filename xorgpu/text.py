@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from . import outcomes, words
+from .words import percent, rate_text
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -47,25 +47,6 @@ def format_report(report: dict[str, Any]) -> str:
     if report.get("provenance"):
         lines += ["", "  " + provenance_line(report["provenance"])]
     return "\n".join(lines)
-
-
-def percent(fraction: float | None, decimals: int = 2) -> str:
-    """A fraction as a percentage that is never 100% (or 0%) unless it is exactly that:
-    `decimals` places, and within 1% of either end as many more as show two figures of the
-    distance to it (0.0070%, 99.9967%), so a small rate and its interval's ends keep their
-    size apart."""
-    if fraction is None:
-        return "n/a"
-    if fraction in (0, 1):
-        return f"{100 * fraction:.0f}%"
-    distance = 100 * min(fraction, 1 - fraction)
-    places = decimals if distance >= 1 else min(12, max(decimals, 1 - math.floor(math.log10(distance))))
-    return f"{100 * fraction:.{places}f}%"
-
-
-def rate_text(solved: int, nets: int, decimals: int = 2) -> str:
-    """A success rate with its count beside it: '99.91% (9,991/10,000)'."""
-    return f"{percent(solved / nets if nets else None, decimals)} ({solved:,}/{nets:,})"
 
 
 def provenance_line(provenance: dict[str, Any]) -> str:

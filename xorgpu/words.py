@@ -165,3 +165,25 @@ def axis_range(axis: Any) -> str:
     relative = (axis.high - axis.low) / max(abs(axis.low), abs(axis.high))
     digits = min(17, max(6, math.ceil(-math.log10(relative)) + 3))
     return f"{axis.knob.name} {axis.low:.{digits}g}..{axis.high:.{digits}g}{' (log)' if axis.log else ''}"
+
+
+# --- numbers -----------------------------------------------------------------------------
+
+
+def percent(fraction: float | None, decimals: int = 2) -> str:
+    """A fraction as a percentage that is never 100% (or 0%) unless it is exactly that:
+    `decimals` places, and within 1% of either end as many more as show two figures of the
+    distance to it (0.0070%, 99.9967%), so a small rate and its interval's ends keep their
+    size apart."""
+    if fraction is None:
+        return "n/a"
+    if fraction in (0, 1):
+        return f"{100 * fraction:.0f}%"
+    distance = 100 * min(fraction, 1 - fraction)
+    places = decimals if distance >= 1 else min(12, max(decimals, 1 - math.floor(math.log10(distance))))
+    return f"{100 * fraction:.{places}f}%"
+
+
+def rate_text(solved: int, nets: int, decimals: int = 2) -> str:
+    """A success rate with its count beside it: '99.91% (9,991/10,000)'."""
+    return f"{percent(solved / nets if nets else None, decimals)} ({solved:,}/{nets:,})"

@@ -22,7 +22,7 @@ import numpy as np
 from .. import words
 from ..plots import literal, new_figure
 from ..outcomes import BY_NAME, FAILURES, code, label
-from ..text import percent
+from ..words import percent
 from .dimension import BoxCounts
 from .result import MapResult
 

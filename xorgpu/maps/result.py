@@ -75,7 +75,7 @@ class MapResult:
     def __repr__(self) -> str:
         """One line: the view, its size, and how much of it solved."""
         from .. import words  # noqa: PLC0415
-        from ..text import percent  # noqa: PLC0415
+        from ..words import percent  # noqa: PLC0415
 
         fractions = self.fractions()
         solved = fractions["solved"] + fractions["solved_then_lost"]
@@ -89,7 +89,7 @@ class MapResult:
         import io  # noqa: PLC0415
 
         from .. import words  # noqa: PLC0415
-        from ..text import percent  # noqa: PLC0415
+        from ..words import percent  # noqa: PLC0415
         from .render import map_figure  # noqa: PLC0415
 
         buffer = io.BytesIO()

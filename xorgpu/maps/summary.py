@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import outcomes
-from ..text import percent
+from ..words import percent
 from .dimension import BoxCounts, boundary_dimension
 from .result import MapResult
 
