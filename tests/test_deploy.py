@@ -138,6 +138,7 @@ def _fresh(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_the_stack_runs_outside_docker_redis_worker_and_the_hosts_cli(stack, tmp_path):
     """The set-up, then the redis service's command (a real redis-server), its health check,
     the worker service's command (a real `xorgpu worker`, become the results folder's owner:
@@ -280,6 +281,7 @@ def test_an_extra_machines_worker_reaches_redis_by_tls_with_the_settings_xorgpu_
         assert mounts == {"/tls", "/results"} and "depends_on" not in service  # its Redis is elsewhere
 
 
+@pytest.mark.slow
 def test_the_tls_redis_command_asks_for_client_certificates_and_the_password(tmp_path):
     """The override's redis command, run by sh with a real redis-server, certificates made here."""
     if shutil.which("openssl") is None:

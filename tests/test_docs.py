@@ -81,6 +81,7 @@ def run_example(example: Example, folder: Path, env: dict[str, str]) -> str:
     return output
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("document", DOCUMENTS, ids=[d.name for d in DOCUMENTS])
 def test_the_examples_of_a_document_run_in_order(document, tmp_path):

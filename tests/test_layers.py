@@ -137,3 +137,11 @@ def test_no_modules_import_each_other_in_a_circle():
         if module not in state:
             visit(module, [])
     assert circles == [], "\n".join(circles)
+
+
+def test_every_module_imports():
+    """The fast tier touches every module: each imports (none needs CuPy or a GPU to)."""
+    import importlib  # noqa: PLC0415
+
+    for module in modules():
+        importlib.import_module(module)

@@ -102,6 +102,7 @@ def test_init_scale_and_momentum_pixels_equal_a_single_net_trained_alone():
         np.testing.assert_allclose(result.final_loss[i, j], alone.final_loss, rtol=1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["fused", "array"])
 def test_a_map_trained_in_tiles_and_blocks_of_any_size_is_the_same_map(engine):
     spec = spec_of("lr:0.05:50:log", "b2:-3:3", resolution=20)

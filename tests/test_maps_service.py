@@ -20,6 +20,7 @@ MAP_ARGS = ["--x", "lr_hidden:0.02:40:log", "--y", "W2[1]:-5:5", "--resolution",
             "--backend", "numpy", "--seed", 11]
 
 
+@pytest.mark.slow
 def test_a_map_trained_in_tiles_by_workers_equals_the_local_map(redis_server, start_worker, tmp_path):
     start_worker("tiles-a", concurrency=2)
     start_worker("tiles-b")

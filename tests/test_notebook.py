@@ -39,6 +39,7 @@ def shown(outputs: list[dict], mime: str) -> str:
     return "".join(o.get("data", {}).get(mime, "") for o in outputs if o.output_type in ("execute_result", "display_data"))
 
 
+@pytest.mark.slow
 def test_every_cell_runs_and_the_notebook_keeps_its_matplotlib(executed):
     notebook, _ = executed
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]

@@ -75,6 +75,7 @@ def run_installed(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProc
     return result
 
 
+@pytest.mark.slow
 def test_the_installed_wheel_maps_reports_and_starts_workers(fresh_venv, tmp_path):
     where = subprocess.run([fresh_venv / "bin" / "python", "-c", "import xorgpu.maps.train as m; print(m.__file__)"],
                            cwd=tmp_path, capture_output=True, text=True, check=True).stdout.strip()

@@ -3,6 +3,7 @@ from xml.etree import ElementTree
 import matplotlib.image
 import numpy as np
 from click.testing import CliRunner
+import pytest
 
 from xorgpu.cli.main import cli
 
@@ -55,6 +56,7 @@ def test_sweep_figures_for_one_two_and_three_axes(tmp_path):
     assert refused.exit_code == 2 and "holds one cell" in refused.stderr
 
 
+@pytest.mark.slow
 def test_a_preset_with_a_law_is_drawn_beside_it(tmp_path):
     sweep_file = tmp_path / "chauvin.jsonl"
     trained = invoke("sweep", "--preset", "chauvin-hidden-units", "--nets", 8, "--out", sweep_file)

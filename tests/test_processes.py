@@ -73,6 +73,7 @@ def assert_family_dies(process: subprocess.Popen, family: set[int], how: str) ->
                 os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL", "timeout"])
 @pytest.mark.parametrize("command", [LONG_ARRAY_RUN, LONG_ARRAY_SWEEP], ids=["run", "sweep"])
 def test_a_killed_local_run_leaves_no_process_behind(command, how, tmp_path):
@@ -85,6 +86,7 @@ def test_a_killed_local_run_leaves_no_process_behind(command, how, tmp_path):
     assert_family_dies(process, family | {process.pid}, how)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
 def test_a_killed_worker_leaves_no_process_behind(how, redis_server, tmp_path):
     process = start(XORGPU + ["worker", "--concurrency", "2", "--redis-url", redis_server.url], tmp_path,
@@ -103,6 +105,7 @@ LONG_FUSED = {  # each would run for hours: only a stop between the kernel's cal
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signal_name, status, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
 @pytest.mark.parametrize("command", LONG_FUSED.values(), ids=LONG_FUSED.keys())
 def test_ctrl_c_and_sigterm_stop_every_engine_within_seconds_in_one_line(command, signal_name, status, said, tmp_path):

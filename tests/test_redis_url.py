@@ -86,6 +86,7 @@ def test_no_message_shows_the_password_when_it_is_wrong(tmp_path):
         server.stop()
 
 
+@pytest.mark.slow
 def test_a_worker_with_a_password_full_of_specials_works_and_never_logs_it(tmp_path, start_worker):
     server = RedisServer(tmp_path, password=SECRET).start()
     try:

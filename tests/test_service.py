@@ -56,6 +56,7 @@ def assert_every_net_once(store: JobStore, job_id: str, config: Config, seeds: S
     assert {k: v for k, v in json.loads(report.stdout).items() if k not in ("job_id", "state", "provenance")} == expected_report
 
 
+@pytest.mark.slow
 def test_submit_wait_equals_the_local_run(redis_server, start_worker, tmp_path):
     start_worker("solo", concurrency=2)
     args = ["--seeds", "100:700", "--epochs", 1500, "--hidden", 3, "--backend", "numpy"]
@@ -82,6 +83,7 @@ def test_submit_wait_equals_the_local_run(redis_server, start_worker, tmp_path):
     assert report["job_id"] in listed.stdout and "done" in listed.stdout
 
 
+@pytest.mark.slow
 def test_chunk_records_say_who_trained_them(redis_server, start_worker):
     start_worker("w1")
     start_worker("w2")
@@ -111,6 +113,7 @@ def submit_and_wait_for_two_chunks(store: JobStore) -> str:
 ONLY_REDELIVERY = {"XORGPU_LOST_CHUNK_CHECK": "3600"}
 
 
+@pytest.mark.slow
 def test_sigkilled_worker_loses_nothing_and_counts_nothing_twice(redis_server, start_worker):
     """The chunk a SIGKILLed worker held stays unacknowledged (acks_late) and comes back to
     another worker after the visibility timeout; nothing is lost or counted twice."""
@@ -188,6 +191,7 @@ def test_files_of_a_worker_killed_while_writing_or_before_recording_never_count(
                           leftovers=frozenset({partial[0], orphan}))
 
 
+@pytest.mark.slow
 def test_job_survives_a_redis_restart_from_its_aof(redis_server, start_worker):
     start_worker("steady", visibility_timeout=5, env=ONLY_REDELIVERY)
     store = JobStore.from_url(redis_server.url)
@@ -199,6 +203,7 @@ def test_job_survives_a_redis_restart_from_its_aof(redis_server, start_worker):
     assert_every_net_once(store, job_id, config, SeedRange(0, 12000))
 
 
+@pytest.mark.slow
 def test_cancel_stops_remaining_chunks(redis_server, start_worker, tmp_path):
     start_worker("w")
     store = JobStore.from_url(redis_server.url)
@@ -217,6 +222,7 @@ def test_cancel_stops_remaining_chunks(redis_server, start_worker, tmp_path):
     assert waited.exit_code == 1 and "cancelled" in waited.stderr and not (tmp_path / "never.npz").exists()
 
 
+@pytest.mark.slow
 def test_jobs_expire_after_their_ttl_once_they_end_and_never_while_they_wait(redis_server):
     job_id = xorgpu("submit", "--nets", 10, "--ttl", 1, url=redis_server.url).stdout.strip()
     time.sleep(2.2)  # no worker: queued past its ttl, and still there
@@ -255,6 +261,7 @@ def test_password_problems_are_one_line(tmp_path):
         server.stop()
 
 
+@pytest.mark.slow
 def test_sweep_through_the_workers_equals_the_local_sweep(redis_server, start_worker, tmp_path):
     start_worker("sweeper", concurrency=2)
     args = ["sweep", "--nets", "300", "--hidden", "2,3", "--update", "batch,online", "--epochs", "500",
@@ -314,6 +321,7 @@ def test_chunk_messages_are_the_ones_celery_sends(redis_server):
     assert without_instance_ids(ours[1]) == without_instance_ids(celery_sent)
 
 
+@pytest.mark.slow
 def test_a_million_net_job_keeps_results_out_of_redis(redis_server, start_worker, tmp_path):
     """1e6 nets through two workers: Redis grows by at most 2 bytes a net, the results file
     holds every seed once, and the statistics equal `run` of the same spec."""
@@ -338,6 +346,7 @@ def test_a_million_net_job_keeps_results_out_of_redis(redis_server, start_worker
     assert {k: v for k, v in stored.items() if k not in skip} == {k: v for k, v in local.items() if k not in skip}
 
 
+@pytest.mark.slow
 def test_waiting_clients_ride_out_a_redis_restart(redis_server, start_worker):
     """submit --wait, status --watch and sweep --submit, waiting while Redis is stopped and
     started again from its AOF: each says it lost Redis and that it is back, and goes on."""

@@ -46,6 +46,7 @@ def test_a_backend_the_worker_lacks_fails_the_job_with_the_reason(redis_server, 
     assert "backend cupy is not available" in failed_with(store, job_id)
 
 
+@pytest.mark.slow
 def test_a_worker_serves_the_next_job_after_poison_messages(redis_server, start_worker):
     worker = start_worker("sturdy")
     store = JobStore.from_url(redis_server.url)
@@ -74,6 +75,7 @@ POISON_HEADERS = [("timelimit", "x"), ("timelimit", [1, 2, 3]), ("timelimit", ["
                   ("expires", 5), ("retries", "many"), ("stamped_headers", 5), ("compression", "zlib")]
 
 
+@pytest.mark.slow
 def test_poison_headers_leave_every_worker_alive_and_the_next_job_done(redis_server, start_worker):
     """Well-formed task messages whose headers Celery's main process would choke on (a time
     limit that is not a pair of numbers stopped every worker that took it): each goes to
@@ -100,6 +102,7 @@ def test_poison_headers_leave_every_worker_alive_and_the_next_job_done(redis_ser
     assert store.get_job(victim.id).chunks_done == 0
 
 
+@pytest.mark.slow
 def test_a_job_too_large_for_the_workers_memory_fails_and_the_worker_lives_on(redis_server, start_worker):
     # A worker in 600 MB of address space (it starts in about 500 MB, pyarrow loaded): a chunk
     # of 2M nets needs more, which its memory check reads from that limit, not the machine's.
@@ -123,6 +126,7 @@ def test_a_worker_without_a_writable_results_location_does_not_start(redis_serve
     assert (tmp_path / "named").is_dir()
 
 
+@pytest.mark.slow
 def test_a_results_location_lost_mid_job_fails_it_with_one_line(redis_server, start_worker, tmp_path):
     location = tmp_path / "share"
     location.mkdir()
@@ -135,6 +139,7 @@ def test_a_results_location_lost_mid_job_fails_it_with_one_line(redis_server, st
     assert store.get_job(job_id).chunks_done == 0 and worker.process.poll() is None
 
 
+@pytest.mark.slow
 def test_a_full_redis_fails_the_job_after_the_workers_patience(redis_server, start_worker):
     start_worker("patient", env={"XORGPU_RECORD_PATIENCE": "3"})
     store = JobStore.from_url(redis_server.url)
@@ -150,6 +155,7 @@ def test_a_full_redis_fails_the_job_after_the_workers_patience(redis_server, sta
     redis_server.client().config_set("maxmemory", "0")
 
 
+@pytest.mark.slow
 def test_a_job_stalled_by_a_full_redis_says_so_on_every_status_and_finishes_once_memory_is_raised(
         redis_server, start_worker):
     start_worker("patient", env={"XORGPU_RECORD_PATIENCE": "300"}, visibility_timeout=600)
@@ -174,6 +180,7 @@ def test_a_job_stalled_by_a_full_redis_says_so_on_every_status_and_finishes_once
         local["epochs_to_solve"]
 
 
+@pytest.mark.slow
 def test_a_broken_job_record_is_reported_without_breaking_the_others(redis_server, start_worker):
     start_worker("w")
     store = JobStore.from_url(redis_server.url)
@@ -222,6 +229,7 @@ def test_a_submit_that_lost_redis_fails_when_its_lease_runs_out(redis_server):
     assert status["state"] == "failed" and "submit stopped before every chunk was enqueued" in status["error"]
 
 
+@pytest.mark.slow
 def test_workers_wait_for_a_job_to_be_fully_submitted(redis_server, start_worker):
     worker = start_worker("w")
     store = JobStore.from_url(redis_server.url)
@@ -256,6 +264,7 @@ def test_redis_connection_errors_are_retried_not_dropped(redis_server):
         run_chunk(store, job.id, 0, 0, 10)
 
 
+@pytest.mark.slow
 def test_a_chunk_the_broker_lost_is_enqueued_again(redis_server, start_worker):
     """A message taken off the queue by a worker that died before kombu wrote it to its
     unacknowledged hash is gone; the workers' check for lost chunks enqueues it again."""
@@ -274,6 +283,7 @@ def test_a_chunk_the_broker_lost_is_enqueued_again(redis_server, start_worker):
     assert log.count(f"train_chunk[{job.id}-0] received") == 1  # enqueued once more, not once per check
 
 
+@pytest.mark.slow
 def test_a_chunk_a_worker_holds_is_never_taken_for_lost(redis_server, start_worker):
     """While a worker trains a long chunk (held, unacknowledged) the checks run, find
     another job's lost chunk and enqueue it again, and leave the held one alone."""
@@ -292,6 +302,7 @@ def test_a_chunk_a_worker_holds_is_never_taken_for_lost(redis_server, start_work
     assert f"job {held.id}: chunk" not in log and log.count(f"train_chunk[{held.id}-0] received") == 1
 
 
+@pytest.mark.slow
 def test_a_chunk_whose_worker_process_keeps_dying_fails_its_job_and_the_worker_lives_on(redis_server, start_worker):
     """The kernel's OOM killer, or any SIGKILL, ending the pool process that trains a chunk:
     Celery puts the chunk back, and without a count every worker would take it and die in
@@ -321,6 +332,7 @@ def test_a_chunk_whose_worker_process_keeps_dying_fails_its_job_and_the_worker_l
     assert redis_server.client().llen("xorgpu") == 0  # the chunk went back to no queue
 
 
+@pytest.mark.slow
 def test_a_worker_in_a_memory_cgroup_refuses_a_chunk_too_large_for_it_and_lives_on(redis_server, start_worker):
     """A container's memory limit, not the host's free memory, decides: the chunk fails its
     job with the reason before anything is allocated, instead of the kernel killing the
@@ -344,6 +356,7 @@ def test_a_worker_in_a_memory_cgroup_refuses_a_chunk_too_large_for_it_and_lives_
         remove_cgroup(cgroup)
 
 
+@pytest.mark.slow
 def test_a_full_redis_stops_no_worker_and_every_client_says_so(redis_server, tmp_path):
     """A worker started while Redis is at its maxmemory waits for memory instead of exiting
     (with status 0, as it did); clients say "Redis is full" in one line; once memory is

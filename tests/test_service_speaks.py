@@ -26,6 +26,7 @@ pytestmark = pytest.mark.timeout(300)
 XORGPU = [sys.executable, "-m", "xorgpu.cli.main"]
 
 
+@pytest.mark.slow
 def test_waiting_with_no_worker_says_so_and_ctrl_c_leaves_the_job_running(redis_server):
     waiting = subprocess.Popen([*XORGPU, "submit", "--nets", "30", "--wait", "--redis-url", redis_server.url],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -69,6 +70,7 @@ def test_status_of_a_failed_or_cancelled_job_exits_non_zero(redis_server):
     assert xorgpu("status", fine.id, url=redis_server.url).exit_code == 0
 
 
+@pytest.mark.slow
 def test_status_lists_who_trained_each_chunk_and_results_can_be_partial(redis_server, start_worker, tmp_path):
     start_worker("chunky")
     url = redis_server.url
@@ -98,6 +100,7 @@ def test_status_lists_who_trained_each_chunk_and_results_can_be_partial(redis_se
     assert pd.read_parquet(tmp_path / "p.parquet")["seed"].tolist() == list(range(200, 400))
 
 
+@pytest.mark.slow
 def test_status_watch_redraws_in_place_on_a_terminal(redis_server, start_worker):
     start_worker("w")
     url = redis_server.url
@@ -123,6 +126,7 @@ def test_status_watch_redraws_in_place_on_a_terminal(redis_server, start_worker)
     assert text.count("\r\x1b[K") >= 2 and text.count("\n") == 1 and " done " in text.rsplit("\r\x1b[K", 1)[1]
 
 
+@pytest.mark.slow
 def test_workers_answer_remote_control_and_a_healthy_stack_logs_no_error(redis_server, start_worker):
     """Celery's own control traffic (ping, inspect, what Flower asks) reaches the workers and
     comes back; a worker joining others (which greet it) logs no error and leaves no dead letter."""
@@ -141,6 +145,7 @@ def test_workers_answer_remote_control_and_a_healthy_stack_logs_no_error(redis_s
         assert errors == [], errors
 
 
+@pytest.mark.slow
 def test_workers_started_without_a_name_on_one_host_have_different_names(redis_server, start_worker):
     """Two `xorgpu worker` on one machine, neither named: each answers under its own name
     (its process id), so neither logs Celery's duplicate-name warning."""
@@ -153,6 +158,7 @@ def test_workers_started_without_a_name_on_one_host_have_different_names(redis_s
         assert "Duplicate" not in worker.log.read_text() and "WARNING" not in worker.log.read_text()
 
 
+@pytest.mark.slow
 def test_a_job_waiting_behind_another_is_not_taken_for_one_without_workers(redis_server, start_worker):
     """submit --wait asks the workers (Celery's remote control) who consumes the queue: a
     job queued behind a long one hears no 'no worker' warning."""
@@ -170,6 +176,7 @@ def test_a_job_waiting_behind_another_is_not_taken_for_one_without_workers(redis
     assert "no worker" not in waited.stderr
 
 
+@pytest.mark.slow
 def test_teams_sharing_a_redis_each_have_their_own_database(redis_server, start_worker):
     """docs/service.md: one Redis database is one team's: its jobs, queues and workers. Two
     databases of one server share nothing a command can see."""

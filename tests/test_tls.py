@@ -56,6 +56,7 @@ def tls_env(certificates: Path, ca: str = "ca.pem", client: bool = True) -> dict
     return env
 
 
+@pytest.mark.slow
 def test_a_job_runs_through_a_tls_redis_with_a_password_and_client_certificates(tls_redis, certificates, tmp_path):
     url = f"rediss://127.0.0.1:{tls_redis.port}/0"  # no password in it: XORGPU_REDIS_PASSWORD carries it
     env = {**tls_env(certificates), "XORGPU_REDIS_PASSWORD": PASSWORD}

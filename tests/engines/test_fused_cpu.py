@@ -12,6 +12,7 @@ from xorgpu.config import Config, RunOptions, SeedRange
 from xorgpu.experiment import prepare
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_a_nets_bits_do_not_depend_on_the_block_it_trains_in(dtype):
     # A net's lane within a SIMD tile must not change its bits (FMA contraction may differ
@@ -26,6 +27,7 @@ def test_a_nets_bits_do_not_depend_on_the_block_it_trains_in(dtype):
         assert summary.to_fields() == whole.to_fields()
 
 
+@pytest.mark.slow
 def test_a_run_says_when_it_compiles_the_fused_kernel_and_only_then(tmp_path):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}  # a machine's first run
     command = [sys.executable, "-m", "xorgpu.cli.main", "run", "--nets", "20", "--epochs", "30", "--dtype", "float32"]

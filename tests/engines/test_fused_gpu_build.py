@@ -13,6 +13,7 @@ import itertools
 import re
 import shutil
 import subprocess
+import pytest
 
 from xorgpu.engines import fused_gpu
 from xorgpu.engines.contract import KERNEL_PARAMETERS, Specialisation
@@ -38,6 +39,7 @@ def instantiations(specs: list[Specialisation]) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.slow
 def test_every_specialisation_compiles_for_sm80_and_sm90(tmp_path):
     nvcc = shutil.which("nvcc")
     if nvcc is None:
