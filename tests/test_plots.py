@@ -34,6 +34,38 @@ def test_plots_of_a_results_file(tmp_path):
     assert len(result.stdout.splitlines()) == 6
 
 
+def test_the_figures_of_a_results_file_draw_its_nets():
+    """What is on the axes, against the nets' own numbers: the ECDF steps up by 1/N at each
+    solved net's epoch and ends at the success rate; the histogram's bars count every net
+    with a finite loss, solved and unsolved apart; the boundaries show the chosen nets."""
+    import xorgpu  # noqa: PLC0415
+    from xorgpu.plots import chosen_nets  # noqa: PLC0415
+
+    run = xorgpu.train(seeds=range(0, 300), epochs=3000, progress=False)
+    figures = run.plot()
+    epochs = run.results.epochs_to_solve
+    solved = np.sort(epochs[epochs >= 0])
+
+    ecdf = figures["epochs_to_solve_ecdf"].axes[0]
+    x, y = (np.asarray(v) for v in ecdf.lines[0].get_data())
+    assert np.array_equal(x, np.concatenate([[0], solved, [3000]]))
+    assert np.allclose(y, np.concatenate([[0], np.arange(1, solved.size + 1) / 300, [solved.size / 300]]))
+    assert (ecdf.get_xlabel(), ecdf.get_ylabel()) == ("epoch", "share of nets solved")
+
+    histogram = figures["final_loss_histogram"].axes[0]
+    finite = np.isfinite(run.results.final_loss)
+    labels = [text.get_text() for text in histogram.get_legend().get_texts()]  # one per group, in drawing order
+    drawn = {label: sum(bar.get_height() for bar in bars) for label, bars in zip(labels, histogram.containers)}
+    assert drawn == {f"solved ({int((finite & (epochs >= 0)).sum()):,} nets)": (finite & (epochs >= 0)).sum(),
+                     f"unsolved ({int((finite & (epochs < 0)).sum()):,} nets)": (finite & (epochs < 0)).sum()}
+    assert histogram.get_yscale() == "log"
+
+    panels = [ax for ax in figures["decision_boundaries"].axes if ax.get_title()]
+    fastest = int(run.results.seeds[np.flatnonzero(epochs == solved[0])[0]])
+    assert panels[0].get_title() == f"seed {fastest}\nfastest solved, epoch {solved[0]:,}"
+    assert len(panels) == len(chosen_nets(run.results.outcomes()))
+
+
 def test_sweep_figures_for_one_two_and_three_axes(tmp_path):
     def plotted(name, *axes):
         sweep_file = tmp_path / f"{name}.jsonl"

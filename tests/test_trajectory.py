@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import xorgpu
 from xorgpu.backend import numpy_backend
 from xorgpu.cli.main import cli
 from xorgpu.config import Config, RunOptions, SeedRange
@@ -58,6 +59,11 @@ def test_inspect_a_results_file(tmp_path):
     assert shown.exit_code == 0, shown.output
     rows = [line.split() for line in shown.stdout.splitlines()[2:6]]
     assert [int(r[0]) for r in rows] == [0, 200, 400, 600]
-    assert "recorded in" in shown.stdout
+    # retrained by the array engine, it ends where the fused engine's file says net 5 ended
+    recorded = xorgpu.load(out).results
+    at = int(np.flatnonzero(recorded.seeds == 5)[0])
+    final, solved_at = float(recorded.final_loss[at]), int(recorded.epochs_to_solve[at])
+    assert rows[3][1] == f"{final:.3e}"
+    assert shown.stdout.splitlines()[6] == f"recorded in {out}: epochs_to_solve {solved_at}, final loss {final:.3e}"
     missing = CliRunner().invoke(cli, ["inspect", str(out), "--seed", "99"])
     assert missing.exit_code != 0 and "not in" in missing.stderr

@@ -21,6 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .config import Config, ConfigError
+from .words import percent
 
 Report = dict[str, Any]  # a cell's statistics, as Summary.report gives them
 
@@ -74,8 +75,8 @@ def epochs_to_solve(report: Report) -> str:
 def unsolved(report: Report) -> str:
     failures = report["failures"]
     low, high = report["success_ci95"]
-    return (f"{failures['unsolved']} of {report['nets']} unsolved ({100 * (1 - report['success_rate']):.1f}%, "
-            f"95% CI {100 * (1 - high):.1f}-{100 * (1 - low):.1f}%); {failures['plateau']} on a plateau, "
+    return (f"{failures['unsolved']} of {report['nets']} unsolved ({percent(1 - report['success_rate'])}, "
+            f"95% CI {percent(1 - high)}-{percent(1 - low)}); {failures['plateau']} on a plateau, "
             f"{failures['still_improving']} still improving, {failures['diverged']} diverged")
 
 
@@ -94,7 +95,7 @@ def loss_at(epoch: int) -> Callable[[Report], str]:
 def final_loss(report: Report) -> str:
     loss = report["final_loss"]
     return (f"p10 {loss['p10']:.2g}, median {loss['median']:.2g}, p90 {loss['p90']:.2g}; "
-            f"{100 * report['success_rate']:.2f}% solved")
+            f"{percent(report['success_rate'])} solved")
 
 
 # The presets ------------------------------------------------------------------------------
