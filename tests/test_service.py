@@ -57,33 +57,6 @@ def assert_every_net_once(store: JobStore, job_id: str, config: Config, seeds: S
 
 
 @pytest.mark.slow
-def test_submit_wait_equals_the_local_run(redis_server, start_worker, tmp_path):
-    start_worker("solo", concurrency=2)
-    args = ["--seeds", "100:700", "--epochs", 1500, "--hidden", 3, "--backend", "numpy"]
-    submitted = xorgpu("submit", *args, "--chunk-size", 137, "--wait", "--json", url=redis_server.url)
-    assert submitted.exit_code == 0, submitted.output
-    report = json.loads(submitted.stdout)
-    local = json.loads(xorgpu("run", *args, "--json").stdout)
-    apart = ("job_id", "state", "provenance", "final_loss")  # a job's loss quantiles come from its merged sketch
-    assert {k: v for k, v in report.items() if k not in apart} == {k: v for k, v in local.items() if k not in apart}
-    for q in ("p10", "median", "p90"):
-        assert report["final_loss"][q] == pytest.approx(local["final_loss"][q], rel=0.01)
-    assert report["provenance"]["workers"] and report["provenance"]["engine"] == local["provenance"]["engine"]
-
-    out, local_out = tmp_path / "job.npz", tmp_path / "local.npz"
-    assert xorgpu("results", report["job_id"], "--out", out, url=redis_server.url).exit_code == 0
-    assert xorgpu("run", *args, "--out", local_out).exit_code == 0
-    with np.load(out, allow_pickle=False) as job, np.load(local_out, allow_pickle=False) as run:
-        for name in ("seeds", "outputs", "epochs_to_solve", "final_loss", "diverged", "config"):
-            np.testing.assert_array_equal(job[name], run[name], err_msg=name)
-
-    status = json.loads(xorgpu("status", report["job_id"], "--json", url=redis_server.url).stdout)
-    assert status["state"] == "done" and status["nets_done"] == 600 and status["chunks_total"] == 5
-    listed = xorgpu("jobs", url=redis_server.url)
-    assert report["job_id"] in listed.stdout and "done" in listed.stdout
-
-
-@pytest.mark.slow
 def test_chunk_records_say_who_trained_them(redis_server, start_worker):
     start_worker("w1")
     start_worker("w2")
@@ -259,18 +232,6 @@ def test_password_problems_are_one_line(tmp_path):
         assert xorgpu("jobs", url=server.url).exit_code == 0
     finally:
         server.stop()
-
-
-@pytest.mark.slow
-def test_sweep_through_the_workers_equals_the_local_sweep(redis_server, start_worker, tmp_path):
-    start_worker("sweeper", concurrency=2)
-    args = ["sweep", "--nets", "300", "--hidden", "2,3", "--update", "batch,online", "--epochs", "500",
-            "--format", "json", "--backend", "numpy"]
-    remote = xorgpu(*args, "--submit", "--chunk-size", "70", "--out", tmp_path / "remote.jsonl",
-                    url=redis_server.url)
-    assert remote.exit_code == 0, remote.output
-    local = xorgpu(*args, "--out", tmp_path / "local.jsonl")
-    assert json.loads(remote.stdout) == json.loads(local.stdout)
 
 
 def test_plot_a_job_with_its_loss_bands(redis_server, tmp_path):
