@@ -97,6 +97,7 @@ def test_a_results_report_draws_every_figure_and_states_its_provenance(results_p
     text = rendered.text
     assert "nets.parquet" in text and "seeds 0:200" in text and "2,000 epochs" in text and "2-2-1" in text
     assert "started" in text and "run time" in text and "xorgpu 0." in text
+    assert "Trained by the fused engine, backend numpy, on cpu (" in text  # as `xorgpu run` says it
 
 
 def test_a_results_reports_tables_match_the_nets_file(results_page, browser):

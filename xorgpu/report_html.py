@@ -232,9 +232,8 @@ def where_from(provenance: dict[str, Any] | None) -> str:
         return "Where these numbers came from was not recorded (a file of an older xorgpu)."
     p = provenance
     wall = _seconds(p["wall_seconds"]) if p.get("wall_seconds") is not None else "unknown"
-    workers = f", workers {', '.join(p['workers'])}" if p.get("workers") else ""
-    return (f"Trained by the {p.get('engine') or '?'} engine on {p.get('backend') or '?'} "
-            f"({p.get('device') or '?'}){workers}; started {p.get('started') or '?'}, run time {wall}; "
+    return (f"Trained by {words.trained_by(p) or 'what was not recorded'}; started {p.get('started') or '?'}, "
+            f"run time {wall}; "
             f"xorgpu {p.get('version', '?')}, Python {p.get('python', '?')}, NumPy {p.get('numpy', '?')}, "
             f"host {p.get('host', '?')}. Report made {_now()}.")
 

@@ -51,10 +51,7 @@ def format_report(report: dict[str, Any]) -> str:
 
 def provenance_line(provenance: dict[str, Any]) -> str:
     """Where numbers came from, in one line."""
-    engine = f"the {provenance['engine']} engine" if provenance.get("engine") else None
-    backend = f"backend {provenance['backend']}" if provenance.get("backend") else None
-    device = f"on {provenance['device']}" if provenance.get("device") else None
-    where = ", ".join(p for p in (engine, backend, device) if p)
+    where = words.trained_by(provenance)
     parts = [f"seeds {provenance.get('seeds')}", f"trained by {where}" if where else None,
              f"{provenance['wall_seconds']:.1f} s" if provenance.get("wall_seconds") is not None else None,
              f"started {provenance.get('started')}" if provenance.get("started") else None,

@@ -167,6 +167,16 @@ def axis_range(axis: Any) -> str:
     return f"{axis.knob.name} {axis.low:.{digits}g}..{axis.high:.{digits}g}{' (log)' if axis.log else ''}"
 
 
+def trained_by(provenance: Mapping[str, Any]) -> str:
+    """What trained a result, from its provenance: 'the fused engine, backend numpy, on cpu
+    (vm)', and a job's workers ("" if none of it was recorded)."""
+    parts = [f"the {provenance['engine']} engine" if provenance.get("engine") else None,
+             f"backend {provenance['backend']}" if provenance.get("backend") else None,
+             f"on {provenance['device']}" if provenance.get("device") else None,
+             f"workers {', '.join(provenance['workers'])}" if provenance.get("workers") else None]
+    return ", ".join(p for p in parts if p)
+
+
 # --- numbers -----------------------------------------------------------------------------
 
 
