@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from xorgpu.words import COLOUR_RANGES
+
 from .options import complete_source, redis_option, results_option
 
 
@@ -16,7 +18,7 @@ from .options import complete_source, redis_option, results_option
               show_default=True, help="Folder for the PNG and SVG files (made if missing).")
 @click.option("--title", default=None, help="The figures' title  [default: what was trained: the net, its settings "
                                             "and seeds].")
-@click.option("--colour-range", "colour_range", type=click.Choice(["full", "data"]), default="full", show_default=True,
+@click.option("--colour-range", "colour_range", type=click.Choice(COLOUR_RANGES), default="full", show_default=True,
               help="A sweep's heatmaps: colours over 0-100% of nets solved (full), or over the data's range.")
 @redis_option
 @results_option

@@ -31,7 +31,7 @@ LAYERS = [
     ("service", "jobs in Redis, chunks and their results files, and what a SOURCE names",
      ["xorgpu.redis_url", "xorgpu.store", "xorgpu.results_store", "xorgpu.service", "xorgpu.sources"]),
     ("views", "what people read and look at, drawn from what they are given",
-     ["xorgpu.text", "xorgpu.compare", "xorgpu.plots", "xorgpu.report_html", "xorgpu.sweep_table",
+     ["xorgpu.text", "xorgpu.compare", "xorgpu.figures", "xorgpu.plots", "xorgpu.report_html", "xorgpu.sweep_table",
       "xorgpu.maps.render", "xorgpu.maps.summary"]),
     ("api", "the Python API a notebook uses", ["xorgpu", "xorgpu.api", "xorgpu.runs", "xorgpu.maps"]),
     ("commands", "the CLI and the Celery workers: thin layers over the library",

@@ -132,20 +132,74 @@ def test_the_boundaries_show_fastest_median_slowest_and_one_net_of_each_failure(
 
 
 def test_the_final_loss_histogram_counts_solved_and_unsolved_nets_apart():
-    from xorgpu.report_html import loss_histogram_spec  # noqa: PLC0415
+    from xorgpu import figures  # noqa: PLC0415
 
     rng = np.random.default_rng(5)
     solved_losses, unsolved_losses = 10 ** rng.uniform(-4, -2, 900), 10 ** rng.uniform(-1.5, -0.5, 37)
     results = synthetic_results([10] * 900 + [-1] * 37, ["solved"] * 900 + ["plateau"] * 37,
                                 [*solved_losses, *unsolved_losses[:-1], np.nan])  # a NaN loss is left out
-    spec = loss_histogram_spec(results)
-    solved, unsolved = spec["data"]
-    assert sum(solved["y"]) == 900 and sum(unsolved["y"]) == 36
-    assert spec["layout"]["yaxis"]["type"] == "log"
+    chart = figures.loss_histogram(results)
+    solved, unsolved = chart.traces
+    assert (solved.name, sum(solved.y), unsolved.name, sum(unsolved.y)) == ("solved (900 nets)", 900,
+                                                                           "unsolved (36 nets)", 36)
+    assert chart.y.kind == "log"
     # each bar sits where its nets' losses are: the log10 of every unsolved loss lies within
     # half a bar's width of some unsolved bar's centre
-    centres = np.array(unsolved["x"])
-    assert all(np.min(np.abs(centres - np.log10(v))) <= unsolved["width"] / 2 + 1e-12 for v in unsolved_losses[:-1])
+    assert all(np.min(np.abs(unsolved.x - np.log10(v))) <= unsolved.width / 2 + 1e-12 for v in unsolved_losses[:-1])
+    assert_both_renderers_draw(chart)
+
+
+def assert_both_renderers_draw(chart):
+    """matplotlib (plots.draw_chart) and plotly (report_html.plotly_chart) draw the chart's
+    own numbers, labels and scales."""
+    from xorgpu.plots import draw_chart  # noqa: PLC0415
+    from xorgpu.report_html import plotly_chart  # noqa: PLC0415
+
+    spec = plotly_chart(chart)
+    drawn = [t for t in spec["data"] if t.get("showlegend", True) and "fill" not in t]  # a band: its median line
+    assert [t["name"].removesuffix(": median") for t in drawn] == [trace.name for trace in chart.traces]
+    for shown, trace in zip(drawn, chart.traces):
+        assert np.array_equal(shown["x"], trace.x) and np.array_equal(shown["y"], trace.y, equal_nan=True)
+    assert spec["layout"]["xaxis"]["title"]["text"] == chart.x.label
+    assert (spec["layout"]["yaxis"]["title"]["text"], spec["layout"]["yaxis"]["type"]) == (chart.y.label, chart.y.kind)
+
+    figure = draw_chart(chart, "a title")
+    axes = figure.axes[0]
+    assert (axes.get_xlabel(), axes.get_ylabel(), axes.get_yscale()) == (chart.x.label, chart.y.label,
+                                                                         "log" if chart.y.kind == "log" else "linear")
+    for trace in chart.traces:
+        on = figure.axes[1] if trace.right else axes
+        if trace.kind == "bars":
+            bars = next(c for c in on.containers if len(c) == len(trace.x) and
+                        np.allclose([b.get_height() for b in c], trace.y))
+            assert np.allclose([b.get_x() + b.get_width() / 2 for b in bars], trace.x)
+        else:
+            if trace.kind == "line" and trace.low is not None:  # error bars: the container holds label and line
+                line = next(c for c in on.containers if c.get_label() == trace.name).lines[0]
+            else:
+                line = next(line for line in on.lines if line.get_label() in (trace.name, f"{trace.name}: median"))
+            x, y = line.get_data()
+            if trace.kind == "step":  # matplotlib keeps the points; "post" draws the steps between them
+                assert np.array_equal(x, trace.x) and np.array_equal(y, trace.y)
+            else:
+                assert np.allclose(np.asarray(x, float), trace.x) and np.allclose(np.asarray(y, float), trace.y,
+                                                                                 equal_nan=True)
+
+
+def test_every_chart_is_drawn_alike_by_matplotlib_and_plotly():
+    import xorgpu  # noqa: PLC0415
+    from xorgpu import figures, sweeps  # noqa: PLC0415
+
+    run = xorgpu.train(nets=300, epochs=1500, hidden=2, lr=1, sample_every=500, progress=False)
+    outcomes = run.results.outcomes()
+    assert_both_renderers_draw(figures.ecdf([(outcomes, "nets", figures.SOLVED_COLOUR)], 1500, run.stats))
+    assert_both_renderers_draw(figures.loss_histogram(outcomes))
+    assert_both_renderers_draw(figures.loss_bands(run.stats["loss_curve"]))
+    rows = [{"config": {**run.config.to_dict(), "lr": lr}, "seeds": "0:300", "report": report}
+            for lr, report in ((0.5, run.stats), (2.0, run.stats), (8.0, run.stats))]
+    line = figures.sweep_line(sweeps.table_rows(rows, ["lr"]), "lr")
+    assert [trace.right for trace in line.traces] == [False, True, True] and line.right is not None
+    assert_both_renderers_draw(line)
 
 
 SWEEP_CELLS = [{"hidden": h, "lr": lr, "success_rate": rate, "solved": round(rate * 100), "nets": 100, "ci95_low": 0,
@@ -155,22 +209,26 @@ SWEEP_CELLS = [{"hidden": h, "lr": lr, "success_rate": rate, "solved": round(rat
 
 def test_sweep_heatmaps_span_0_to_100_percent_unless_asked_for_the_datas_range():
     """94% against 100% is drawn as the small difference it is, in the report and the PNG alike."""
+    from xorgpu import figures  # noqa: PLC0415
     from xorgpu.plots import success_figure  # noqa: PLC0415
-    from xorgpu.report_html import heatmap_spec  # noqa: PLC0415
+    from xorgpu.report_html import plotly_heatmap  # noqa: PLC0415
 
     for colour_range, rates, epochs in (("full", (0, 1), (0, 700)), ("data", (0.94, 1.0), (90, 700))):
-        trace = heatmap_spec(SWEEP_CELLS, ["hidden", "lr"], "success_rate", colour_range)["data"][0]
-        assert (trace["zmin"], trace["zmax"]) == rates
-        assert trace["y"] == ["2", "10"] and trace["x"] == ["0.5", "4"]  # numeric order, not text order
-        assert trace["z"] == [[0.94, 0.97], [0.99, 1.0]]
-        assert trace["text"] == [["94.0%", "97.0%"], ["99.0%", "100%"]]
+        heatmap = figures.heatmap(SWEEP_CELLS, SWEEP_CELLS, "hidden", "lr", "success_rate", colour_range)
+        assert heatmap.limits == rates and heatmap.values.tolist() == [[0.94, 0.97], [0.99, 1.0]]
+        assert heatmap.text == [["94.0%", "97.0%"], ["99.0%", "100%"]]
+        assert (heatmap.rows.tick_labels, heatmap.columns.tick_labels) == (["2", "10"], ["0.5", "4"])  # numeric order
+        trace = plotly_heatmap(heatmap)["data"][0]
+        assert (trace["zmin"], trace["zmax"]) == rates and trace["z"] == heatmap.values.tolist()
+        assert trace["y"] == ["2", "10"] and trace["x"] == ["0.5", "4"] and trace["text"] == heatmap.text
         figure = success_figure(SWEEP_CELLS, ["hidden", "lr"], "a title", colour_range)["success_heatmap"]
         success, median = (panel for panel in figure.axes if panel.images)
         assert success.images[0].get_clim() == rates and median.images[0].get_clim() == epochs
-        assert success.images[0].get_array().tolist() == [[0.94, 0.97], [0.99, 1.0]]
+        assert success.images[0].get_array().tolist() == heatmap.values.tolist()
         assert (success.get_xlabel(), success.get_ylabel()) == ("learning rate", "hidden units H")
+        assert [t.get_text() for t in success.texts] == [text for row in heatmap.text for text in row]
     bars = [axes for axes in figure.axes if not axes.images]
-    assert [bar.get_ylabel() for bar in bars] == ["nets solved, %", "median epochs to solve (solved nets)"]
+    assert [bar.get_ylabel() for bar in bars] == ["nets solved", "median epochs to solve (solved nets)"]
 
 
 def test_figures_are_titled_with_what_was_trained_and_label_their_axes_in_words(tmp_path):

@@ -1,17 +1,12 @@
 """Figures of a job, a results file or a sweep, with matplotlib (PNG and SVG, for papers).
 
-- epochs-to-solve ECDF: the fraction of nets solved by each epoch (unsolved nets keep the
-  curve below 1, so its end is the success rate, annotated with its interval);
-- final-loss histogram: solved and unsolved nets apart, on log-spaced bins and a log count
-  axis (a few unsolved nets stay visible beside thousands of solved ones);
-- loss bands over epochs (p10-p90 around the median) of the nets that end solved and of
-  those that do not, from statistics with a sampled loss curve (`--sample-every`);
+- the charts and heatmaps that xorgpu.figures defines (the ECDF of epochs to solve, the
+  final-loss histogram, loss bands, a sweep along one axis, a sweep's heatmaps), drawn
+  here as the HTML report draws them with plotly;
 - decision boundaries of the fastest, median and slowest solved nets and of one net of
   each way of failing, given their trained weights (`trained_nets`);
-- for a sweep: success rate with its interval and epochs to solve along one axis (a log
-  axis where values span decades); heatmaps of the success rate (0 to 100% unless asked
-  for the data's range) and of median epochs over two; for a literature preset whose
-  source gives a law (Chauvin's P = 280 - 33 log2 H), our numbers beside it.
+- for a literature preset whose source gives a law (Chauvin's P = 280 - 33 log2 H), our
+  numbers beside it.
 Each figure is titled with what was trained (xorgpu.words.describe) unless the caller
 gives its own title, and its axes say what they show in words, with their scale.
 
@@ -27,17 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from . import outcomes, presets, sweeps, words
+from . import figures, outcomes, presets, sweeps, words
 from .engines.contract import PATTERNS, TARGETS
 from .outcomes import FAILURES, code
 from .results import NetOutcomes
-from .words import percent
 
 FORMATS = ("png", "svg")
+LINE_FORMATS = {"solid": "o-", "dashed": "o--", "dotted": "s:"}  # figures.Trace.line in matplotlib's words
 WIDTH = 7.5  # inches: full width in a paper's column pair, or a report's page
-SPAN_FOR_LOG_AXIS = 100  # one-axis sweeps: a log axis where the largest value is this many times the smallest
-SOLVED_COLOUR, UNSOLVED_COLOUR = "tab:blue", "tab:red"
-COLOUR_RANGES = ("full", "data")  # a heatmap's colours span 0-100% (epochs from 0), or the data's range
 TITLE_SIZE = "medium"
 
 
@@ -104,79 +96,73 @@ class Figures(dict):
         return f"Figures({', '.join(self)})"
 
 
-def epochs_to_solve_ecdf(results: NetOutcomes, epochs: int, report: dict[str, Any], title: str) -> Any:
-    solved = np.sort(results.epochs_to_solve[results.epochs_to_solve >= 0])
-    figure = new_figure(figsize=(WIDTH, 4.4), layout="constrained")
+def draw_chart(chart: figures.Chart, title: str, size: tuple[float, float] = (WIDTH, 4.4)) -> Any:
+    """A figures.Chart drawn with matplotlib, under the figure's title (what was trained)."""
+    figure = new_figure(figsize=size, layout="constrained")
     axes = figure.subplots()
-    fraction = np.arange(1, solved.size + 1) / len(results)
-    end = fraction[-1] if solved.size else 0.0
-    axes.step(np.concatenate([[0], solved, [epochs]]), np.concatenate([[0], fraction, [end]]), where="post",
-              color=SOLVED_COLOUR)
-    low, high = report.get("success_ci95", (None, None))
-    axes.axhline(end, color="grey", linestyle=":", linewidth=1)
-    axes.text(0.98, 0.05, f"solved by epoch {epochs:,}: {percent(end)} ({solved.size:,}/{len(results):,})\n"
-              f"95% CI [{percent(low)}, {percent(high)}] (Wilson)", transform=axes.transAxes, va="bottom",
-              ha="right", bbox={"facecolor": "white", "edgecolor": "lightgrey"})
-    axes.set(xlabel="epoch", ylabel="share of nets solved", ylim=(0, 1.02), xlim=(0, epochs),
-             title="Epochs to solve (ECDF)")
+    right = axes.twinx() if chart.right is not None else None
+    for trace in chart.traces:
+        on = right if trace.right else axes
+        style = {"color": trace.colour, "label": trace.name}
+        if trace.kind == "step":
+            on.step(trace.x, trace.y, where="post", **style)
+        elif trace.kind == "bars":
+            on.bar(trace.x, trace.y, width=trace.width, alpha=0.6, **style)
+        elif trace.kind == "band":
+            on.fill_between(trace.x, trace.low, trace.high, alpha=0.25, color=trace.colour,
+                            label=f"{trace.name}: 10th-90th percentile")
+            on.plot(trace.x, trace.y, color=trace.colour, label=f"{trace.name}: median")
+        elif trace.low is not None:
+            on.errorbar(trace.x, trace.y, yerr=np.vstack([np.maximum(trace.y - trace.low, 0),
+                                                          np.maximum(trace.high - trace.y, 0)]),
+                        fmt=LINE_FORMATS[trace.line], capsize=3, **style)
+        else:
+            on.plot(trace.x, trace.y, LINE_FORMATS[trace.line], **style)
+    _scale(axes, "x", chart.x)
+    _scale(axes, "y", chart.y)
+    if right is not None:
+        _scale(right, "y", chart.right)
+    axes.set_title(chart.title)
+    if chart.note:
+        axes.text(0.98, 0.05, chart.note, transform=axes.transAxes, va="bottom", ha="right", fontsize="small",
+                  bbox={"facecolor": "white", "edgecolor": "lightgrey"})
+    handles = [h for ax in (axes, right) if ax is not None for h in ax.get_legend_handles_labels()[0]]
+    if len(handles) > 1:
+        axes.legend(handles=handles, fontsize="small", loc="best")
     axes.grid(alpha=0.3)
     titled(figure, title)
     return figure
 
 
-def final_loss_histogram(results: NetOutcomes, title: str) -> Any:
-    finite = np.isfinite(results.final_loss)
-    losses = np.log10(np.maximum(results.final_loss[finite].astype(np.float64), 1e-30))
-    solved = (results.epochs_to_solve >= 0)[finite]
-    figure = new_figure(figsize=(WIDTH, 4.4), layout="constrained")
-    axes = figure.subplots()
-    bins = np.linspace(losses.min(), losses.max() + 1e-9, 81) if losses.size else 10
-    for mask, label, colour in ((solved, "solved", SOLVED_COLOUR), (~solved, "unsolved", UNSOLVED_COLOUR)):
-        if mask.any():
-            axes.hist(losses[mask], bins=bins, color=colour, alpha=0.6, label=f"{label} ({mask.sum():,} nets)")
-    axes.set_yscale("log")
-    axes.set(xlabel="final loss: log10 of the mean squared error", ylabel="nets (log scale)",
-             title="Final loss, solved and unsolved nets apart")
-    axes.legend()
-    axes.grid(alpha=0.3)
-    titled(figure, title)
-    return figure
+def _scale(axes: Any, which: str, scale: figures.Scale) -> None:
+    """One axis of a matplotlib Axes as a figures.Scale says."""
+    from matplotlib.ticker import NullLocator, PercentFormatter  # noqa: PLC0415
 
-
-def loss_bands(report: dict[str, Any], title: str) -> Any:
-    curve = report["loss_curve"]
-    epochs = [row["epoch"] for row in curve]
-    figure = new_figure(figsize=(WIDTH, 4.4), layout="constrained")
-    axes = figure.subplots()
-    split = "solved" in curve[0]
-    groups = [("solved", SOLVED_COLOUR), ("unsolved", UNSOLVED_COLOUR)] if split else [(None, SOLVED_COLOUR)]
-    for group, colour in groups:
-        rows = [row[group] if group else row for row in curve]
-        if all(r["median"] is None for r in rows):
-            continue
-        value = lambda r, q: np.nan if r[q] is None else r[q]  # noqa: E731
-        label = f"{group} nets" if group else "all nets"
-        axes.fill_between(epochs, [value(r, "p10") for r in rows], [value(r, "p90") for r in rows], alpha=0.25,
-                          color=colour, label=f"{label}: p10-p90")
-        axes.plot(epochs, [value(r, "median") for r in rows], color=colour, label=f"{label}: median")
-    axes.set(yscale="log", xlabel="epoch", ylabel="loss: mean squared error (log scale)",
-             title="Loss over training (quantiles within 1%)")
-    axes.legend(fontsize="small")
-    axes.grid(alpha=0.3)
-    titled(figure, title)
-    return figure
+    axis = axes.xaxis if which == "x" else axes.yaxis
+    getattr(axes, f"set_{which}label")(scale.label)
+    if scale.kind == "log":
+        getattr(axes, f"set_{which}scale")("log")
+    if scale.limits is not None:
+        getattr(axes, f"set_{which}lim")(scale.limits)
+    if scale.ticks is not None:
+        if scale.kind == "log":
+            axis.set_minor_locator(NullLocator())
+        getattr(axes, f"set_{which}ticks")(list(scale.ticks), list(scale.tick_labels or []) or None)
+    if scale.percent:
+        axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
 
 
 def job_figures(results: NetOutcomes, config: Any, report: dict[str, Any], title: str,
                 trained: list[tuple[int, str, Any]]) -> dict[str, Any]:
     """Every figure of a job or results file, by file name: ECDF, loss histogram,
     boundaries (trained: see decision_boundaries), loss bands."""
-    figures = {"epochs_to_solve_ecdf": epochs_to_solve_ecdf(results, config.epochs, report, title),
-               "final_loss_histogram": final_loss_histogram(results, title),
-               "decision_boundaries": decision_boundaries(trained, config, title)}
+    drawn = {"epochs_to_solve_ecdf": draw_chart(figures.ecdf([(results, "nets", figures.SOLVED_COLOUR)], config.epochs,
+                                                             report), title),
+             "final_loss_histogram": draw_chart(figures.loss_histogram(results), title),
+             "decision_boundaries": decision_boundaries(trained, config, title)}
     if report.get("loss_curve"):
-        figures["loss_bands"] = loss_bands(report, title)
-    return figures
+        drawn["loss_bands"] = draw_chart(figures.loss_bands(report["loss_curve"]), title)
+    return drawn
 
 
 def sweep_figures(rows: list[dict[str, Any]], title: str | None = None, colour_range: str = "full") -> dict[str, Any]:
@@ -185,11 +171,11 @@ def sweep_figures(rows: list[dict[str, Any]], title: str | None = None, colour_r
     what every cell shares."""
     varying = sweeps.varying_axes(rows)
     title = title or fixed_settings(rows, varying)
-    figures = success_figure(sweeps.table_rows(rows, varying), varying, title, colour_range)
+    drawn = success_figure(sweeps.table_rows(rows, varying), varying, title, colour_range)
     preset = presets.of_rows(rows)
     if preset is not None and preset.curve is not None:
-        figures["beside_the_source"] = preset_figure(rows, preset.curve, title)
-    return figures
+        drawn["beside_the_source"] = preset_figure(rows, preset.curve, title)
+    return drawn
 
 
 def fixed_settings(rows: list[dict[str, Any]], varying: list[str]) -> str:
@@ -204,100 +190,47 @@ def success_figure(flat: list[dict[str, Any]], axes_names: list[str], title: str
     if not axes_names:
         return {}
     if len(axes_names) == 1:
-        return {"success_by_" + axes_names[0]: sweep_lines(flat, axes_names[0], title)}
+        chart = figures.sweep_line(flat, axes_names[0])
+        return {"success_by_" + axes_names[0]: draw_chart(chart, f"Sweep over {words.label(axes_names[0])}\n{title}",
+                                                           size=(max(WIDTH, 8.5), 4.6))}
     *outer, rows_axis, cols_axis = axes_names
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for r in flat:
         groups.setdefault(tuple(r[a] for a in outer), []).append(r)
-    row_values = sweeps.in_order([r[rows_axis] for r in flat])
-    col_values = sweeps.in_order([r[cols_axis] for r in flat])
-    cell_w, cell_h = 1.1 * len(col_values) + 1.8, 0.7 * len(row_values) + 1.3
+    rows_count = len(sweeps.in_order([r[rows_axis] for r in flat]))
+    columns_count = len(sweeps.in_order([r[cols_axis] for r in flat]))
+    cell_w, cell_h = 1.1 * columns_count + 1.8, 0.7 * rows_count + 1.3
     figure = new_figure(figsize=(max(WIDTH, 2 * cell_w), len(groups) * cell_h + 1.0), layout="constrained")
     panels = figure.subplots(len(groups), 2, squeeze=False)
     for line, (key, cells) in enumerate(groups.items()):
         where = ", ".join(words.setting(a, v) for a, v in zip(outer, key))
-        for column, field in enumerate(("success_rate", "median_epochs")):
-            _heatmap(figure, panels[line][column], flat, cells, field, rows_axis, cols_axis, row_values, col_values,
-                     where, colour_range)
+        for column, name in enumerate(("success_rate", "median_epochs")):
+            draw_heatmap(figure, panels[line][column],
+                         figures.heatmap(flat, cells, rows_axis, cols_axis, name, colour_range, where))
     titled(figure, f"Sweep over {', '.join(words.label(a) for a in axes_names)}\n{title}")
     return {"success_heatmap": figure}
 
 
-HEATMAPS = {  # field -> (panel title, colour bar label, colour map: bright is good on both)
-    "success_rate": ("nets solved", "nets solved, %", "viridis"),
-    "median_epochs": ("median epochs to solve", "median epochs to solve (solved nets)", "viridis_r"),
-}
+def draw_heatmap(figure: Any, panel: Any, heatmap: figures.Heatmap) -> None:
+    """A figures.Heatmap drawn on one matplotlib panel, with its colour bar."""
+    from matplotlib.ticker import PercentFormatter  # noqa: PLC0415
 
-
-def heatmap_range(flat: list[dict[str, Any]], field: str, colour_range: str) -> tuple[float, float]:
-    """The values a heatmap's colours span: 0 to 100% of nets solved and 0 to the most
-    median epochs ("full", so 93% against 84% is not drawn at full contrast), or the
-    data's own range ("data")."""
-    values = [r[field] for r in flat if r[field] is not None]
-    if colour_range == "data" and values:
-        low, high = min(values), max(values)
-        return (low, high) if high > low else (low, low + 1e-9)
-    if field == "success_rate":
-        return 0.0, 1.0
-    return 0.0, max(values, default=1) or 1
-
-
-def _heatmap(figure: Any, panel: Any, flat: list[dict[str, Any]], cells: list[dict[str, Any]], field: str,
-             rows_axis: str, cols_axis: str, row_values: list[Any], col_values: list[Any], where: str,
-             colour_range: str) -> None:
-    name, bar_label, cmap = HEATMAPS[field]
-    grid = np.full((len(row_values), len(col_values)), np.nan)
-    for r in cells:
-        if r[field] is not None:
-            grid[row_values.index(r[rows_axis]), col_values.index(r[cols_axis])] = r[field]
-    low, high = heatmap_range(flat, field, colour_range)
-    image = panel.imshow(grid, vmin=low, vmax=high, cmap=cmap, aspect="auto")
-    panel.set_xticks(range(len(col_values)), [str(v) for v in col_values])
-    panel.set_yticks(range(len(row_values)), [str(v) for v in row_values])
-    panel.set(xlabel=words.label(cols_axis), ylabel=words.label(rows_axis),
-              title=f"{name}{' (' + where + ')' if where else ''}")
+    cmap = "viridis" if heatmap.bright_is_high else "viridis_r"  # bright is good on both
+    low, high = heatmap.limits
+    image = panel.imshow(heatmap.values, vmin=low, vmax=high, cmap=cmap, aspect="auto")
+    panel.set_xticks(range(len(heatmap.columns.ticks)), heatmap.columns.tick_labels)
+    panel.set_yticks(range(len(heatmap.rows.ticks)), heatmap.rows.tick_labels)
+    panel.set(xlabel=heatmap.columns.label, ylabel=heatmap.rows.label, title=heatmap.title)
     middle = (low + high) / 2
-    for (i, j), value in np.ndenumerate(grid):
-        if np.isfinite(value):
-            text = percent(value, 1) if field == "success_rate" else f"{value:.0f}"
-            light = value < middle if cmap == "viridis" else value > middle
-            panel.text(j, i, text, ha="center", va="center", fontsize="small", color="white" if light else "black")
+    for (i, j), value in np.ndenumerate(heatmap.values):
+        if heatmap.text[i][j]:
+            light = np.isfinite(value) and (value < middle if heatmap.bright_is_high else value > middle)
+            panel.text(j, i, heatmap.text[i][j], ha="center", va="center", fontsize="small",
+                       color="white" if light else "black")
     bar = figure.colorbar(image, ax=panel, shrink=0.9)
-    bar.set_label(bar_label)
-    if field == "success_rate":
-        bar.ax.yaxis.set_major_formatter(lambda v, _: percent(v, 0 if colour_range == "full" else 1))
-
-
-def sweep_lines(flat: list[dict[str, Any]], axis: str, title: str) -> Any:
-    """Success rate (with its 95% CI) and median / p90 epochs to solve along one axis, on a
-    numeric axis where the values are numbers (log where they span decades)."""
-    values = [r[axis] for r in flat]
-    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-    x = np.array(values, dtype=float) if numeric else np.arange(len(flat))
-    log_axis = numeric and min(x) > 0 and max(x) / min(x) >= SPAN_FOR_LOG_AXIS
-    rate = np.array([r["success_rate"] for r in flat])
-    low = np.maximum(rate - np.array([r["ci95_low"] for r in flat]), 0)
-    high = np.maximum(np.array([r["ci95_high"] for r in flat]) - rate, 0)
-    figure = new_figure(figsize=(max(WIDTH, 10), 4.6), layout="constrained")
-    left, right = figure.subplots(1, 2, sharex=True)
-    left.errorbar(x, 100 * rate, yerr=100 * np.vstack([low, high]), fmt="o-", capsize=3)
-    xlabel = words.label(axis) + (" (log scale)" if log_axis else "")
-    left.set(xlabel=xlabel, ylabel="nets solved, % (95% CI)", title="Success rate", ylim=(-2, 102))
-    for name, style in (("median_epochs", "o-"), ("p90_epochs", "s--")):
-        right.plot(x, [np.nan if r[name] is None else r[name] for r in flat], style,
-                   label={"median_epochs": "median", "p90_epochs": "90th percentile"}[name])
-    right.set(xlabel=xlabel, ylabel="epochs to solve (solved nets)", title="Epochs to solve")
-    right.legend()
-    from matplotlib.ticker import NullLocator  # noqa: PLC0415
-
-    for panel in (left, right):
-        panel.grid(alpha=0.3)
-        if log_axis:
-            panel.set_xscale("log")
-            panel.xaxis.set_minor_locator(NullLocator())
-        panel.set_xticks(x, [f"{v:g}" if numeric else str(v) for v in values])  # the swept values, as typed
-    titled(figure, f"Sweep over {words.label(axis)}\n{title}")
-    return figure
+    bar.set_label(heatmap.colour_label)
+    if heatmap.percent:
+        bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0 if high - low >= 0.1 else 1))
 
 
 def preset_figure(rows: list[dict[str, Any]], curve: presets.SourceCurve, title: str) -> Any:

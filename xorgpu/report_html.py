@@ -24,17 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from . import outcomes, words
+from . import figures, outcomes, words
 from .config import Config
 from .outcomes import FAILURES, OUTCOMES, code
-from .plots import HEATMAPS, SPAN_FOR_LOG_AXIS, fixed_settings, heatmap_range
-from .results import NetOutcomes, NetResults
-from .sweeps import in_order
+from .plots import fixed_settings
+from .results import NetOutcomes
 from .words import percent
 
 LONG_CELL = 80  # characters: a longer cell wraps
 WIDE_TABLE = 8  # columns: a wider table is set smaller, to fit a 1280-pixel window
-SOLVED_COLOUR, UNSOLVED_COLOUR, OTHER_COLOUR = "#1f77b4", "#d62728", "#ff7f0e"
 LABELS = {  # readable names of the statistics' and the provenance's keys (settings: xorgpu.words; outcomes: xorgpu.outcomes)
     "nets": "nets", "solved": "solved", "success_rate": "success rate", "ci95_low": "95% CI, low",
     "ci95_high": "95% CI, high", "median_epochs": "median epochs to solve", "p90_epochs": "90th percentile epochs",
@@ -292,17 +290,17 @@ def job_page(title: str, report: dict[str, Any], results: NetOutcomes, config: C
     page.paragraph(where_from(provenance), "where")
     page.add(headline(report))
     page.heading("Epochs to solve")
-    page.figure(ecdf_spec([(results, "nets", SOLVED_COLOUR)], config.epochs),
+    page.figure(plotly_chart(figures.ecdf([(results, "nets", figures.SOLVED_COLOUR)], config.epochs, report)),
                 "The share of nets solved by each epoch; the curve ends at the success rate. Hover for values, "
                 "drag to zoom, double-click to reset.")
     page.table(["statistic", "epochs"], [[LABELS[k], v] for k, v in report["epochs_to_solve"].items()],
                ["statistic", "epochs"], "Over the nets that solved.")
     page.heading("Final loss")
-    page.figure(loss_histogram_spec(results), "The mean squared error after the last epoch, solved and unsolved "
+    page.figure(plotly_chart(figures.loss_histogram(results)), "The mean squared error after the last epoch, solved and unsolved "
                                               "nets apart, on a log count axis.")
     if report.get("loss_curve"):
         page.heading("Loss over training")
-        page.figure(loss_bands_spec(report["loss_curve"]), "The 10th to 90th percentile of the loss across nets, "
+        page.figure(plotly_chart(figures.loss_bands(report["loss_curve"])), "The 10th to 90th percentile of the loss across nets, "
                                                            "and its median; quantiles within 1%.")
     page.heading("How the nets ended")
     failures = report["failures"]
@@ -327,19 +325,6 @@ def job_page(title: str, report: dict[str, Any], results: NetOutcomes, config: C
     return page.html()
 
 
-def ecdf_spec(sides: list[tuple[NetOutcomes | NetResults, str, str]], epochs: int) -> dict[str, Any]:
-    data = []
-    for results, name, colour in sides:
-        solved = np.sort(results.epochs_to_solve[results.epochs_to_solve >= 0])
-        share = np.arange(1, solved.size + 1) / len(results)
-        x, y = _thin(np.concatenate([[0], solved, [epochs]]), np.concatenate([[0], share, [share[-1] if solved.size else 0]]))
-        data.append({"type": "scatter", "mode": "lines", "line": {"shape": "hv", "color": colour}, "name": name,
-                     "x": x, "y": y, "hovertemplate": "epoch %{x:,}: %{y:.2%} solved<extra>" + name + "</extra>"})
-    return {"data": data, "layout": {"title": {"text": "Epochs to solve (ECDF)"}, "xaxis": {"title": {"text": "epoch"}},
-                                     "yaxis": {"title": {"text": "share of nets solved"}, "tickformat": ".0%",
-                                               "range": [0, 1.02]}}}
-
-
 def _thin(x: np.ndarray, y: np.ndarray, most: int = 4000) -> tuple[np.ndarray, np.ndarray]:
     """At most `most` points of a step curve (its first and last kept): a page stays small."""
     if x.size <= most:
@@ -348,52 +333,83 @@ def _thin(x: np.ndarray, y: np.ndarray, most: int = 4000) -> tuple[np.ndarray, n
     return x[keep], y[keep]
 
 
-def loss_histogram_spec(results: NetOutcomes | NetResults) -> dict[str, Any]:
-    finite = np.isfinite(results.final_loss)
-    losses = np.log10(np.maximum(results.final_loss[finite].astype(np.float64), 1e-30))
-    solved = (results.epochs_to_solve >= 0)[finite]
-    low, high = (losses.min(), losses.max() + 1e-9) if losses.size else (-3.0, 0.0)
-    edges = np.linspace(low, high, 81)
-    width = edges[1] - edges[0]
-    data = []
-    for mask, name, colour in ((solved, "solved", SOLVED_COLOUR), (~solved, "unsolved", UNSOLVED_COLOUR)):
-        counts, _ = np.histogram(losses[mask], bins=edges)
-        shown = counts > 0
-        centres = (edges[:-1] + edges[1:]) / 2
-        data.append({"type": "bar", "name": f"{name} ({int(mask.sum()):,} nets)", "x": centres[shown],
-                     "y": counts[shown], "width": width, "marker": {"color": colour}, "opacity": 0.7,
-                     "customdata": [f"{10 ** a:.3g} to {10 ** b:.3g}" for a, b in zip(edges[:-1][shown], edges[1:][shown])],
-                     "hovertemplate": "loss %{customdata}: %{y:,} nets<extra>" + name + "</extra>"})
-    decades = np.arange(np.floor(low), np.ceil(high) + 1)
-    return {"data": data, "layout": {
-        "title": {"text": "Final loss"}, "barmode": "overlay", "bargap": 0,
-        "xaxis": {"title": {"text": "final loss (mean squared error), log scale"}, "tickvals": decades,
-                  "ticktext": [f"1e{int(d)}" for d in decades]},
-        "yaxis": {"title": {"text": "nets, log scale"}, "type": "log", "dtick": 1}}}
+def plotly_chart(chart: figures.Chart) -> dict[str, Any]:
+    """A figures.Chart as a plotly figure (data and layout), as plots.draw_chart draws it."""
+    data: list[dict[str, Any]] = []
+    for trace in chart.traces:
+        axis = {"yaxis": "y2"} if trace.right else {}
+        hover = ({"customdata": list(trace.hover), "hovertemplate": "%{customdata}<extra>" + trace.name + "</extra>"}
+                 if trace.hover is not None else {})
+        if trace.kind == "step":
+            x, y = _thin(trace.x, trace.y)
+            data.append({"type": "scatter", "mode": "lines", "line": {"shape": "hv", "color": trace.colour},
+                         "name": trace.name, "x": x, "y": y, **axis,
+                         "hovertemplate": "%{x:,}: %{y:.2%}<extra>" + trace.name + "</extra>"})
+        elif trace.kind == "bars":
+            data.append({"type": "bar", "name": trace.name, "x": trace.x, "y": trace.y, "width": trace.width,
+                         "marker": {"color": trace.colour}, "opacity": 0.6, **axis, **hover})
+        elif trace.kind == "band":
+            data += [
+                {"type": "scatter", "mode": "lines", "x": trace.x, "y": trace.high, "line": {"width": 0},
+                 "showlegend": False, "hoverinfo": "skip", "legendgroup": trace.name, **axis},
+                {"type": "scatter", "mode": "lines", "x": trace.x, "y": trace.low, "line": {"width": 0},
+                 "fill": "tonexty", "fillcolor": _translucent(trace.colour),
+                 "name": f"{trace.name}: 10th-90th percentile", "legendgroup": trace.name, "hoverinfo": "skip", **axis},
+                {"type": "scatter", "mode": "lines", "x": trace.x, "y": trace.y, "name": f"{trace.name}: median",
+                 "line": {"color": trace.colour}, "legendgroup": trace.name, **axis,
+                 "hovertemplate": "%{x:,}: median %{y:.2g}<extra>" + trace.name + "</extra>"},
+            ]
+        else:
+            errors = ({"error_y": {"type": "data", "symmetric": False,
+                                   "array": np.maximum(trace.high - trace.y, 0),
+                                   "arrayminus": np.maximum(trace.y - trace.low, 0)}}
+                      if trace.low is not None else {})
+            data.append({"type": "scatter", "mode": "lines+markers", "name": trace.name, "x": trace.x, "y": trace.y,
+                         "line": {"color": trace.colour, "dash": {"solid": "solid", "dashed": "dash", "dotted": "dot"}[trace.line]},
+                         "marker": {"symbol": "square" if trace.line == "dotted" else "circle"},
+                         **errors, **axis, **hover})
+    layout: dict[str, Any] = {"title": {"text": chart.title}, "xaxis": _plotly_axis(chart.x),
+                              "yaxis": _plotly_axis(chart.y), "legend": {"orientation": "h", "y": -0.25}}
+    if chart.right is not None:
+        layout["yaxis2"] = {**_plotly_axis(chart.right), "overlaying": "y", "side": "right", "showgrid": False,
+                            "tickmode": "auto"}  # its own round ticks, not the left axis' grid
+        layout["margin"] = {"r": 80}
+    if any(trace.kind == "bars" for trace in chart.traces):
+        layout.update(barmode="overlay", bargap=0)
+    if chart.note:
+        layout["annotations"] = [{"text": chart.note, "xref": "paper", "yref": "paper", "x": 0.98, "y": 0.05,
+                                  "xanchor": "right", "yanchor": "bottom", "showarrow": False,
+                                  "bgcolor": "white", "bordercolor": "lightgrey"}]
+    return {"data": data, "layout": layout}
 
 
-def loss_bands_spec(curve: list[dict[str, Any]]) -> dict[str, Any]:
-    epochs = [row["epoch"] for row in curve]
-    groups = [("solved", SOLVED_COLOUR), ("unsolved", UNSOLVED_COLOUR)] if "solved" in curve[0] else [(None, SOLVED_COLOUR)]
-    data = []
-    for group, colour in groups:
-        rows = [row[group] if group else row for row in curve]
-        if all(r["median"] is None for r in rows):
-            continue
-        name = f"{group} nets" if group else "all nets"
-        data += [
-            {"type": "scatter", "mode": "lines", "x": epochs, "y": [r["p90"] for r in rows], "line": {"width": 0},
-             "showlegend": False, "hoverinfo": "skip", "legendgroup": name},
-            {"type": "scatter", "mode": "lines", "x": epochs, "y": [r["p10"] for r in rows], "line": {"width": 0},
-             "fill": "tonexty", "fillcolor": _translucent(colour), "name": f"{name}: 10th-90th percentile",
-             "legendgroup": name, "hoverinfo": "skip"},
-            {"type": "scatter", "mode": "lines", "x": epochs, "y": [r["median"] for r in rows], "name": f"{name}: median",
-             "line": {"color": colour}, "legendgroup": name,
-             "hovertemplate": "epoch %{x:,}: median loss %{y:.2g}<extra>" + name + "</extra>"},
-        ]
-    return {"data": data, "layout": {"title": {"text": "Loss over training"}, "xaxis": {"title": {"text": "epoch"}},
-                                     "yaxis": {"title": {"text": "loss (mean squared error)"}, "type": "log",
-                                               "dtick": 1}}}
+def _plotly_axis(scale: figures.Scale) -> dict[str, Any]:
+    axis: dict[str, Any] = {"title": {"text": scale.label}, "type": scale.kind}
+    if scale.limits is not None:
+        axis["range"] = [float(np.log10(v)) for v in scale.limits] if scale.kind == "log" else list(scale.limits)
+    if scale.ticks is not None:
+        axis.update(tickvals=list(scale.ticks), ticktext=list(scale.tick_labels or scale.ticks))
+    if scale.percent:
+        axis["tickformat"] = ".0%"
+    if scale.kind == "log":
+        axis["dtick"] = 1
+    return axis
+
+
+def plotly_heatmap(heatmap: figures.Heatmap) -> dict[str, Any]:
+    """A figures.Heatmap as a plotly figure, as plots.draw_heatmap draws it."""
+    low, high = heatmap.limits
+    values = [[None if not np.isfinite(v) else float(v) for v in row] for row in heatmap.values]
+    return {"data": [{"type": "heatmap", "z": values, "x": list(heatmap.columns.tick_labels),
+                      "y": list(heatmap.rows.tick_labels), "text": heatmap.text, "texttemplate": "%{text}",
+                      "customdata": heatmap.hover, "hovertemplate": "%{customdata}<extra></extra>",
+                      "zmin": low, "zmax": high, "colorscale": "Viridis",  # bright is good on both
+                      "reversescale": not heatmap.bright_is_high,
+                      "colorbar": {"title": {"text": heatmap.colour_label},
+                                   **({"tickformat": ".0%"} if heatmap.percent else {})}}],
+            "layout": {"title": {"text": heatmap.title[0].upper() + heatmap.title[1:]},
+                       "xaxis": {"title": {"text": heatmap.columns.label}, "type": "category"},
+                       "yaxis": {"title": {"text": heatmap.rows.label}, "type": "category", "autorange": "reversed"}}}
 
 
 def _translucent(colour: str) -> str:
@@ -405,7 +421,7 @@ def _translucent(colour: str) -> str:
 
 
 def sweep_page(title: str, rows: list[dict[str, Any]], flat: list[dict[str, Any]], varying: list[str],
-               figures: list[Path], preset: Any = None, comparison: list[dict[str, str]] | None = None) -> str:
+               pictures: list[Path], preset: Any = None, comparison: list[dict[str, str]] | None = None) -> str:
     page = Page(title)
     first = rows[0]
     shared = fixed_settings(rows, varying).replace(chr(10), " ")
@@ -427,17 +443,17 @@ def sweep_page(title: str, rows: list[dict[str, Any]], flat: list[dict[str, Any]
     page.table(header, table, keys, "Click a column to sort. Epochs over the nets that solved; the last four "
                                     "columns count the nets that solved then lost it, stalled on a plateau, were "
                                     "still improving, or diverged.")
-    images = [path for path in figures
+    images = [path for path in pictures
               if path.suffix == ".png" and (len(varying) > 2 or path.stem == "beside_the_source")]
     if varying or images:
         page.heading("Figures")
     if len(varying) == 1:
-        page.figure(sweep_line_spec(flat, varying[0]), "Success rate with its 95% interval, and median epochs to solve "
+        page.figure(plotly_chart(figures.sweep_line(flat, varying[0])), "Success rate with its 95% interval, and median and p90 epochs to solve "
                                                         "(right axis). Hover for values.", tall=True)
     elif len(varying) == 2:
-        page.figure(heatmap_spec(flat, varying, "success_rate"), "Success rate of each cell (hover: solved/nets and "
+        page.figure(plotly_heatmap(figures.heatmap(flat, flat, *varying, "success_rate")), "Success rate of each cell (hover: solved/nets and "
                                                                   "the interval).")
-        page.figure(heatmap_spec(flat, varying, "median_epochs"), "Median epochs to solve of each cell.")
+        page.figure(plotly_heatmap(figures.heatmap(flat, flat, *varying, "median_epochs")), "Median epochs to solve of each cell.")
     for path in images:
         page.image(path, path.stem.replace("_", " "))
     if preset is not None:
@@ -454,73 +470,14 @@ def _sweep_provenance(rows: list[dict[str, Any]]) -> str:
     made = [r["report"].get("provenance") or {} for r in rows]
 
     def distinct(key: str) -> str:
-        return ", ".join(sorted({str(p[key]) for p in made if p.get(key)})) or "not recorded"
+        return " and ".join(sorted({str(p[key]) for p in made if p.get(key)}))
 
     wall = sum(p.get("wall_seconds") or 0 for p in made)
     starts = sorted(p["started"] for p in made if p.get("started"))
     when = f"{starts[0]} to {starts[-1]}" if starts else "not recorded"
-    return (f"Trained by the {distinct('engine')} engine on {distinct('backend')} ({distinct('device')}), "
-            f"{when}, {_seconds(wall)} in all; xorgpu {distinct('version')}. Report made {_now()}.")
-
-
-def sweep_line_spec(flat: list[dict[str, Any]], axis: str) -> dict[str, Any]:
-    x = [r[axis] for r in flat]
-    numeric = all(_numeric(v) for v in x)
-    log_axis = numeric and min(x) > 0 and max(x) / min(x) >= SPAN_FOR_LOG_AXIS
-    rate = [r["success_rate"] for r in flat]
-    hover = [f"{axis} {v}: {percent(r['success_rate'])} ({r['solved']:,}/{r['nets']:,}), CI {percent(r['ci95_low'])}"
-             f" to {percent(r['ci95_high'])}" for v, r in zip(x, flat)]
-    data = [
-        {"type": "scatter", "mode": "lines+markers", "name": "success rate", "x": x, "y": rate, "text": hover,
-         "hovertemplate": "%{text}<extra></extra>", "line": {"color": SOLVED_COLOUR},
-         "error_y": {"type": "data", "symmetric": False, "array": [r["ci95_high"] - r["success_rate"] for r in flat],
-                     "arrayminus": [r["success_rate"] - r["ci95_low"] for r in flat]}},
-        {"type": "scatter", "mode": "lines+markers", "name": "median epochs to solve", "x": x,
-         "y": [r["median_epochs"] for r in flat], "yaxis": "y2", "line": {"color": OTHER_COLOUR, "dash": "dash"},
-         "hovertemplate": axis + " %{x}: median %{y:,} epochs<extra></extra>"},
-    ]
-    return {"data": data, "layout": {
-        "title": {"text": f"Success rate and epochs to solve along the {words.label(axis)}"},
-        "xaxis": {"title": {"text": words.label(axis) + (" (log scale)" if log_axis else "")},
-                  "type": "log" if log_axis else ("linear" if numeric else "category"),
-                  **({"tickvals": x, "ticktext": [_fmt(v) for v in x]} if numeric else {})},
-        "yaxis": {"title": {"text": "success rate (95% CI)"}, "tickformat": ".0%", "range": [-0.02, 1.05]},
-        "yaxis2": {"title": {"text": "median epochs to solve"}, "overlaying": "y", "side": "right",
-                   "range": [0, 1.25 * max([r["median_epochs"] or 0 for r in flat] + [1])], "tickformat": ",d",
-                   "tickmode": "auto",  # not synced to the left axis' grid: round epoch counts
-                   "showgrid": False},
-        "margin": {"t": 50, "r": 80}, "legend": {"orientation": "h", "y": -0.2}}}
-
-
-def heatmap_spec(flat: list[dict[str, Any]], varying: list[str], field: str, colour_range: str = "full"
-                 ) -> dict[str, Any]:
-    rows_axis, cols_axis = varying
-    row_values, col_values = in_order([r[rows_axis] for r in flat]), in_order([r[cols_axis] for r in flat])
-    z = [[None] * len(col_values) for _ in row_values]
-    text = [[""] * len(col_values) for _ in row_values]
-    for r in flat:
-        i, j = row_values.index(r[rows_axis]), col_values.index(r[cols_axis])
-        z[i][j] = r[field]
-        text[i][j] = (f"{percent(r['success_rate'], 1)}" if field == "success_rate"
-                      else "-" if r[field] is None else f"{r[field]:,.0f}")
-    hover = [[f"{rows_axis} {rv}, {cols_axis} {cv}" for cv in col_values] for rv in row_values]
-    for r in flat:
-        i, j = row_values.index(r[rows_axis]), col_values.index(r[cols_axis])
-        hover[i][j] += (f": {percent(r['success_rate'])} ({r['solved']:,}/{r['nets']:,}), CI {percent(r['ci95_low'])} "
-                        f"to {percent(r['ci95_high'])}; median epochs {_fmt(r['median_epochs'])}")
-    name, bar_label, _ = HEATMAPS[field]
-    low, high = heatmap_range(flat, field, colour_range)  # as the PNG's: 0-100% unless asked for the data's range
-    return {"data": [{"type": "heatmap", "z": z, "x": [_fmt(v) for v in col_values], "y": [_fmt(v) for v in row_values],
-                      "text": text, "texttemplate": "%{text}", "customdata": hover,
-                      "hovertemplate": "%{customdata}<extra></extra>", "zmin": low, "zmax": high,
-                      "colorscale": "Viridis",  # bright is good on both: a high rate, few epochs
-                      "reversescale": field != "success_rate",
-                      "colorbar": {"title": {"text": bar_label},
-                                   **({"tickformat": ".0%"} if field == "success_rate" else {})}}],
-            "layout": {"title": {"text": f"{name[0].upper()}{name[1:]} in each cell"},
-                       "xaxis": {"title": {"text": words.label(cols_axis)}, "type": "category"},
-                       "yaxis": {"title": {"text": words.label(rows_axis)}, "type": "category",
-                                 "autorange": "reversed"}}}
+    trained_by = words.trained_by({key: distinct(key) for key in ("engine", "backend", "device")})
+    return (f"Trained by {trained_by or 'what was not recorded'}, {when}, {_seconds(wall)} in all; "
+            f"xorgpu {distinct('version') or 'not recorded'}. Report made {_now()}.")
 
 
 # --- a comparison -------------------------------------------------------------------------------------------
@@ -552,7 +509,8 @@ def compare_page(result: dict[str, Any], sides: list[tuple[str, NetOutcomes, dic
                        f"{result['median_epochs_difference']:+,g} (95% bootstrap interval {low:+,g} to {high:+,g}).")
     epochs = max(int(results_a.epochs_to_solve.max(initial=0)), int(results_b.epochs_to_solve.max(initial=0)), 1)
     epochs = max(epochs, config_a.epochs if config_a else 0, config_b.epochs if config_b else 0)
-    page.figure(ecdf_spec([(results_a, f"A: {name_a}", SOLVED_COLOUR), (results_b, f"B: {name_b}", OTHER_COLOUR)], epochs),
+    page.figure(plotly_chart(figures.ecdf([(results_a, f"A: {name_a}", figures.SOLVED_COLOUR),
+                                           (results_b, f"B: {name_b}", figures.OTHER_COLOUR)], epochs)),
                 "The share of nets each side solved by each epoch.")
     page.heading("Seeds only one side solves")
     page.table(["solved by", "nets", "seeds"],

@@ -177,6 +177,9 @@ def trained_by(provenance: Mapping[str, Any]) -> str:
     return ", ".join(p for p in parts if p)
 
 
+COLOUR_RANGES = ("full", "data")  # a heatmap's colours span 0-100% (epochs from 0), or the data's range
+
+
 # --- numbers -----------------------------------------------------------------------------
 
 
