@@ -229,7 +229,6 @@ def worker(concurrency: int | None, hostname: str | None, queues: str, loglevel:
         record_patience, results_url as default_results_url, visibility_timeout,
     )
     from xorgpu.store import JobStore  # noqa: PLC0415
-
     from xorgpu.workers.versions import check_versions  # noqa: PLC0415
 
     check_versions()  # the Celery and kombu whose internals the workers were tested with, or one line

@@ -12,7 +12,6 @@ _URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^\n]*@)?\S*")
 _SECRET_PARAMETER = re.compile(r"(?i)([?&;](?:password|pass|pwd|auth|token)=)[^&\s]*")
 
 
-
 class UserError(Exception):
     """A problem the user can fix; its message is one line meant for them."""
 
