@@ -117,6 +117,10 @@ def engine_option(command: Callable[..., Any]) -> Callable[..., Any]:
 def config_flag(field: dataclasses.Field) -> Callable[..., Any]:
     """The flag of one Config field, as the field declares it (xorgpu.config._setting)."""
     meta = field.metadata
+    flag = field.name.replace("_", "-")
+    if field.type == "bool":  # --bias/--no-bias
+        return click.option(f"--{flag}/--no-{flag}", field.name, default=field.default, show_default=True,
+                            help=meta.get("help"))
     if meta.get("choices"):
         kind: Any = click.Choice(meta["choices"])
     elif field.type == "int":

@@ -22,9 +22,9 @@ from xorgpu.backend import Backend
 
 CUPY_FUNCTIONS = {
     # creation and transfer
-    "empty", "zeros", "asarray", "arange",
+    "empty", "zeros", "asarray", "arange", "zeros_like", "ones_like", "empty_like", "broadcast_to", "moveaxis",
     # ufuncs (cupy.ufunc supports out=)
-    "add", "subtract", "multiply", "divide", "negative", "minimum", "exp", "abs", "less",
+    "add", "subtract", "multiply", "divide", "negative", "minimum", "maximum", "exp", "tanh", "abs", "less",
     "logical_or", "logical_not", "logical_and", "isfinite",
     # reductions and selection
     "sum", "all", "any", "where",

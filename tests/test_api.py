@@ -85,7 +85,7 @@ def test_load_reads_what_save_wrote(tmp_path):
 def test_bad_arguments_are_config_errors():
     with pytest.raises(ConfigError):
         xorgpu.train(nets=10, hidden=0)
-    with pytest.raises(ConfigError, match=r"^unknown config field\(s\): layers; the fields: hidden, lr, "):
+    with pytest.raises(ConfigError, match=r"^unknown config field\(s\): layers; the fields: hidden, task, activation, "):
         xorgpu.train(nets=10, layers=3)
     with pytest.raises(ConfigError, match="step 1"):
         xorgpu.train(seeds=range(0, 10, 2))

@@ -20,7 +20,7 @@ FOLDERS = {"xorgpu": ROOT / "xorgpu", "xorgpu.cli": ROOT / "cli", "xorgpu.worker
 LAYERS = [
     ("vocabulary", "settings, limits, errors and the words everything is said in",
      ["xorgpu.errors", "xorgpu.config", "xorgpu.settings", "xorgpu.memory", "xorgpu.outcomes", "xorgpu.words",
-      "xorgpu.lifetime", "xorgpu.version", "xorgpu.provenance", "xorgpu.presets", "xorgpu.params"]),
+      "xorgpu.lifetime", "xorgpu.version", "xorgpu.provenance", "xorgpu.presets", "xorgpu.params", "xorgpu.tasks"]),
     ("engines", "the backprop kernels and the arrays they run on",
      ["xorgpu.backend", "xorgpu.init", "xorgpu.engines", "xorgpu.engines.*", "xorgpu.notebook"]),
     ("results", "per-net results, their statistics and their files",

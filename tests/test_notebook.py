@@ -52,7 +52,7 @@ def test_every_cell_runs_and_the_notebook_keeps_its_matplotlib(executed):
 def test_runs_tables_maps_and_figures_show_as_a_summary_and_as_html(executed):
     notebook, folder = executed
     run = outputs_of(notebook, "run = xorgpu.train")
-    assert shown(run, "text/plain").startswith("Run(2,000 nets of 2-2-1, 2,000 epochs, seeds 0:2000: ")
+    assert shown(run, "text/plain").startswith("Run(2,000 nets, each a 2-2-1 sigmoid net on XOR, 2,000 epochs, seeds 0:2000: ")
     assert "\n" not in shown(run, "text/plain") and "95% CI" in shown(run, "text/html")
     table = outputs_of(notebook, "cells = xorgpu.sweep")
     assert shown(table, "text/plain").startswith("Sweep of 9 cells over hidden units H, learning rate, 500 nets each")

@@ -68,7 +68,7 @@ def test_a_run_length_encoded_file_is_measured_by_its_decoded_rows(tmp_path, mon
 
     rows = 1_000_000
     config = Config(epochs=10)
-    columns = {"seed": pa.array(np.arange(rows)), **{name: pa.repeat(0.5, rows) for name in tables.OUTPUT_COLUMNS},
+    columns = {"seed": pa.array(np.arange(rows)), **{name: pa.repeat(0.5, rows) for name in tables.output_columns(Config())},
                "epochs_to_solve": pa.repeat(-1, rows), "final_loss": pa.repeat(0.25, rows),
                "outcome": pa.repeat("plateau", rows), "diverged": pa.repeat(False, rows)}
     table = pa.table(columns).replace_schema_metadata({b"xorgpu": json.dumps({"config": config.to_dict()})})

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConfigError
+from .tasks import ACTIVATIONS, ENCODED, ENCODINGS, LOSSES, OUTPUT_UNITS, Task, check_family
 
 __all__ = ["Config", "ConfigError", "Criterion", "InitScheme", "RunOptions", "SeedRange"]
-
 
 
 LOSS_REDUCTIONS = ("sum", "mean")
@@ -37,9 +37,12 @@ LEGACY_FIELDS = ("backend", "engine")  # stored in configs before RunOptions hel
 
 @dataclass(frozen=True)
 class Criterion:
-    """When a net counts as having solved XOR, judged on its 4 outputs o against targets y."""
+    """When a net counts as having solved its task, judged on its outputs o against targets y."""
 
-    kind: str  # "within": every |o - y| < threshold; "sse": sum (o - y)^2 < threshold
+    # "within": every |o - y| < threshold; "sse": sum (o - y)^2 < threshold; "side" (what
+    # `round` means for an output that can pass its targets, Config.success): every
+    # (y - o) * sign(y - midpoint) < threshold, i.e. every output on its target's side
+    kind: str
     threshold: float
 
     @classmethod
@@ -95,15 +98,25 @@ def _setting(default: Any, help: str, *, low: int | None = None, high: int | Non
 class Config:
     """One experiment: the network, its training, and how success is judged."""
 
-    hidden: int = _setting(4, f"Hidden units H of the 2-H-1 net (at most {MAX_HIDDEN:,}).", low=1, high=MAX_HIDDEN)
+    hidden: int = _setting(4, f"Hidden units H of the N-H-1 net (at most {MAX_HIDDEN:,}).", low=1, high=MAX_HIDDEN)
+    task: str = _setting("xor", "xor | parity:N (N inputs, 2..10) | table:BITS (targets of inputs 00 01 10 11).")
+    activation: str = _setting("sigmoid", "The hidden units (relu's slope at 0 is 0).", choices=ACTIVATIONS)
+    output: str = _setting("sigmoid", "The output unit.", choices=OUTPUT_UNITS)
+    encoding: str = _setting("01", "Inputs and targets in {0, 1} or in {-1, +1} (pm1: x = 2b - 1).",
+                             choices=ENCODINGS)
+    loss: str = _setting("sse", "sse: squared error (see --loss-reduction); cross-entropy: the Bernoulli "
+                         "likelihood (sigmoid output, 01 encoding).", choices=LOSSES)
+    bias: bool = _setting(True, "Biases in both layers (--no-bias: none).")
+    skip: bool = _setting(False, "Direct weights from every input to the output (the 2-1-1 XOR net of "
+                          "Rumelhart et al.), at the output layer's learning rate.")
     lr: float = _setting(0.1, "Learning rate.")
     momentum: float = _setting(0.0, "Classical momentum mu in [0, 1): v <- mu v - lr grad; w <- w + v.")
-    epochs: int = _setting(10000, f"Epochs: sweeps through the 4 patterns (at most {MAX_EPOCHS:,}).",
+    epochs: int = _setting(10000, f"Epochs: sweeps through the task's patterns (at most {MAX_EPOCHS:,}).",
                            low=1, high=MAX_EPOCHS)
     update: str = _setting("batch", "batch: one step per epoch (the notebook); online: one step per pattern.",
                            choices=UPDATES)
-    loss_reduction: str = _setting("sum", "sum: the notebook's 1/2 sum of squared errors; mean: a 4x smaller step.",
-                                   choices=LOSS_REDUCTIONS)
+    loss_reduction: str = _setting("sum", "sum: the loss summed over the patterns (the notebook's 1/2 sum of "
+                                   "squared errors); mean: its mean, a P times smaller step.", choices=LOSS_REDUCTIONS)
     init: str = _setting("counter", "counter | notebook | uniform:LOW:HIGH.")
     criterion: str = _setting("round", "round | within:TOL | sse:T.")
     dtype: str = _setting("float64", "Floating-point precision of the training arithmetic.", choices=DTYPES)
@@ -129,6 +142,13 @@ class Config:
         if self.update == "online" and self.loss_reduction == "mean":
             raise ConfigError("loss_reduction mean applies to batch updates: an online step sees one pattern")
         _check_choice("dtype", self.dtype, DTYPES)
+        for name, choices in (("activation", ACTIVATIONS), ("output", OUTPUT_UNITS), ("encoding", ENCODINGS),
+                              ("loss", LOSSES)):
+            _check_choice(name, getattr(self, name), choices)
+        for name in ("bias", "skip"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {_short(getattr(self, name))}")
+        check_family(Task.parse(self.task), self.activation, self.output, self.encoding, self.loss)
         InitScheme.parse(self.init)  # parse now, so a bad value fails at construction
         Criterion.parse(self.criterion)
 
@@ -137,13 +157,40 @@ class Config:
         return InitScheme.parse(self.init)
 
     @property
+    def task_spec(self) -> Task:
+        return Task.parse(self.task)
+
+    @property
+    def inputs(self) -> int:
+        return self.task_spec.inputs
+
+    @property
+    def patterns(self) -> int:
+        return self.task_spec.patterns
+
+    @property
+    def classic_net(self) -> bool:
+        """The notebook's net on a task of two inputs: sigmoid units, biases, no skip
+        weights, squared error, 0/1 encoding. The compiled kernels train these."""
+        return (self.inputs == 2 and self.activation == "sigmoid" and self.output == "sigmoid"
+                and self.encoding == "01" and self.loss == "sse" and self.bias and not self.skip)
+
+    @property
     def success(self) -> Criterion:
-        return Criterion.parse(self.criterion)
+        """The criterion as the engines judge it. `round` is every output on the right side
+        of the midpoint of the two target values: for a sigmoid output, whose outputs lie
+        in [0, 1], that is every |o - y| < 0.5; otherwise the `side` rule, which bounds the
+        error only towards the other target (a linear output of 3 for a target 1 is right)."""
+        rule = Criterion.parse(self.criterion)
+        if self.criterion == "round" and self.output != "sigmoid":
+            low, high = ENCODED[self.encoding]
+            return Criterion("side", (high - low) / 2)
+        return rule
 
     @property
     def step(self) -> float:
-        """The multiplier of the gradient: lr, or lr/4 for the mean over 4 patterns (batch only)."""
-        return self.lr if self.loss_reduction == "sum" else self.lr / 4
+        """The multiplier of the gradient: lr, or lr/P for the mean over P patterns (batch only)."""
+        return self.lr if self.loss_reduction == "sum" else self.lr / self.patterns
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

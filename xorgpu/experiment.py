@@ -20,7 +20,7 @@ from .backend import Backend, resolve_backend
 from .config import Config, RunOptions, SeedRange
 from .memory import check_fits
 from .engines.selection import Engine, bytes_per_net, select_engine
-from .init import initial_params
+from .init import nets_of
 from .lifetime import die_with
 from .params import per_net
 from .results import BYTES_PER_NET, NetResults
@@ -78,15 +78,14 @@ class Plan:
     def train_block(self, seeds: SeedRange, keep_weights: bool = False) -> tuple[NetResults, Summary]:
         """Train one block of nets in this process: host init -> device -> engine -> host."""
         seed_array = np.arange(seeds.start, seeds.stop, dtype=np.int64)
-        params = initial_params(self.config.init_scheme, seed_array, self.config.hidden, self.config.dtype,
-                                self.backend.xp)
+        params = nets_of(self.config, seed_array, self.backend.xp)
         initial = per_net(params.map(self.backend.to_host)) if keep_weights else None
         record = self.engine.train_block(params, self.config, self.backend)
         outcome = outcomes(record)
         results = NetResults.of_block(seed_array, record, outcome)
         if keep_weights:
             results.initial_weights, results.final_weights = initial, per_net(params.map(self.backend.to_host))
-        return results, Summary.of_block(record, outcome)
+        return results, Summary.of_block(record, outcome, self.config)
 
     def _train_blocks(self, blocks: list[SeedRange], processes: int,
                       keep_weights: bool) -> Iterator[tuple[NetResults, Summary]]:

@@ -1,7 +1,7 @@
 """Results files: `.npz` here, `.parquet` through xorgpu.tables, told apart by their first bytes.
 
-The `.npz` file holds `seeds` (N,), `outputs` (N, 4) in the pattern order [0,0], [0,1], [1,0],
-[1,1], `epochs_to_solve` (N,), `final_loss` (N,), `diverged` (N,), `outcome` (N,), the
+The `.npz` file holds `seeds` (N,), `outputs` (N, P), one per pattern in the task's order
+(xorgpu.tasks: [0,0], [0,1], [1,0], [1,1] for two inputs), `epochs_to_solve` (N,), `final_loss` (N,), `diverged` (N,), `outcome` (N,), the
 code (xorgpu.outcomes) of how each net ended, `config`, the experiment's config as
 a JSON string, and `statistics`, the job's statistics (the JSON of `xorgpu run --json`).
 Files from before outcomes or statistics were kept lack them. It loads with
@@ -21,20 +21,22 @@ from .config import Config, ConfigError
 from .errors import first_line
 from .files import RESULTS_SUFFIXES, check_readable, check_suffix, npz_arrays, written_atomically
 from .outcomes import UNKNOWN_OUTCOME
+from .params import weight_names
+from .words import net as words_net
 from .results import NetResults, check_seeds
 from .stats import check_report
 
 # The arrays of a results file: (shape with N for the nets, dtype kinds accepted)
 NPZ_ARRAYS = {
     "seeds": (("N",), "iu"),
-    "outputs": (("N", 4), "f"),
+    "outputs": (("N", "P"), "f"),
     "epochs_to_solve": (("N",), "iu"),
     "final_loss": (("N",), "f"),
     "diverged": (("N",), "b"),
     "config": ((), "U"),
 }
 OPTIONAL_NPZ_ARRAYS = {"statistics": ((), "U"), "outcome": (("N",), "u"),
-                       "initial_weights": (("N", "P"), "f"), "final_weights": (("N", "P"), "f")}  # P: 4H + 1
+                       "initial_weights": (("N", "P"), "f"), "final_weights": (("N", "P"), "f")}  # P: any; checked against the config
 
 
 def save_results(path: str | os.PathLike, results: NetResults, config: Config, statistics: dict[str, Any]) -> None:
@@ -81,9 +83,13 @@ def load_npz(path: str | os.PathLike) -> tuple[NetResults, Config, dict[str, Any
         config = Config.from_json(config_text)
     except ConfigError as error:
         raise ConfigError(f"cannot read {path}: its config is not valid ({error})") from None
+    if results.outputs.shape[1] != config.patterns:
+        raise ConfigError(f"cannot read {path}: it holds {results.outputs.shape[1]} outputs per net, not the "
+                          f"{config.patterns} of task {config.task}")
+    weights = len(weight_names(config.hidden, config.inputs, config.skip))
     for kept in (results.initial_weights, results.final_weights):
-        if kept is not None and kept.shape[1] != 4 * config.hidden + 1:
-            raise ConfigError(f"cannot read {path}: its weights are not those of 2-{config.hidden}-1 nets")
+        if kept is not None and kept.shape[1] != weights:
+            raise ConfigError(f"cannot read {path}: its weights are not those of its {words_net(config)}")
     statistics = None
     if statistics_text is not None:
         try:

@@ -214,7 +214,7 @@ class ResultsStore:
     def read_chunk(self, chunk: ChunkFile, config: Config) -> NetResults:
         from .tables import of_frame  # noqa: PLC0415
 
-        return of_frame(self.read_table(chunk).to_pandas(), config.hidden)
+        return of_frame(self.read_table(chunk).to_pandas(), config)
 
     def dataset(self, chunks: list[ChunkFile]) -> Any:
         """The chunks as one pyarrow dataset, its columns read as it is scanned; every file is
@@ -239,7 +239,7 @@ def chunk_bytes(job_id: str, index: int, seeds: SeedRange, config: Config, resul
 
     from .tables import to_arrow  # noqa: PLC0415
 
-    table = to_arrow(results, config.hidden)
+    table = to_arrow(results, config)
     metadata = {"config": config.to_dict(), "job": job_id, "chunk": index, "seeds": str(seeds)}
     table = table.replace_schema_metadata({METADATA_KEY: json.dumps(metadata, sort_keys=True)})
     buffer = io.BytesIO()

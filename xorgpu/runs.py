@@ -61,7 +61,7 @@ class Run:
         outcome, diverged, and each net's initial_... and final_... weights if they were kept."""
         from .tables import to_frame  # noqa: PLC0415  (pandas loads slowly)
 
-        return to_frame(self.results, self.config.hidden)
+        return to_frame(self.results, self.config)
 
     def save(self, path: str | os.PathLike) -> None:
         """A results file (`.parquet` or `.npz`), the same as `xorgpu run --out`."""
@@ -97,9 +97,9 @@ class Run:
 
     def __repr__(self) -> str:
         """One line: what was trained and how it went."""
-        from .words import rate_text  # noqa: PLC0415
+        from .words import net, rate_text  # noqa: PLC0415
 
-        return (f"Run({self.stats['nets']:,} nets of 2-{self.config.hidden}-1, {self.config.epochs:,} epochs, "
+        return (f"Run({self.stats['nets']:,} nets, each a {net(self.config)}, {self.config.epochs:,} epochs, "
                 f"seeds {self.provenance.get('seeds', '?')}: {rate_text(self.stats['solved'], self.stats['nets'])} "
                 "solved)")
 

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from .config import Config, ConfigError
-from .engines.contract import TARGETS, BlockRecord, sample_epochs
+from .engines.contract import BlockRecord, sample_epochs
+from .tasks import ENCODED
 from .outcomes import FAILURES, OUTCOMES, PLATEAU_RELATIVE_DROP, code
 
 Z95 = 1.959963984540054  # standard normal quantile for a two-sided 95% interval
@@ -46,6 +47,16 @@ def outcomes(record: BlockRecord) -> np.ndarray:
     return result
 
 
+def wrong_patterns(outputs: np.ndarray, config: Config) -> np.ndarray:
+    """(n,) how many of each net's outputs (n, P) lie on the wrong side of the midpoint of
+    the two target values (a tie counts as wrong), as the `round` criterion judges them."""
+    task = config.task_spec
+    low, high = ENCODED[config.encoding]
+    side = np.where(np.array(task.target_bits) == 1, 1.0, -1.0)
+    targets = task.targets_as(config.encoding)
+    return ((targets - outputs) * side >= (high - low) / 2).sum(axis=1)
+
+
 @dataclass
 class Summary:
     """Mergeable counts describing how a set of nets trained (the COUNTERS, then histograms)."""
@@ -64,13 +75,14 @@ class Summary:
     loss_curve_unsolved: list[Counter] = field(default_factory=list)  # ... and of those that end unsolved
 
     @classmethod
-    def of_block(cls, record: BlockRecord, outcome: np.ndarray | None = None) -> Summary:
-        """outcome: `outcomes(record)`, if already computed."""
+    def of_block(cls, record: BlockRecord, outcome: np.ndarray | None = None, config: Config | None = None) -> Summary:
+        """outcome: `outcomes(record)`, if already computed; config: what trained the nets
+        (the default config's task and encoding if not given)."""
         outcome = outcomes(record) if outcome is None else outcome
         count = {name: int((outcome == code(name)).sum()) for name in OUTCOMES}
         solved = record.epochs_to_solve >= 0
         unsolved_finite = ~solved & ~record.diverged
-        wrong = (np.abs(record.outputs - np.array(TARGETS)) >= 0.5).sum(axis=1)
+        wrong = wrong_patterns(record.outputs, config or Config())
         return cls(
             nets=int(solved.size),
             solved=count["solved"] + count["solved_then_lost"],

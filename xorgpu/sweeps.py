@@ -84,6 +84,7 @@ def load(path: Path) -> dict[str, dict[str, Any]]:
             if not isinstance(row, dict):
                 raise ValueError("not a JSON object")
             config = Config.from_dict(row["config"])
+            row["config"] = config.to_dict()  # a file of an older version: its settings of fields since added
             check_report(row["report"])
             done[cell_key(config, SeedRange.parse(row["seeds"]))] = row
         except (ValueError, KeyError, TypeError) as error:

@@ -1,7 +1,7 @@
 """Per-net results as a table: a pandas DataFrame, and Parquet files of it.
 
-One row per net: `seed`, the four outputs `o00 o01 o10 o11` (inputs [0,0] [0,1] [1,0]
-[1,1]), `epochs_to_solve` (-1: never), `final_loss`, `outcome` (solved, solved_then_lost,
+One row per net: `seed`, the outputs, one per pattern, named after its inputs' bits
+(`o00 o01 o10 o11` for two inputs, xorgpu.tasks), `epochs_to_solve` (-1: never), `final_loss`, `outcome` (solved, solved_then_lost,
 plateau, still_improving, diverged; "unknown" in files that predate them), `diverged`, and,
 where kept, each net's weights before and after training (`initial_W1[0,0]` ...
 `final_b2`, named as xorgpu.params.weight_names). A Parquet file holds that table, with the
@@ -27,17 +27,24 @@ from .outcomes import OUTCOMES, UNKNOWN_OUTCOME
 from .stats import check_report
 
 METADATA_KEY = b"xorgpu"
-OUTPUT_COLUMNS = ("o00", "o01", "o10", "o11")
 OUTCOME_NAMES = (*OUTCOMES, "unknown")
 STAGES = ("initial", "final")
 
 
-def to_arrow(results: NetResults, hidden: int) -> Any:
+def output_columns(config: Config) -> tuple[str, ...]:
+    return config.task_spec.output_names
+
+
+def weight_columns(config: Config, stage: str) -> list[str]:
+    return [f"{stage}_{name}" for name in weight_names(config.hidden, config.inputs, config.skip)]
+
+
+def to_arrow(results: NetResults, config: Config) -> Any:
     """The results as a pyarrow Table, one row per net (no pandas: a worker writes these)."""
     import pyarrow as pa  # noqa: PLC0415
 
     columns: dict[str, Any] = {"seed": pa.array(results.seeds.astype(np.int64))}
-    columns.update({name: pa.array(results.outputs[:, i]) for i, name in enumerate(OUTPUT_COLUMNS)})
+    columns.update({name: pa.array(results.outputs[:, i]) for i, name in enumerate(output_columns(config))})
     columns["epochs_to_solve"] = pa.array(results.epochs_to_solve.astype(np.int64))
     columns["final_loss"] = pa.array(results.final_loss)
     codes = np.minimum(results.outcome, len(OUTCOMES)).astype(np.int8)
@@ -46,18 +53,18 @@ def to_arrow(results: NetResults, hidden: int) -> Any:
     for stage in STAGES:
         weights = getattr(results, f"{stage}_weights")
         if weights is not None:
-            columns.update({f"{stage}_{name}": pa.array(weights[:, j]) for j, name in enumerate(weight_names(hidden))})
+            columns.update({name: pa.array(weights[:, j]) for j, name in enumerate(weight_columns(config, stage))})
     return pa.table(columns)
 
 
-def to_frame(results: NetResults, hidden: int) -> Any:
+def to_frame(results: NetResults, config: Config) -> Any:
     """The results as a DataFrame, one row per net (outcome a categorical)."""
-    return to_arrow(results, hidden).to_pandas()
+    return to_arrow(results, config).to_pandas()
 
 
-def of_frame(frame: Any, hidden: int) -> NetResults:
+def of_frame(frame: Any, config: Config) -> NetResults:
     """NetResults from a DataFrame laid out as `to_frame` lays it out."""
-    missing = [c for c in ("seed", *OUTPUT_COLUMNS, "epochs_to_solve", "final_loss", "outcome", "diverged")
+    missing = [c for c in ("seed", *output_columns(config), "epochs_to_solve", "final_loss", "outcome", "diverged")
                if c not in frame.columns]
     if missing:
         raise ConfigError(f"not an xorgpu results table (no {', '.join(missing)})")
@@ -68,10 +75,10 @@ def of_frame(frame: Any, hidden: int) -> NetResults:
     code = {name: i for i, name in enumerate(OUTCOMES)}
     weights = {}
     for stage in STAGES:
-        columns = [f"{stage}_{name}" for name in weight_names(hidden)]
+        columns = weight_columns(config, stage)
         weights[f"{stage}_weights"] = frame[columns].to_numpy() if all(c in frame.columns for c in columns) else None
     return NetResults(
-        seeds=frame["seed"].to_numpy(np.int64), outputs=frame[list(OUTPUT_COLUMNS)].to_numpy(),
+        seeds=frame["seed"].to_numpy(np.int64), outputs=frame[list(output_columns(config))].to_numpy(),
         epochs_to_solve=frame["epochs_to_solve"].to_numpy(np.int64), final_loss=frame["final_loss"].to_numpy(),
         diverged=frame["diverged"].to_numpy(bool),
         outcome=np.array([code.get(n, UNKNOWN_OUTCOME) for n in names], dtype=np.uint8), **weights,
@@ -101,7 +108,7 @@ def outcomes_of_table(table: Any) -> NetOutcomes:
 
 def save_parquet(path: str | os.PathLike, results: NetResults, config: Config, statistics: dict[str, Any]) -> None:
     """Write a Parquet file of the results; it replaces `path` only once it is complete."""
-    save_parquet_tables(path, [to_arrow(results, config.hidden)], config, statistics)
+    save_parquet_tables(path, [to_arrow(results, config)], config, statistics)
 
 
 def save_parquet_tables(path: str | os.PathLike, tables: Iterable[Any], config: Config,
@@ -162,7 +169,7 @@ def load_parquet(path: str | os.PathLike) -> tuple[NetResults, Config, dict[str,
     try:
         config = Config.from_dict(metadata.get("config"))
         frame = pq.read_table(path).to_pandas()
-        results = of_frame(frame, config.hidden)
+        results = of_frame(frame, config)
     except ConfigError as error:
         raise ConfigError(f"cannot read {path}: {error}") from None
     except (OSError, ValueError, KeyError) as error:

@@ -18,7 +18,7 @@ from .backend import numpy_backend
 from .config import Config
 from .engines.array import EpochView, backprop, train_block
 from .engines.contract import LOSS_SCALE
-from .init import initial_params
+from .init import nets_of
 from .params import Params
 
 
@@ -33,7 +33,7 @@ class Snapshot:
 def trajectory(config: Config, seed: int, every: int) -> list[Snapshot]:
     """Snapshots at epochs 0, every, 2*every, ... and the last epoch."""
     backend = numpy_backend()
-    params = initial_params(config.init_scheme, np.array([seed]), config.hidden, config.dtype)
+    params = nets_of(config, np.array([seed]))
     snapshots = []
 
     def observe(view: EpochView) -> None:
@@ -58,7 +58,7 @@ def trained_nets(config: Config, chosen: list[tuple[int, str]]) -> list[tuple[in
     backend = numpy_backend()
     trained = []
     for seed, why in chosen:
-        params = initial_params(config.init_scheme, np.array([seed]), config.hidden, config.dtype)
+        params = nets_of(config, np.array([seed]))
         train_block(params, config.replace(sample_every=0), backend)  # updates params in place
         trained.append((seed, why, params))
     return trained

@@ -13,6 +13,7 @@ import textwrap
 from typing import Any, Callable, Mapping
 
 from .config import Config, Criterion, InitScheme
+from .tasks import ENCODED, Task
 
 TITLE_WIDTH = 100  # characters a title line holds before it wraps
 
@@ -32,10 +33,11 @@ def init_words(text: str) -> str:
     return "initial weights U[0,1) and zero biases"
 
 
-def criterion_words(text: str) -> str:
+def criterion_words(text: str, encoding: str = "01") -> str:
     rule = Criterion.parse(text)
     if text == "round":
-        return "solved: every output on the right side of 0.5"
+        low, high = ENCODED[encoding]
+        return f"solved: every output on the right side of {(low + high) / 2:g}"
     if rule.kind == "within":
         return f"solved: every |output - target| < {rule.threshold:g}"
     return f"solved: sum of squared errors < {rule.threshold:g}"
@@ -44,11 +46,19 @@ def criterion_words(text: str) -> str:
 # field -> (its name on an axis or in a table, its value as a phrase in a sentence)
 FIELDS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "hidden": ("hidden units H", lambda v: f"H = {v}"),
+    "task": ("task", lambda v: Task.parse(v).words),
+    "activation": ("hidden units", lambda v: f"{v} hidden units"),
+    "output": ("output unit", lambda v: f"{v} output"),
+    "encoding": ("encoding", lambda v: "inputs and targets 0/1" if v == "01" else "inputs and targets ±1"),
+    "loss": ("loss", lambda v: "squared error" if v == "sse" else "cross-entropy loss"),
+    "bias": ("biases", lambda v: "biases" if v else "no biases"),
+    "skip": ("skip weights", lambda v: "skip weights input→output" if v else "no skip weights"),
     "lr": ("learning rate", lambda v: f"learning rate {_number(v)}"),
     "momentum": ("momentum", lambda v: f"momentum {_number(v)}"),
     "epochs": ("epochs", lambda v: f"{_number(v)} epochs"),
     "update": ("updates", lambda v: "batch updates" if v == "batch" else "online updates (a step per pattern)"),
-    "loss_reduction": ("loss", lambda v: "loss ½Σ(o−y)²" if v == "sum" else "loss ½·mean(o−y)²"),
+    "loss_reduction": ("loss over patterns", lambda v: "loss summed over patterns" if v == "sum"
+                       else "loss averaged over patterns"),
     "init": ("initial weights", init_words),
     "criterion": ("criterion", criterion_words),
     "dtype": ("precision", str),
@@ -76,8 +86,12 @@ def label(name: str) -> str:
     return FIELDS[name][0] if name in FIELDS else name.replace("_", " ")
 
 
-def setting(name: str, value: Any) -> str:
-    """One setting as a phrase ('learning rate 0.5'); a field without words: 'name value'."""
+def setting(name: str, value: Any, others: Mapping[str, Any] | None = None) -> str:
+    """One setting as a phrase ('learning rate 0.5'); a field without words: 'name value'.
+    others: the config's other settings, where a phrase depends on them (the criterion
+    `round` on the encoding)."""
+    if name == "criterion" and others:
+        return criterion_words(value, others.get("encoding", "01"))
     if name in FIELDS:
         return FIELDS[name][1](value)
     return f"{name.replace('_', ' ')} {_number(value)}"
@@ -95,18 +109,24 @@ def knob_label(name: str, log: bool = False) -> str:
 
 
 def net(config: Config | Mapping[str, Any], hidden_varies: bool = False) -> str:
-    """The net and its task: '2-4-1 sigmoid net on XOR' ('2-H-1' where H varies)."""
-    return f"2-{'H' if hidden_varies else _field(config, 'hidden')}-1 sigmoid net on XOR"
+    """The net and its task: '2-4-1 sigmoid net on XOR' ('2-H-1' where H varies);
+    '3-4-1 tanh net, linear output, on parity of 3 bits'."""
+    values = {**Config().to_dict(), **(config.to_dict() if isinstance(config, Config) else dict(config))}
+    task = Task.parse(values["task"])
+    shape = f"{task.inputs}-{'H' if hidden_varies else values['hidden']}-1"
+    output = "" if values["output"] == values["activation"] else f", {values['output']} output,"
+    return f"{shape} {values['activation']} net{output} on {task.words}"
 
 
 def settings(config: Config | Mapping[str, Any], omit: tuple[str, ...] = ("hidden",)) -> list[str]:
     """Every setting of a config as phrases, in the Config's order, less `omit`."""
     values = config.to_dict() if isinstance(config, Config) else dict(config)
-    return [words for name, value in values.items() if name not in omit and (words := setting(name, value))]
+    return [words for name, value in values.items() if name not in omit and (words := setting(name, value, values))]
 
 
 ALWAYS_SAID = ("lr", "momentum", "init", "epochs")  # in every title; other settings where not the default
-NEVER_SAID = ("hidden", "sample_every")  # in the net's name, or how it was watched rather than trained
+# in the net's name, or how it was watched rather than trained
+NEVER_SAID = ("hidden", "task", "activation", "output", "sample_every")
 
 
 def describe(config: Config | Mapping[str, Any], seeds: str | None = None, omit: tuple[str, ...] = ()) -> str:
@@ -116,7 +136,7 @@ def describe(config: Config | Mapping[str, Any], seeds: str | None = None, omit:
     and the seeds."""
     values = config.to_dict() if isinstance(config, Config) else dict(config)
     defaults = Config().to_dict()
-    parts = [setting(name, value) for name, value in values.items()
+    parts = [setting(name, value, values) for name, value in values.items()
              if name not in (*NEVER_SAID, *omit) and (name in ALWAYS_SAID or value != defaults.get(name, object()))]
     text = f"{net(config, hidden_varies='hidden' in omit)}: {', '.join(p for p in parts if p)}"
     return text + (f"; seeds {seeds}" if seeds else "")

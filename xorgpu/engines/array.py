@@ -1,7 +1,10 @@
 """The array engine: the notebook's backprop, vectorised over a block of nets. The reference.
 
 Each net is the notebook's 2-H-1 sigmoid net trained by full-batch gradient descent on
-L = 1/2 * sum_p (a2_p - y_p)^2 over the 4 XOR patterns p (or the mean, a 4x smaller step).
+L = 1/2 * sum_p (a2_p - y_p)^2 over the 4 patterns p of a two-input task (XOR, or any
+table:BITS; or the mean, a 4x smaller step). Every other net of the family (other units,
+encodings, losses, tasks, no biases, skip weights) is trained by `general.py`, which
+`train_block` hands it to; the code here is tuned for the notebook's net.
 Nets lie on the last, contiguous axis of every array; the code works on any array module
 `xp` with NumPy's ufunc `out=` arguments (NumPy, CuPy) and never branches on which.
 Updates happen in place in preallocated buffers, so a block of nets stays in cache
@@ -38,6 +41,7 @@ import numpy as np
 from ..backend import Backend
 from ..config import Config
 from ..params import Params
+from . import general
 from .contract import EXP_ARG_MAX, LOSS_SCALE, PATTERNS, TARGETS, BlockRecord, epoch_before_end, sample_epochs
 from .knobs import UNIFORM, NetKnobs, Steps, steps
 
@@ -65,10 +69,13 @@ def train_block(params: Params, config: Config, backend: Backend, observe: Obser
     observe: called at every epoch 0..E with an EpochView, before that epoch's learning.
     knobs: each net's own learning rates and momentum (default: the config's, for all).
     """
+    if not config.classic_net:
+        return general.train_block(params, config, backend, observe, knobs)
     xp = backend.xp
     hidden, n = params.hidden, params.nets
     dtype = params.b2.dtype
-    buf = Buffers.allocate(xp, hidden, n, dtype, momentum=knobs.any_momentum(config))
+    buf = Buffers.allocate(xp, hidden, n, dtype, momentum=knobs.any_momentum(config),
+                           targets=config.task_spec.target_bits)
     net_steps = steps(knobs, config, n, xp, arrays=False)
     criterion = config.success
     sample_row = {epoch: row for row, epoch in enumerate(sample_epochs(config))}
@@ -145,7 +152,8 @@ class Buffers:
     velocity: Params | None  # momentum buffers, shaped like the weights
 
     @classmethod
-    def allocate(cls, xp: Any, hidden: int, n: int, dtype: Any, momentum: bool) -> Buffers:
+    def allocate(cls, xp: Any, hidden: int, n: int, dtype: Any, momentum: bool,
+                 targets: tuple[int, ...] = TARGETS) -> Buffers:
         def empty(*shape: int) -> Any:
             return xp.empty(shape, dtype=dtype)
 
@@ -156,7 +164,7 @@ class Buffers:
                 w2=xp.zeros((hidden, n), dtype), b2=xp.zeros(n, dtype),
             )
         return cls(
-            y=xp.asarray(np.array(TARGETS, dtype=dtype).reshape(4, 1)),
+            y=xp.asarray(np.array(targets, dtype=dtype).reshape(4, 1)),
             a1=empty(4, hidden, n), a2=empty(4, n), err=empty(4, n), d_z2=empty(4, n), d_z1=empty(4, hidden, n),
             d_w1=empty(2, hidden, n), d_b1=empty(hidden, n), d_w2=empty(hidden, n), d_b2=empty(n),
             scratch_phn=empty(4, hidden, n), scratch_hn=empty(hidden, n), scratch_pn=empty(4, n),

@@ -116,6 +116,17 @@ KERNEL_PARAMETERS: tuple[tuple[str, str], ...] = (
 KERNEL_PARAMETER_NAMES = tuple(name for name, _ in KERNEL_PARAMETERS)
 
 
+def why_not_compiled(config: Config) -> str:
+    """Why neither compiled kernel trains `config` ("" if they do): they train the
+    notebook's net (Config.classic_net) on full batches; xorgpu.engines.general trains the rest."""
+    if config.update != "batch":
+        return "the fused kernels train full-batch only: use --engine array or auto for online updates"
+    if not config.classic_net:
+        return ("the fused kernels train the notebook's net (sigmoid units with biases, squared error, 0/1 "
+                "encoding, two inputs): use --engine array or auto for this one")
+    return ""
+
+
 @dataclass(frozen=True)
 class Specialisation:
     """What a compiled kernel fixes at compile time (CUDA template arguments); numba takes

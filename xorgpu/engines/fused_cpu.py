@@ -24,7 +24,7 @@ from ..backend import Backend
 from ..config import Config
 from ..lifetime import interrupts_deferred
 from ..params import Params
-from .contract import TARGETS, BlockRecord, KernelState, RecordArrays, Specialisation, epoch_slices, kernel_arguments
+from .contract import BlockRecord, KernelState, RecordArrays, Specialisation, epoch_slices, kernel_arguments
 from .knobs import UNIFORM, NetKnobs, steps
 
 try:
@@ -50,7 +50,7 @@ def train_block(params: Params, config: Config, backend: Backend | None = None, 
     spec = Specialisation.of(config, knobs)
     record = RecordArrays.allocate(np, n, config)
     state = KernelState.allocate(np, n, config, spec.momentum)
-    targets = np.array(TARGETS, dtype=config.dtype)
+    targets = np.array(config.task_spec.target_bits, dtype=config.dtype)
     net_steps = steps(knobs, config, n, np)
     tiles = -(-n // TILE)
     lanes_per_thread = -(-tiles // max(1, min(tiles, numba.get_num_threads()))) * TILE  # padding counts

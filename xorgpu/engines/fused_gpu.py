@@ -21,7 +21,7 @@ import numpy as np
 from ..backend import Backend
 from ..config import Config
 from ..params import Params
-from .contract import TARGETS, BlockRecord, KernelState, RecordArrays, Specialisation, epoch_slices, kernel_arguments
+from .contract import BlockRecord, why_not_compiled, KernelState, RecordArrays, Specialisation, epoch_slices, kernel_arguments
 from .knobs import UNIFORM, NetKnobs, steps
 
 MAX_HIDDEN = 16  # CI compiles every specialisation up to here for sm_80 and sm_90 (tests/engines)
@@ -45,8 +45,8 @@ def template_name(spec: Specialisation) -> str:
 
 def why_not(config: Config) -> str:
     """Why the CUDA kernel cannot train `config` ("" if it can)."""
-    if config.update != "batch":
-        return "the fused kernels train full-batch only: use --engine array or auto for online updates"
+    if why_not_compiled(config):
+        return why_not_compiled(config)
     if config.hidden > MAX_HIDDEN:
         return f"the CUDA kernel is built for H <= {MAX_HIDDEN} (here H = {config.hidden})"
     return ""
@@ -66,7 +66,7 @@ def train_block(params: Params, config: Config, backend: Backend, knobs: NetKnob
     n = params.nets
     record = RecordArrays.allocate(xp, n, config)
     state = KernelState.allocate(xp, n, config, spec.momentum)
-    targets = xp.asarray(np.array(TARGETS, dtype=config.dtype))
+    targets = xp.asarray(np.array(config.task_spec.target_bits, dtype=config.dtype))
     net_steps = steps(knobs, config, n, xp)
     blocks = (n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
     for first, stop in epoch_slices(config.epochs, FIRST_SLICE_NET_EPOCHS // n):

@@ -47,7 +47,7 @@ UNIFORM = NetKnobs()
 class Steps:
     """What the update multiplies, per net, as (n,) arrays of the config's dtype on xp."""
 
-    hidden: Any  # the step of W1 and b1: lr_hidden, or lr_hidden / 4 for the mean loss
+    hidden: Any  # the step of W1 and b1: lr_hidden, or lr_hidden / P for the mean loss
     output: Any  # the step of W2 and b2
     momentum: Any  # (each a scalar of the dtype where steps(arrays=False) and all nets share it)
 
@@ -70,7 +70,7 @@ def steps(knobs: NetKnobs, config: Config, n: int, xp: Any, arrays: bool = True)
             if host.shape != (n,):
                 raise ConfigError(f"per-net values for {host.shape} nets given to a block of {n}")
             if is_rate and config.loss_reduction == "mean":
-                host = host / 4
+                host = host / config.patterns
         return xp.asarray(host.astype(config.dtype))
 
     return Steps(

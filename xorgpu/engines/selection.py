@@ -16,7 +16,7 @@ from ..backend import Backend
 from ..config import Config, ConfigError
 from ..params import Params
 from . import array, fused_gpu
-from .contract import BlockRecord, sample_epochs
+from .contract import BlockRecord, sample_epochs, why_not_compiled
 
 TrainBlock = Callable[[Params, Config, Backend], BlockRecord]
 Prepare = Callable[[Config, Callable[[str], None]], None]
@@ -43,10 +43,17 @@ class Engine:
 
 def bytes_per_net(config: Config) -> int:
     """An upper bound of the memory one net takes while its block trains, on any engine:
-    weights, velocities, gradients, activations and scratch (about 26 H + 24 numbers), its
-    loss samples, and the 64-bit integers its initial weights are drawn from."""
-    numbers = 26 * config.hidden + 24 + len(sample_epochs(config))
-    return np.dtype(config.dtype).itemsize * numbers + 8 * 2 * config.hidden
+    weights, velocities, gradients, activations and scratch (about 26 H + 24 numbers for the
+    notebook's net; for the others, which general.py trains with temporaries of P x H, about
+    12 P H + 4 N H + 8 H + 12 P + 4 N + 24), its loss samples, and the 64-bit integers its
+    initial weights are drawn from."""
+    if config.classic_net:
+        numbers = 26 * config.hidden + 24
+    else:
+        p, n, h = config.patterns, config.inputs, config.hidden
+        numbers = 12 * p * h + 4 * n * h + 8 * h + 12 * p + 4 * n + 24
+    numbers += len(sample_epochs(config))
+    return np.dtype(config.dtype).itemsize * numbers + 8 * (config.inputs + 2) * config.hidden
 
 
 def select_engine(config: Config, backend: Backend, wanted: str = "auto") -> Engine:
@@ -62,8 +69,8 @@ def select_engine(config: Config, backend: Backend, wanted: str = "auto") -> Eng
 
 
 def _fused_engine(config: Config, backend: Backend) -> tuple[Engine | None, str]:
-    if config.update != "batch":
-        return None, "the fused kernels train full-batch only: use --engine array or auto for online updates"
+    if why_not_compiled(config):
+        return None, why_not_compiled(config)
     if backend.name == "cupy":
         if fused_gpu.why_not(config):
             return None, fused_gpu.why_not(config)

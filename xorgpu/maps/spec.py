@@ -15,7 +15,7 @@ import numpy as np
 
 from ..config import Config, ConfigError
 from ..engines.knobs import NetKnobs
-from ..init import initial_params
+from ..init import nets_of
 from ..params import Params
 from .axes import Axis, check_pair
 
@@ -62,8 +62,7 @@ class MapSpec:
             raise ConfigError(f"pixels {start}:{stop} are not in this {self.resolution}x{self.resolution} map")
         n, dtype = stop - start, np.dtype(self.config.dtype)
         values = self.pixel_values(start, stop)
-        seed_net = initial_params(self.config.init_scheme, np.array([self.seed]), self.config.hidden,
-                                  self.config.dtype, xp)
+        seed_net = nets_of(self.config, np.array([self.seed]), xp)
         params = seed_net.map(lambda a: xp.repeat(a, n, axis=-1))  # (..., n), contiguous copies
         if "init_scale" in values:
             scale = xp.asarray(values["init_scale"].astype(dtype))

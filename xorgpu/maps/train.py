@@ -62,7 +62,7 @@ def train_tile(spec: MapSpec, plan: Plan, pixels: SeedRange) -> tuple[NetResults
     parts, summary = [], Summary()
     for block, record, block_outcome in _blocks(spec, plan, pixels):
         parts.append(NetResults.of_block(np.arange(block.start, block.stop, dtype=np.int64), record, block_outcome))
-        summary = summary.merge(Summary.of_block(record, block_outcome))
+        summary = summary.merge(Summary.of_block(record, block_outcome, spec.config))
     return NetResults.concatenate(parts), summary
 
 
