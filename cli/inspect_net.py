@@ -37,7 +37,8 @@ def inspect(source: str, seed: int, every: int | None, redis_url: str, results_u
         raise ConfigError(f"seed {seed} is not in {source} (seeds {opened.seeds})")
     every = every or max(1, config.epochs // 20)
     click.echo(f"net {seed}, a {describe(config)}; trained again by the array engine on NumPy")
-    click.echo(f"{'epoch':>8}  {'loss':>10}  {'o(0,0)':>7} {'o(0,1)':>7} {'o(1,0)':>7} {'o(1,1)':>7}  {'|grad|':>9}")
+    names = " ".join(f"{name:>7}" for name in config.task_spec.output_names)
+    click.echo(f"{'epoch':>8}  {'loss':>10}  {names}  {'|grad|':>9}")
     for snap in trajectory(config, seed, every):
         outputs = " ".join(f"{o:7.4f}" for o in snap.outputs)
         click.echo(f"{snap.epoch:>8}  {snap.loss:10.3e}  {outputs}  {snap.gradient_norm:9.2e}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from typing import Any
 
 import click
 
-from .options import JobSpec, job_options, notice, progress_bar
+from .options import JobSpec, config_flag, job_options, notice, progress_bar
 
 
 @click.command()
@@ -42,27 +44,51 @@ def run(spec: JobSpec, as_json: bool, out: str | None, processes: int | None) ->
     click.echo(json.dumps(stats) if as_json else format_report(stats))
 
 
+DEMO_FIELDS = ("hidden", "task", "activation", "output", "encoding", "loss", "bias", "skip", "lr", "momentum",
+               "epochs", "loss_reduction")  # the net and its training; init is the notebook's, from --seed
+
+
+def demo_options(command):  # noqa: ANN001, ANN201
+    from xorgpu.config import Config  # noqa: PLC0415
+
+    fields = {f.name: f for f in dataclasses.fields(Config)}
+    for name in reversed(DEMO_FIELDS):
+        command = config_flag(fields[name])(command)
+    return command
+
+
 @click.command()
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
               help="Seed of the notebook's np.random.seed.")
 @click.option("--explain", "show_explanation", is_flag=True,
               help="Show one epoch layer by layer, a gradient check and the decision boundary.")
-def demo(seed: int, show_explanation: bool) -> None:
-    """Train the notebook's single 2-4-1 net and print what the notebook prints.
+@demo_options
+def demo(seed: int, show_explanation: bool, **settings: Any) -> None:
+    """Train one net, the notebook's 2-4-1 by default, and print what the notebook prints.
+
+    Its initial weights are the notebook's: np.random.seed(SEED), W1 then W2 (then the skip
+    weights) drawn U[0,1), zero biases.
 
     \b
     Examples:
       xorgpu demo                      the notebook's run, np.random.seed(0)
       xorgpu demo --seed 3 --explain   one epoch layer by layer, a gradient check, the boundary
+      xorgpu demo --hidden 1 --skip --lr 0.5 --momentum 0.9 --explain   the 2-1-1 net of Rumelhart et al.
+      xorgpu demo --activation tanh --output tanh --encoding pm1 --explain
     """
     from xorgpu.config import Config  # noqa: PLC0415
 
-    defaults = Config()
+    config = Config(init="notebook", **settings)
     if show_explanation:
         from xorgpu.explain import explain  # noqa: PLC0415
 
-        explain(seed, defaults.hidden, defaults.epochs, defaults.lr, print_fn=click.echo)
+        explain(config, seed, print_fn=click.echo)
         return
-    from xorgpu.notebook import run_notebook  # noqa: PLC0415
+    if config == Config(init="notebook", hidden=config.hidden, epochs=config.epochs, lr=config.lr):
+        from xorgpu.notebook import run_notebook  # noqa: PLC0415
 
-    run_notebook(seed, defaults.hidden, defaults.epochs, defaults.lr, print_fn=click.echo)
+        run_notebook(seed, config.hidden, config.epochs, config.lr, print_fn=click.echo)
+        return
+    from xorgpu.explain import train_one  # noqa: PLC0415
+
+    train_one(config, seed, print_fn=click.echo)

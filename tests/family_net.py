@@ -68,14 +68,16 @@ class Net:
 def train_family_net(net: Net, *, task: str = "xor", activation: str = "sigmoid", output: str = "sigmoid",
                      encoding: str = "01", loss: str = "sse", bias: bool = True, update: str = "batch",
                      lr: float = 0.1, momentum: float = 0.0, epochs: int = 100, criterion: str = "round",
-                     mean: bool = False) -> FamilyResult:
+                     mean: bool = False, lr_hidden: float | None = None, lr_output: float | None = None) -> FamilyResult:
+    """lr_hidden (W1, b1) and lr_output (W2, b2, Ws): each layer's own rate, lr if not given."""
     low, high = (0.0, 1.0) if encoding == "01" else (-1.0, 1.0)
     data = [([high if b else low for b in bits], high if t else low) for bits, t in patterns_of(task)]
     n_in, hidden = len(data[0][0]), len(net.w2)
     w1 = [list(r) for r in net.w1]
     b1, w2, b2 = list(net.b1), list(net.w2), net.b2
     ws = list(net.ws) if net.ws is not None else None
-    step = lr / len(data) if mean else lr
+    steps = {layer: (rate if rate is not None else lr) / (len(data) if mean else 1)
+             for layer, rate in (("hidden", lr_hidden), ("output", lr_output))}
     velocity: dict[str, list[float]] = {}
 
     def forward(x: list[float]) -> tuple[list[float], float]:
@@ -110,6 +112,7 @@ def train_family_net(net: Net, *, task: str = "xor", activation: str = "sigmoid"
             if name == "ws" and ws is None or name in ("b1", "b2") and not bias:
                 continue
             v = velocity.setdefault(name, [0.0] * len(values))
+            step = steps["hidden" if name in ("w1", "b1") else "output"]
             for k in range(len(values)):
                 v[k] = momentum * v[k] - step * g[name][k]
                 values[k] = values[k] + v[k]

@@ -218,3 +218,41 @@ def test_the_classic_options_are_the_defaults():
     assert (defaults.task, defaults.activation, defaults.output, defaults.encoding, defaults.loss, defaults.bias,
             defaults.skip) == ("xor", "sigmoid", "sigmoid", "01", "sse", True, False)
     assert list(itertools.islice(defaults.to_dict(), 2)) == ["hidden", "task"]
+
+
+# --- maps of the new nets ------------------------------------------------------------------
+
+
+def test_pixels_of_a_map_of_tanh_nets_with_a_linear_output_equal_nets_trained_alone():
+    """A map over a hidden rate and a skip weight of tanh nets with a linear output (pm1):
+    each pixel is the seed's net, its skip weight set, trained alone at the pixel's rate.
+    (With no biases too, an odd net cannot fit XOR's even targets: every pixel would be 0.)"""
+    from xorgpu.maps.axes import Axis  # noqa: PLC0415
+    from xorgpu.maps.spec import MapSpec  # noqa: PLC0415
+    from xorgpu.maps.train import train_map  # noqa: PLC0415
+
+    config = Config(activation="tanh", output="linear", encoding="pm1", skip=True, hidden=3,
+                    epochs=200, init="uniform:-1:1", criterion="within:0.3")
+    spec = MapSpec(config, Axis.parse("lr_hidden:0.01:0.3:log", config), Axis.parse("Ws[1]:-1:1", config), 4, seed=5)
+    result = train_map(spec)
+    assert len(set(result.epochs_to_solve.ravel().tolist())) > 4  # pixels that differ
+    start = nets_of(config, np.array([5]))
+    for i, j in [(0, 0), (1, 3), (2, 1), (3, 3)]:
+        net = Net(w1=start.w1[:, :, 0].tolist(), b1=start.b1[:, 0].tolist(), w2=start.w2[:, 0].tolist(),
+                  b2=float(start.b2[0]), ws=[float(start.ws[0, 0]), float(result.y[i])])
+        alone = train_family_net(net, activation="tanh", output="linear", encoding="pm1",
+                                 lr_hidden=float(result.x[j]), lr_output=config.lr, epochs=config.epochs,
+                                 criterion=config.criterion)
+        assert result.epochs_to_solve[i, j] == alone.epochs_to_solve
+        np.testing.assert_allclose(result.final_loss[i, j], alone.final_loss, rtol=1e-9, atol=1e-20)
+
+
+def test_map_knobs_follow_the_net():
+    from xorgpu.maps.axes import Knob  # noqa: PLC0415
+
+    assert Knob.parse("W1[2,0]", Config(task="parity:3")).weight == ("w1", (2, 0))
+    assert Knob.parse("Ws[1]", Config(skip=True)).weight == ("ws", (1,))
+    for name, config, words in [("W1[2,0]", Config(), "the net has 2 inputs"), ("Ws[0]", Config(), "no skip weights"),
+                                ("b2", Config(bias=False), "no biases")]:
+        with pytest.raises(ConfigError, match=words):
+            Knob.parse(name, config)

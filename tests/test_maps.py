@@ -29,7 +29,7 @@ CONFIG = Config(epochs=1500)
 
 
 def spec_of(x: str, y: str, resolution: int = 24, config: Config = CONFIG, seed: int = 3) -> MapSpec:
-    return MapSpec(config, Axis.parse(x, config.hidden), Axis.parse(y, config.hidden), resolution, seed)
+    return MapSpec(config, Axis.parse(x, config), Axis.parse(y, config), resolution, seed)
 
 
 def seed_weights(config: Config, seed: int) -> tuple[list, list, list, float]:
@@ -172,7 +172,7 @@ def test_a_zoom_closes_in_on_its_target_by_the_factor_asked():
 
 
 def test_a_view_can_be_as_narrow_as_float64_tells_apart_and_no_narrower():
-    knob = Axis.parse("b2:0:1", 4).knob
+    knob = Axis.parse("b2:0:1", Config()).knob
     tiny = Axis.around(knob, 0.5, 64 * np.spacing(0.5), log=False)
     assert np.all(np.diff(tiny.values(16)) > 0)
     with pytest.raises(ConfigError, match="finer than float64"):

@@ -25,7 +25,7 @@ def test_reading_a_map_from_a_job_of_seeds_is_one_clear_error(redis_server, resu
 
 
 def test_a_map_job_with_a_missing_tile_is_refused_not_drawn(redis_server, results_location):
-    spec = MapSpec(Config(epochs=50), Axis.parse("lr:0.1:1", 4), Axis.parse("b2:-1:1", 4), 6)
+    spec = MapSpec(Config(epochs=50), Axis.parse("lr:0.1:1", Config()), Axis.parse("b2:-1:1", Config()), 6)
     store = JobStore.from_url(redis_server.url)
     job = submit(store, spec.config, SeedRange(0, spec.pixels), lambda *a: None,
                  chunk_size=10, map_spec=spec.to_json())

@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from . import figures, outcomes, presets, sweeps, words
-from .engines.contract import PATTERNS, TARGETS
 from .outcomes import FAILURES, code
 from .results import NetOutcomes
 
@@ -287,12 +286,20 @@ def chosen_nets(results: NetOutcomes) -> list[tuple[int, str]]:
 
 def decision_boundaries(trained: list[tuple[int, str, Any]], config: Any, title: str) -> Any:
     """The output over the input plane of trained nets: (seed, why it is shown, its trained
-    xorgpu.params.Params of one net), as xorgpu.trajectory.trained_nets gives them."""
+    xorgpu.params.Params of one net), as xorgpu.trajectory.trained_nets gives them. A task of
+    more than two inputs has no plane: each net's output for each pattern instead."""
     from matplotlib.lines import Line2D  # noqa: PLC0415
 
-    from .engines.array import predict  # noqa: PLC0415
+    from .engines import general  # noqa: PLC0415
+    from .engines.contract import EXP_ARG_MAX  # noqa: PLC0415
+    from .tasks import ENCODED  # noqa: PLC0415
 
-    grid = np.linspace(-0.5, 1.5, 101)
+    task = config.task_spec
+    if task.inputs != 2:
+        return _pattern_outputs(trained, config, title)
+    low, high = ENCODED[config.encoding]
+    middle, margin = (low + high) / 2, (high - low) / 2
+    grid = np.linspace(low - margin, high + margin, 101)
     x0, x1 = np.meshgrid(grid, grid)
     plane = np.column_stack([x0.ravel(), x1.ravel()])  # (101 * 101, 2)
     columns = min(4, max(1, len(trained)))
@@ -300,25 +307,60 @@ def decision_boundaries(trained: list[tuple[int, str, Any]], config: Any, title:
     figure = new_figure(figsize=(WIDTH * columns / 3.2, 2.6 * lines + 1.2), layout="constrained")
     axes = figure.subplots(lines, columns, squeeze=False)
     image = None
+    points = task.inputs_as(config.encoding)
     for ax, (seed, why, params) in zip(axes.flat, trained):
         with np.errstate(all="ignore"):  # a diverged net's weights are not finite
-            output = predict(np, params, plane)[:, 0].reshape(x0.shape)  # (101, 101)
-        image = ax.contourf(x0, x1, output, levels=np.linspace(0, 1, 11), cmap="coolwarm", vmin=0, vmax=1)
-        ax.contour(x0, x1, output, levels=[0.5], colors="black", linewidths=1)
-        for (p0, p1), target in zip(PATTERNS, TARGETS):
+            output = general.forward(np, params, plane, config, EXP_ARG_MAX["float64"])[1][:, 0].reshape(x0.shape)
+        shown = np.clip(output, low, high)  # a linear output beyond the targets: the colour of the nearer one
+        image = ax.contourf(x0, x1, shown, levels=np.linspace(low, high, 11), cmap="coolwarm", vmin=low, vmax=high)
+        ax.contour(x0, x1, output, levels=[middle], colors="black", linewidths=1)
+        for (p0, p1), target in zip(points, task.target_bits):
             ax.scatter([p0], [p1], c="white", edgecolors="black", s=70, marker="o" if target == 0 else "s", zorder=3)
-        ax.set(title=f"seed {seed}\n{why}", xticks=[0, 1], yticks=[0, 1], xlabel="input x0", ylabel="input x1")
+        ax.set(title=f"seed {seed}\n{why}", xticks=[low, high], yticks=[low, high], xlabel="input x0",
+               ylabel="input x1")
         ax.title.set_fontsize("small")
     for ax in list(axes.flat)[len(trained):]:
         ax.set_axis_off()
     if image is not None:
         figure.colorbar(image, ax=axes.ravel().tolist(), label="output of the net", shrink=0.8)
+
+    def pattern_list(bit: int) -> str:
+        return ", ".join(f"({p[0]:g},{p[1]:g})" for p, t in zip(points, task.target_bits) if t == bit) or "none"
+
     figure.legend(handles=[
         Line2D([], [], marker="o", linestyle="", markerfacecolor="white", markeredgecolor="black",
-               label="patterns with target 0: (0,0), (1,1)"),
+               label=f"patterns with target {low:g}: {pattern_list(0)}"),
         Line2D([], [], marker="s", linestyle="", markerfacecolor="white", markeredgecolor="black",
-               label="patterns with target 1: (0,1), (1,0)"),
-        Line2D([], [], color="black", label="output 0.5: the decision boundary")],
+               label=f"patterns with target {high:g}: {pattern_list(1)}"),
+        Line2D([], [], color="black", label=f"output {middle:g}: the decision boundary")],
         loc="outside lower center", ncols=3, fontsize="small")
     titled(figure, f"Decision boundaries after {config.epochs:,} epochs\n{title}")
+    return figure
+
+
+def _pattern_outputs(trained: list[tuple[int, str, Any]], config: Any, title: str) -> Any:
+    """Each trained net's output for each of the task's patterns, its target marked."""
+    from .engines import general  # noqa: PLC0415
+    from .engines.contract import EXP_ARG_MAX  # noqa: PLC0415
+    from .tasks import ENCODED  # noqa: PLC0415
+
+    task = config.task_spec
+    low, high = ENCODED[config.encoding]
+    x, targets = task.inputs_as(config.encoding), task.targets_as(config.encoding)
+    names = [name[1:] for name in task.output_names]
+    figure = new_figure(figsize=(WIDTH, 1.4 * max(1, len(trained)) + 1.4), layout="constrained")
+    axes = figure.subplots(max(1, len(trained)), 1, squeeze=False, sharex=True)[:, 0]
+    for ax, (seed, why, params) in zip(axes, trained):
+        with np.errstate(all="ignore"):
+            output = general.forward(np, params, x, config, EXP_ARG_MAX["float64"])[1][:, 0]
+        position = np.arange(len(names))
+        ax.bar(position, output - low, bottom=low, color=np.where(targets == high, "#b2182b", "#2166ac"), width=0.7)
+        ax.scatter(position, targets, marker="_", s=120, color="black", zorder=3)
+        ax.axhline((low + high) / 2, color="grey", linewidth=0.8, linestyle=":")
+        ax.set(ylim=(low - 0.1 * (high - low), high + 0.1 * (high - low)), ylabel="output")
+        ax.set_title(f"seed {seed}: {why}", fontsize="small", loc="left")
+    axes[-1].set_xticks(np.arange(len(names)), names, rotation=90 if len(names) > 16 else 0, fontsize="x-small")
+    axes[-1].set_xlabel("input pattern (its bits); bars: the output, red where the target is "
+                        f"{high:g}, blue where {low:g}; black marks: the targets; dotted: the midpoint")
+    titled(figure, f"Outputs after {config.epochs:,} epochs\n{title}")
     return figure

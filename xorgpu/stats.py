@@ -47,6 +47,15 @@ def outcomes(record: BlockRecord) -> np.ndarray:
     return result
 
 
+def cross_entropy(outputs: np.ndarray, config: Config) -> np.ndarray:
+    """(n,) the cross-entropy each net trained on, of its final outputs (n, P): -sum_p
+    [y log o + (1 - y) log(1 - o)], divided by P for loss_reduction mean."""
+    targets = np.array(config.task_spec.target_bits, dtype=np.float64)
+    with np.errstate(all="ignore"):  # an output of exactly 0 or 1 on the wrong side: an infinite loss
+        loss = -(targets * np.log(outputs) + (1 - targets) * np.log1p(-outputs)).sum(axis=1)
+    return loss / config.patterns if config.loss_reduction == "mean" else loss
+
+
 def wrong_patterns(outputs: np.ndarray, config: Config) -> np.ndarray:
     """(n,) how many of each net's outputs (n, P) lie on the wrong side of the midpoint of
     the two target values (a tie counts as wrong), as the `round` criterion judges them."""
@@ -70,6 +79,7 @@ class Summary:
     epochs_to_solve: Counter = field(default_factory=Counter)  # epoch -> solved nets
     wrong_patterns: Counter = field(default_factory=Counter)  # unsolved nets by patterns wrong
     final_loss: Counter = field(default_factory=Counter)  # loss sketch: bin -> nets
+    training_loss: Counter = field(default_factory=Counter)  # the same, of the cross-entropy trained on (if so)
     loss_curve: list[Counter] = field(default_factory=list)  # a loss sketch per sampled epoch
     loss_curve_solved: list[Counter] = field(default_factory=list)  # the same, of the nets that end solved
     loss_curve_unsolved: list[Counter] = field(default_factory=list)  # ... and of those that end unsolved
@@ -93,6 +103,8 @@ class Summary:
             epochs_to_solve=Counter(dict(zip(*_unique_counts(record.epochs_to_solve[solved])))),
             wrong_patterns=Counter(dict(zip(*_unique_counts(wrong[unsolved_finite])))),
             final_loss=loss_sketch(record.final_loss),
+            training_loss=loss_sketch(cross_entropy(record.outputs, config)) if config and config.loss ==
+            "cross-entropy" else Counter(),
             loss_curve=[loss_sketch(row) for row in record.loss_samples],
             loss_curve_solved=[loss_sketch(row[solved]) for row in record.loss_samples],
             loss_curve_unsolved=[loss_sketch(row[~solved]) for row in record.loss_samples],
@@ -106,6 +118,7 @@ class Summary:
             epochs_to_solve=self.epochs_to_solve + other.epochs_to_solve,
             wrong_patterns=self.wrong_patterns + other.wrong_patterns,
             final_loss=self.final_loss + other.final_loss,
+            training_loss=self.training_loss + other.training_loss,
             **{name: _merged_curves(getattr(self, name), getattr(other, name)) for name in CURVES},
         )
         if any(s.loss_curve and not s.loss_curve_solved for s in (self, other)):  # a state from before the split
@@ -174,11 +187,13 @@ class Summary:
                                                         self.loss_curve_unsolved or [None] * len(self.loss_curve))
             ],
             config=config.to_dict(),
+            training_loss=({name: sketch_quantile(self.training_loss, q) for name, q in QUANTILES.items()}
+                           | {"relative_error": LOSS_RELATIVE_ERROR}) if config.loss == "cross-entropy" else None,
         ).to_dict()
 
 
 COUNTERS = tuple(f.name for f in fields(Summary) if f.type == "int")  # nets, solved, ...: summed when merged
-HISTOGRAMS = ("epochs_to_solve", "wrong_patterns", "final_loss")
+HISTOGRAMS = ("epochs_to_solve", "wrong_patterns", "final_loss", "training_loss")
 CURVES = ("loss_curve", "loss_curve_solved", "loss_curve_unsolved")
 
 
@@ -288,6 +303,9 @@ class Report:
     failures: dict[str, Any]  # unsolved, a count per way of failing (xorgpu.outcomes.FAILURES), patterns_wrong
     loss_curve: list[dict[str, Any]]  # per sampled epoch: epoch, QUANTILES (and solved / unsolved)
     config: dict[str, Any]  # Config.to_dict
+    # the loss trained on where it is not the squared error (cross-entropy): QUANTILES and
+    # relative_error, as final_loss; None otherwise (and absent from older files)
+    training_loss: dict[str, float | None] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -298,7 +316,7 @@ class Report:
         where it differs."""
         if not isinstance(data, dict):
             raise ConfigError("statistics is not an object")
-        missing = [f.name for f in fields(cls) if f.name not in data]
+        missing = [f.name for f in fields(cls) if f.name not in data and f.name not in OPTIONAL_REPORT_KEYS]
         if missing:
             raise ConfigError(f"statistics has no {missing[0]!r}")
         _of(data["nets"], int, "statistics.nets")
@@ -310,6 +328,8 @@ class Report:
             _of(value, Number, f"statistics.success_ci95[{i}]")
         _keys(data["epochs_to_solve"], dict.fromkeys(EPOCH_STATS, Maybe), "statistics.epochs_to_solve")
         _keys(data["final_loss"], dict.fromkeys(QUANTILES, Maybe), "statistics.final_loss")
+        if data.get("training_loss") is not None:
+            _keys(data["training_loss"], dict.fromkeys(QUANTILES, Maybe), "statistics.training_loss")
         counts = {"unsolved": int, **dict.fromkeys(FAILURES, int), "patterns_wrong": dict}
         _keys(data["failures"], counts, "statistics.failures")
         if not isinstance(data["loss_curve"], list):
@@ -324,6 +344,9 @@ class Report:
         if nets is not None and data["nets"] != nets:
             raise ConfigError(f"statistics: they count {data['nets']} nets, the file holds {nets}")
         return data
+
+
+OPTIONAL_REPORT_KEYS = ("training_loss",)  # added since files were first written
 
 
 def check_report(report: Any, nets: int | None = None) -> dict[str, Any]:

@@ -29,12 +29,16 @@ def format_report(report: dict[str, Any]) -> str:
         + ("n/a" if loss["median"] is None else
            f"p10 {_loss(loss['p10'], loss)}  median {_loss(loss['median'], loss)}  p90 {_loss(loss['p90'], loss)}"
            + ("" if not loss.get("relative_error") else f"  (within {100 * loss['relative_error']:g}%)")),
+        *([] if not report.get("training_loss") or report["training_loss"]["median"] is None else [
+            "  cross-entropy       " + "  ".join(f"{name} {_loss(report['training_loss'][name], report['training_loss'])}"
+                                           for name in ("p10", "median", "p90"))
+            + f"  (within {100 * report['training_loss']['relative_error']:g}%; the loss trained on)"]),
         f"  unsolved            {failures['unsolved']:,}: "
         + ", ".join(f"{outcomes.label(name)} {failures[name]:,}" for name in outcomes.UNSOLVED),
     ]
     if failures["patterns_wrong"]:
         wrong = ", ".join(f"{k} wrong: {v:,}" for k, v in failures["patterns_wrong"].items())
-        lines.append(f"  unsolved by patterns on the wrong side of 0.5: {wrong}")
+        lines.append(f"  unsolved by patterns on the wrong side of {words.midpoint(config)}: {wrong}")
     if failures["solved_then_lost"]:
         lines.append(f"  solved, then lost by the end: {failures['solved_then_lost']:,}")
     if report["loss_curve"]:

@@ -3,7 +3,8 @@ trained again for the figures of their decision boundaries.
 
 Trains the net with the array engine on NumPy and watches its epoch loop
 (`train_block(..., observe=...)`): every `every` epochs it keeps the loss, the four
-outputs and the norm of the full-batch gradient at that point (whatever the update rule).
+outputs and the norm of the full-batch gradient of the training loss at that point
+(whatever the update rule).
 A plateau shows as a loss that stays flat while the gradient norm is small: the net sits
 near a saddle or a flat region.
 """
@@ -16,8 +17,9 @@ import numpy as np
 
 from .backend import numpy_backend
 from .config import Config
+from .engines import general
 from .engines.array import EpochView, backprop, train_block
-from .engines.contract import LOSS_SCALE
+from .engines.contract import EXP_ARG_MAX
 from .init import nets_of
 from .params import Params
 
@@ -26,8 +28,8 @@ from .params import Params
 class Snapshot:
     epoch: int
     loss: float  # mean over patterns of (y - o)^2
-    outputs: tuple[float, float, float, float]
-    gradient_norm: float  # |dL/dw| over all weights, L = 1/2 sum (o - y)^2
+    outputs: tuple[float, ...]  # one per pattern
+    gradient_norm: float  # |dL/dw| over all weights trained, L the training loss (summed over patterns)
 
 
 def trajectory(config: Config, seed: int, every: int) -> list[Snapshot]:
@@ -39,17 +41,30 @@ def trajectory(config: Config, seed: int, every: int) -> list[Snapshot]:
     def observe(view: EpochView) -> None:
         if view.epoch % every and view.epoch != config.epochs:
             return
-        gradients = backprop(view.params, backend).gradients.arrays()
+        gradients = full_batch_gradients(view.params, config)
         error = view.error[:, 0]
         snapshots.append(Snapshot(
             epoch=view.epoch,
-            loss=float(LOSS_SCALE * np.sum(error * error)),
+            loss=float(np.mean(error * error)),
             outputs=tuple(float(o) for o in view.outputs[:, 0]),
             gradient_norm=float(np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in gradients))),
         ))
 
     train_block(params, config.replace(sample_every=0), backend, observe=observe)
     return snapshots
+
+
+def full_batch_gradients(params: Params, config: Config) -> list[np.ndarray]:
+    """The gradients of the training loss at `params` of every weight trained: the notebook's
+    net through array.backprop, the others through general.gradients."""
+    if config.classic_net:
+        return list(backprop(params, numpy_backend()).gradients.arrays())
+    x = config.task_spec.inputs_as(config.encoding).astype(config.dtype)
+    y = config.task_spec.targets_as(config.encoding).astype(config.dtype)[:, None]
+    a1, a2 = general.forward(np, params, x, config, EXP_ARG_MAX[config.dtype])
+    grads = general.gradients(np, params, x, a1, a2, a2 - y, config)
+    return [getattr(grads, name) for name in grads.NAMES
+            if getattr(grads, name) is not None and (config.bias or name not in ("b1", "b2"))]
 
 
 def trained_nets(config: Config, chosen: list[tuple[int, str]]) -> list[tuple[int, str, Params]]:

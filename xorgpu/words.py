@@ -33,6 +33,16 @@ def init_words(text: str) -> str:
     return "initial weights U[0,1) and zero biases"
 
 
+def midpoint(config: Config | Mapping[str, Any]) -> str:
+    """The midpoint of a config's two target values, which `round` judges outputs by: '0.5' or '0'."""
+    low, high = ENCODED[_field(config, "encoding") if _has(config, "encoding") else "01"]
+    return f"{(low + high) / 2:g}"
+
+
+def _has(config: Config | Mapping[str, Any], name: str) -> bool:
+    return isinstance(config, Config) or name in config
+
+
 def criterion_words(text: str, encoding: str = "01") -> str:
     rule = Criterion.parse(text)
     if text == "round":
@@ -78,6 +88,7 @@ _WEIGHT_WORDS = [
     (re.compile(r"^b1\[(\d+)\]$"), "initial bias of hidden unit {0}"),
     (re.compile(r"^W2\[(\d+)\]$"), "initial weight from hidden unit {0} to the output"),
     (re.compile(r"^b2$"), "initial bias of the output"),
+    (re.compile(r"^Ws\[(\d+)\]$"), "initial skip weight from input {0} to the output"),
 ]
 
 

@@ -99,15 +99,15 @@ def _sum_rows(values: Any) -> Any:
 def forward(xp: Any, p: Params, x: Any, config: Config, clip: float) -> tuple[Any, Any]:
     """a1 (P, H, n) and a2 (P, n) for inputs x (P, N): z1 = (x W1) + b1 and
     z2 = ((a1 W2) + b2) + (x Ws), each product summed in order, as `x @ W1 + b1` reads."""
-    z1 = _inputs_times(x, p.w1) + p.b1  # (P, H, n)
+    z1 = inputs_times(x, p.w1) + p.b1  # (P, H, n)
     a1 = unit(xp, config.activation, z1, clip)
     z2 = _sum_rows(xp.moveaxis(a1 * p.w2, 1, 0)) + p.b2  # sum over hidden units in order: (P, n)
     if p.ws is not None:
-        z2 += _inputs_times(x, p.ws)
+        z2 += inputs_times(x, p.ws)
     return a1, unit(xp, config.output, z2, clip)
 
 
-def _inputs_times(x: Any, weights: Any) -> Any:
+def inputs_times(x: Any, weights: Any) -> Any:
     """sum_i x[:, i] * weights[i], in input order: (P, ...) for weights (N, ...)."""
     extra = (None,) * (weights.ndim - 1)
     total = x[(slice(None), 0, *extra)] * weights[0]
@@ -116,10 +116,15 @@ def _inputs_times(x: Any, weights: Any) -> Any:
     return total
 
 
+def deltas(xp: Any, p: Params, a1: Any, a2: Any, err: Any, config: Config) -> tuple[Any, Any]:
+    """d_z2 = dL/dz2 (P, n) and d_z1 = dL/dz1 (P, H, n), at the weights that gave a1, a2."""
+    d_z2 = err if config.loss == "cross-entropy" else err * slope(xp, config.output, a2)  # (P, n)
+    return d_z2, d_z2[:, None, :] * p.w2 * slope(xp, config.activation, a1)
+
+
 def gradients(xp: Any, p: Params, x: Any, a1: Any, a2: Any, err: Any, config: Config) -> Params:
     """dL/dw for every weight, at the weights that gave a1, a2 (shapes as Params)."""
-    d_z2 = err if config.loss == "cross-entropy" else err * slope(xp, config.output, a2)  # (P, n)
-    d_z1 = d_z2[:, None, :] * p.w2 * slope(xp, config.activation, a1)  # (P, H, n)
+    d_z2, d_z1 = deltas(xp, p, a1, a2, err, config)
     d_w1 = xp.empty_like(p.w1)
     d_ws = None if p.ws is None else xp.empty_like(p.ws)
     for i in range(x.shape[1]):

@@ -5,7 +5,8 @@ An axis is written `NAME:LOW:HIGH[:log]`; NAME is a knob:
   training values (engines/knobs.py);
 - `init_scale`: every initial weight and bias of the map's seed multiplied by it;
 - `W1[i,j]` (input i to hidden unit j), `b1[j]`, `W2[j]` (hidden unit j to the output),
-  `b2`: that one initial weight set to the value.
+  `b2`, `Ws[i]` (input i to the output, in a net with skip weights): that one initial
+  weight set to the value (a net without biases has no b1 or b2 to set).
 Log axes take `geomspace(LOW, HIGH, R)`, linear ones `linspace(LOW, HIGH, R)`, in float64.
 A zoom gives an axis by its centre and span instead (`Axis.around`): on a log axis the
 span counts decades.
@@ -19,11 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import ConfigError
+from ..config import Config, ConfigError
 
 TRAINING_KNOBS = ("lr", "lr_hidden", "lr_output", "momentum")
-KNOB_HELP = "lr, lr_hidden, lr_output, momentum, init_scale, W1[i,j], b1[j], W2[j] or b2"
-_WEIGHT = re.compile(r"^(W1)\[(\d+),(\d+)\]$|^(b1|W2)\[(\d+)\]$|^(b2)$")
+KNOB_HELP = "lr, lr_hidden, lr_output, momentum, init_scale, W1[i,j], b1[j], W2[j], b2 or Ws[i]"
+_WEIGHT = re.compile(r"^(W1)\[(\d+),(\d+)\]$|^(b1|W2)\[(\d+)\]$|^(b2)$|^(Ws)\[(\d+)\]$")
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,12 @@ class Knob:
     """What an axis varies: a training value, the init scale, or one initial weight."""
 
     name: str  # as written, canonical (no spaces)
-    weight: tuple[str, tuple[int, ...]] | None = None  # ("w1", (i, j)), ("b1", (j,)), ("w2", (j,)), ("b2", ())
+    # ("w1", (i, j)), ("b1", (j,)), ("w2", (j,)), ("b2", ()), ("ws", (i,))
+    weight: tuple[str, tuple[int, ...]] | None = None
 
     @classmethod
-    def parse(cls, text: str, hidden: int) -> Knob:
+    def parse(cls, text: str, config: Config) -> Knob:
+        """A knob of the nets `config` trains (their inputs, hidden units, biases, skip weights)."""
         name = "".join(text.split())
         if name in (*TRAINING_KNOBS, "init_scale"):
             return cls(name)
@@ -43,10 +46,15 @@ class Knob:
             raise ConfigError(f"unknown map axis {text!r}: use {KNOB_HELP}")
         array, *indices = [group for group in match.groups() if group is not None]
         index = tuple(int(i) for i in indices)
-        if array == "W1" and index[0] > 1:
-            raise ConfigError(f"map axis {name}: a net has 2 inputs, so i is 0 or 1")
-        if index and index[-1] >= hidden:
+        hidden, inputs = config.hidden, config.inputs
+        if array in ("W1", "Ws") and index[0] >= inputs:
+            raise ConfigError(f"map axis {name}: the net has {inputs} inputs, so i is 0..{inputs - 1}")
+        if array in ("W1", "b1", "W2") and index[-1] >= hidden:
             raise ConfigError(f"map axis {name}: hidden units are numbered 0..{hidden - 1} (H = {hidden})")
+        if array in ("b1", "b2") and not config.bias:
+            raise ConfigError(f"map axis {name}: the net has no biases (--no-bias)")
+        if array == "Ws" and not config.skip:
+            raise ConfigError(f"map axis {name}: the net has no skip weights (give --skip)")
         return cls(name, (array.lower(), index))  # named as Params names its arrays
 
     @property
@@ -69,7 +77,7 @@ class Axis:
     log: bool = False
 
     @classmethod
-    def parse(cls, text: str, hidden: int) -> Axis:
+    def parse(cls, text: str, config: Config) -> Axis:
         """NAME:LOW:HIGH[:log] (or :lin)."""
         if not isinstance(text, str):
             raise ConfigError(f"a map axis must be a string NAME:LOW:HIGH[:log], got {text!r}")
@@ -77,7 +85,7 @@ class Axis:
         if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] not in ("log", "lin")):
             raise ConfigError(f"malformed map axis {text!r}: use NAME:LOW:HIGH or NAME:LOW:HIGH:log (or NAME, NAME:log "
                               "with --center and --span)")
-        knob = Knob.parse(parts[0], hidden)
+        knob = Knob.parse(parts[0], config)
         low, high = (_number(value, text) for value in parts[1:3])
         return cls.of(knob, low, high, len(parts) == 4 and parts[3] == "log")
 
@@ -130,8 +138,8 @@ class Axis:
         return {"name": self.knob.name, "low": self.low, "high": self.high, "log": self.log}
 
     @classmethod
-    def from_dict(cls, data: dict[str, object], hidden: int) -> Axis:
-        return cls.of(Knob.parse(str(data["name"]), hidden), float(data["low"]), float(data["high"]),
+    def from_dict(cls, data: dict[str, object], config: Config) -> Axis:
+        return cls.of(Knob.parse(str(data["name"]), config), float(data["low"]), float(data["high"]),
                       bool(data["log"]))
 
 

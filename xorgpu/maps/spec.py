@@ -89,7 +89,7 @@ class MapSpec:
             raise ConfigError("a map spec must be a JSON object with config, x, y, resolution and seed")
         config = Config.from_dict(data["config"])
         try:
-            x, y = (Axis.from_dict(data[k], config.hidden) for k in ("x", "y"))
+            x, y = (Axis.from_dict(data[k], config) for k in ("x", "y"))
         except (KeyError, TypeError, ValueError) as error:
             raise ConfigError(f"a map spec's axis is malformed: {error}") from None
         return cls(config, x, y, data["resolution"], data["seed"])

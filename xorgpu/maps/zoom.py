@@ -30,14 +30,14 @@ def view(config: Config, x: str, y: str, resolution: int, seed: int = 0, center:
     if (center is None) != (span is None):
         raise ConfigError("--center and --span go together")
     if center is None or span is None:
-        return MapSpec(config, Axis.parse(x, config.hidden), Axis.parse(y, config.hidden), resolution, seed)
+        return MapSpec(config, Axis.parse(x, config), Axis.parse(y, config), resolution, seed)
     centres, spans = parse_point(center, "--center"), parse_point(span, "--span", allow_one=True)
     axes = []
     for text, middle, width in zip((x, y), centres, spans):
         name, _, scale = text.partition(":")
         if scale not in ("", "log", "lin"):
             raise ConfigError(f"with --center/--span, give the axis as NAME or NAME:log, not {text!r}")
-        axes.append(Axis.around(Knob.parse(name, config.hidden), middle, width, scale == "log"))
+        axes.append(Axis.around(Knob.parse(name, config), middle, width, scale == "log"))
     return MapSpec(config, axes[0], axes[1], resolution, seed)
 
 
