@@ -57,11 +57,20 @@ for flag, values in {
     "--update": ["minibatch"],
     "--sample-every": ["-1", "x"],
     "--processes": ["0", "5000", "x"],
+    "--task": ["and", "parity:1", "parity:11", "parity:x", "table:012", "table:01101", ""],
+    "--activation": ["softplus"],
+    "--output": ["relu"],
+    "--encoding": ["pm1", "-11"],
+    "--loss": ["hinge"],
 }.items():
     for value in values:
         case("run", "--nets", "10", flag, value)
 case("run", "--nets", "10", "--update", "online", "--loss-reduction", "mean")
 case("run", "--nets", "10", "--update", "online", "--engine", "fused")
+case("run", "--nets", "10", "--loss", "cross-entropy", "--output", "tanh")
+case("run", "--nets", "10", "--loss", "cross-entropy", "--output", "tanh", "--encoding", "pm1")
+case("run", "--nets", "10", "--loss", "cross-entropy", "--output", "linear")
+case("demo", "--task", "parity:12")
 case("run", "--nets", "10", "--epochs", "20000", "--sample-every", "1")
 case("run", "--nets", "4000000000")
 case("run", "--nets", "10", "--out", "/nonexistent-dir/x.npz")
@@ -130,6 +139,10 @@ for axis in ["lr", "lr:1", "lr:1:0", "lr:a:b", "lr:0:1:log", "lr:-1:1", "lr:0:1"
              "lr:1:2:sqrt", "lr:inf:1", "lr:nan:1", "lr:1:2:log:log", "", "b2:1:1",
              "lr:1:1.0000000000000002"]:
     case(*MAP, "--x", axis, "--y", "b2:0:1")
+case(*MAP, "--x", "Ws[0]:0:1", "--y", "lr:0.1:1")
+case(*MAP, "--x", "Ws[2]:0:1", "--y", "lr:0.1:1", "--skip")
+case(*MAP, "--x", "b1[0]:0:1", "--y", "lr:0.1:1", "--no-bias")
+case(*MAP, "--x", "W1[3,0]:0:1", "--y", "lr:0.1:1", "--task", "parity:3")
 case(*MAP, "--x", "lr:0.1:1", "--y", "lr:1:2", name="map: the same knob on both axes")
 case(*MAP, "--x", "lr:0.1:1", "--y", "lr_hidden:1:2", name="map: lr and lr_hidden together")
 for value in ["0", "20000", "x"]:

@@ -161,7 +161,8 @@ def completions(line: str, env: dict | None = None) -> list[str]:
 
 
 def test_completion_offers_preset_names_job_ids_and_files(redis_server):
-    assert completions("xorgpu sweep --preset rhw") == ["plain,rhw1986-local-minima"]
+    assert completions("xorgpu sweep --preset rhw") == ["plain,rhw1986-local-minima", "plain,rhw1986-xor-211",
+                                                         "plain,rhw1986-parity"]
     assert completions("xorgpu run -o ") == ["file,"]
     first = invoke("submit", "--nets", 10, "--redis-url", redis_server.url).stdout.strip()
     second = invoke("submit", "--nets", 10, "--redis-url", redis_server.url).stdout.strip()

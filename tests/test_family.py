@@ -34,10 +34,12 @@ def independent(config: Config, params, k: int):  # noqa: ANN001
                             mean=config.loss_reduction == "mean")
 
 
-def assert_engine_equals_independent(config: Config) -> None:
+def assert_engine_equals_independent(config: Config, engine: str = "array") -> None:
+    if engine == "fused" and config.update == "online":
+        engine = "array"  # the compiled kernels train full batches (they refuse online updates)
     params = nets_of(config, SEEDS)
     start = params.map(np.copy)
-    record = select_engine(config, numpy_backend()).train_block(params, config, numpy_backend())
+    record = select_engine(config, numpy_backend(), engine).train_block(params, config, numpy_backend())
     for k in range(len(SEEDS)):
         alone = independent(config, start, k)
         assert record.epochs_to_solve[k] == alone.epochs_to_solve, (config, k)
@@ -65,9 +67,10 @@ OPTION_CASES = {
 }
 
 
+@pytest.mark.parametrize("engine", ["array", "fused"])
 @pytest.mark.parametrize("case", OPTION_CASES)
-def test_each_option_trains_as_an_independent_trainer_does(case):
-    assert_engine_equals_independent(Config(epochs=400, **OPTION_CASES[case]))
+def test_each_option_trains_as_an_independent_trainer_does(case, engine):
+    assert_engine_equals_independent(Config(epochs=400, **OPTION_CASES[case]), engine)
 
 
 def valid_configs(seed: int, count: int) -> list[Config]:
@@ -95,19 +98,21 @@ def config_id(c: Config) -> str:
             f"{'skip,' if c.skip else ''}H{c.hidden},lr{c.lr:g},mu{c.momentum:g},{c.init}")
 
 
+@pytest.mark.parametrize("engine", ["array", "fused"])
 @pytest.mark.parametrize("config", valid_configs(22, 16), ids=config_id)
-def test_random_combinations_train_as_an_independent_trainer_does(config):
+def test_random_combinations_train_as_an_independent_trainer_does(config, engine):
     """At learning rates where training is calm: where it is chaotic, a last-bit difference
     in tanh or exp (NumPy's and Python's math differ in a third of their tanh values) grows
     until two correct trainers part ways, as any two float64 computations would."""
-    assert_engine_equals_independent(config)
+    assert_engine_equals_independent(config, engine)
 
 
+@pytest.mark.parametrize("engine", ["array", "fused"])
 @pytest.mark.parametrize("config", valid_configs(23, 24), ids=config_id)
-def test_random_combinations_agree_over_the_first_epochs_at_any_rate(config):
+def test_random_combinations_agree_over_the_first_epochs_at_any_rate(config, engine):
     """Three epochs at large rates: too short for rounding to grow, long enough for every
     term of the forward pass, the gradients and the update to count."""
-    assert_engine_equals_independent(config.replace(epochs=3, lr=config.lr * 20, momentum=0.9))
+    assert_engine_equals_independent(config.replace(epochs=3, lr=config.lr * 20, momentum=0.9), engine)
 
 
 def test_the_notebook_net_on_any_two_input_task_is_the_tuned_path_bit_for_bit():
@@ -146,8 +151,8 @@ def test_pm1_encoding_maps_bits_to_minus_and_plus_one():
     (dict(loss="cross-entropy", output="tanh", encoding="pm1"), "needs --output sigmoid and --encoding 01"),
     (dict(loss="cross-entropy", output="linear"), "needs --output sigmoid"),
     (dict(encoding="pm1"), "cannot reach the targets -1 and 1"),
-    (dict(task="parity:11"), "parity of 2 to 10 inputs"),
-    (dict(task="parity:1"), "parity of 2 to 10 inputs"),
+    (dict(task="parity:11"), "parity takes 2 to 10 inputs"),
+    (dict(task="parity:1"), "parity takes 2 to 10 inputs"),
     (dict(task="table:012"), "unknown task"),
     (dict(task="and"), "unknown task"),
     (dict(activation="softplus"), "unknown activation"),
@@ -159,12 +164,10 @@ def test_combinations_that_make_no_sense_are_refused_in_one_line(settings, words
     assert words in str(caught.value) and "\n" not in str(caught.value)
 
 
-def test_the_fused_engine_says_why_it_does_not_train_a_net_and_auto_picks_the_array_engine():
-    config = Config(activation="tanh")
-    with pytest.raises(ConfigError, match="the fused kernels train the notebook's net"):
-        select_engine(config, numpy_backend(), "fused")
-    assert select_engine(config, numpy_backend(), "auto").name == "array"
-    assert select_engine(Config(task="table:0001"), numpy_backend(), "auto").name == "fused"
+def test_auto_picks_the_fused_engine_for_every_net_trained_on_full_batches():
+    for config in (Config(activation="tanh"), Config(task="parity:5", skip=True), Config(task="table:0001")):
+        assert select_engine(config, numpy_backend(), "auto").name == "fused"
+    assert select_engine(Config(activation="tanh", update="online"), numpy_backend(), "auto").name == "array"
 
 
 # --- initial weights -----------------------------------------------------------------------

@@ -57,7 +57,7 @@ class Task:
         if name == "parity" and argument.isascii() and argument.isdigit():
             inputs = int(argument)
             if not 2 <= inputs <= MAX_PARITY_INPUTS:
-                raise ConfigError(f"task {text}: parity of 2 to {MAX_PARITY_INPUTS} inputs")
+                raise ConfigError(f"task {text}: parity takes 2 to {MAX_PARITY_INPUTS} inputs")
             return cls(text, inputs, tuple(bin(p).count("1") % 2 for p in range(2**inputs)))
         if name == "table" and len(argument) == 4 and set(argument) <= {"0", "1"}:
             return cls(text, 2, tuple(int(bit) for bit in argument))

@@ -57,7 +57,7 @@ def criterion_words(text: str, encoding: str = "01") -> str:
 FIELDS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "hidden": ("hidden units H", lambda v: f"H = {v}"),
     "task": ("task", lambda v: Task.parse(v).words),
-    "activation": ("hidden units", lambda v: f"{v} hidden units"),
+    "activation": ("activation of the hidden units", lambda v: f"{v} hidden units"),
     "output": ("output unit", lambda v: f"{v} output"),
     "encoding": ("encoding", lambda v: "inputs and targets 0/1" if v == "01" else "inputs and targets ±1"),
     "loss": ("loss", lambda v: "squared error" if v == "sse" else "cross-entropy loss"),
@@ -119,14 +119,19 @@ def knob_label(name: str, log: bool = False) -> str:
     return ", ".join(part for part in (words, name, "log scale" if log else "") if part)
 
 
-def net(config: Config | Mapping[str, Any], hidden_varies: bool = False) -> str:
-    """The net and its task: '2-4-1 sigmoid net on XOR' ('2-H-1' where H varies);
-    '3-4-1 tanh net, linear output, on parity of 3 bits'."""
+def net(config: Config | Mapping[str, Any], varying: tuple[str, ...] = ()) -> str:
+    """The net and its task: '2-4-1 sigmoid net on XOR'; '3-4-1 tanh net, linear output, on
+    parity of 3 bits'. What varies (a sweep's axes) is left out: '2-H-1' where the hidden
+    units do, 'N-4-1 sigmoid net on each task' where the task does."""
     values = {**Config().to_dict(), **(config.to_dict() if isinstance(config, Config) else dict(config))}
     task = Task.parse(values["task"])
-    shape = f"{task.inputs}-{'H' if hidden_varies else values['hidden']}-1"
-    output = "" if values["output"] == values["activation"] else f", {values['output']} output,"
-    return f"{shape} {values['activation']} net{output} on {task.words}"
+    inputs = "N" if "task" in varying else task.inputs
+    shape = f"{inputs}-{'H' if 'hidden' in varying else values['hidden']}-1"
+    units = "" if "activation" in varying else f" {values['activation']}"
+    same = values["output"] == values["activation"] and "activation" not in varying
+    output = "" if same or "output" in varying else f", {values['output']} output,"
+    where = "each task" if "task" in varying else task.words
+    return f"{shape}{units} net{output} on {where}"
 
 
 def settings(config: Config | Mapping[str, Any], omit: tuple[str, ...] = ("hidden",)) -> list[str]:
@@ -149,7 +154,7 @@ def describe(config: Config | Mapping[str, Any], seeds: str | None = None, omit:
     defaults = Config().to_dict()
     parts = [setting(name, value, values) for name, value in values.items()
              if name not in (*NEVER_SAID, *omit) and (name in ALWAYS_SAID or value != defaults.get(name, object()))]
-    text = f"{net(config, hidden_varies='hidden' in omit)}: {', '.join(p for p in parts if p)}"
+    text = f"{net(config, varying=omit)}: {', '.join(p for p in parts if p)}"
     return text + (f"; seeds {seeds}" if seeds else "")
 
 

@@ -15,3 +15,4 @@ static ShimDim3 blockIdx, blockDim, threadIdx;
 using std::exp;
 using std::fabs;
 using std::isfinite;
+using std::tanh;

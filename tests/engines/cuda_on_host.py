@@ -1,8 +1,9 @@
 """The CUDA kernel (xorgpu/engines/fused_gpu.cu), compiled for the host and run in CI.
 
-The kernel's source is compiled unchanged as C++ behind cuda_host_shim.h, with one extern
+The kernels' source is compiled unchanged as C++ behind cuda_host_shim.h, with one extern
 "C" launcher per specialisation that runs the grid's threads one after another. The
-launchers' parameters come from contract.KERNEL_PARAMETERS, so fused_gpu.train_block
+launchers' parameters come from contract.KERNEL_PARAMETERS (FAMILY_KERNEL_PARAMETERS for
+the family kernel's specialisations), so fused_gpu.train_block
 calls them exactly as it calls CuPy's kernel: same arguments, same order, same layout.
 Needs a C++ compiler (g++ or $CXX).
 """
@@ -20,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from xorgpu.engines import fused_gpu
-from xorgpu.engines.contract import KERNEL_PARAMETERS, Specialisation
+from xorgpu.engines.contract import FAMILY_KERNEL_PARAMETERS, KERNEL_PARAMETERS, Specialisation
 
 HERE = Path(__file__).parent
 CXX_FLAGS = ["-O2", "-std=c++17", "-shared", "-fPIC", "-ffp-contract=off", "-Wno-unknown-pragmas"]
@@ -33,12 +34,17 @@ def compiler() -> str | None:
 
 
 def symbol(spec: Specialisation) -> str:
-    return f"xor_train_{spec.dtype}_h{spec.hidden}_sse{int(spec.sse_criterion)}_momentum{int(spec.momentum)}"
+    if spec.classic:
+        return f"xor_train_{spec.dtype}_h{spec.hidden}_sse{int(spec.sse_criterion)}_momentum{int(spec.momentum)}"
+    return (f"family_train_{spec.dtype}_h{spec.hidden}_n{spec.inputs}_{spec.activation}_{spec.output}"
+            f"_ce{int(spec.cross_entropy)}_{spec.criterion}_bias{int(spec.bias)}_skip{int(spec.skip)}"
+            f"_momentum{int(spec.momentum)}")
 
 
-def _declared(real: str) -> list[tuple[str, str]]:
-    """KERNEL_PARAMETERS with `real` spelled out: (C type, name)."""
-    return [(ctype.replace("real", real), name) for name, ctype in KERNEL_PARAMETERS]
+def _declared(real: str, spec: Specialisation) -> list[tuple[str, str]]:
+    """The kernel's parameters with `real` spelled out: (C type, name)."""
+    parameters = KERNEL_PARAMETERS if spec.classic else FAMILY_KERNEL_PARAMETERS
+    return [(ctype.replace("real", real), name) for name, ctype in parameters]
 
 
 def launcher_source(specs: list[Specialisation], kernel_source: str | None = None) -> str:
@@ -46,8 +52,8 @@ def launcher_source(specs: list[Specialisation], kernel_source: str | None = Non
     lines = ['#include "cuda_host_shim.h"', kernel_source or fused_gpu.source()]
     for spec in specs:
         real = fused_gpu.REAL_TYPES[spec.dtype]
-        params = ", ".join(f"{ctype} {name}" for ctype, name in _declared(real))
-        names = ", ".join(name for _, name in _declared(real))
+        params = ", ".join(f"{ctype} {name}" for ctype, name in _declared(real, spec))
+        names = ", ".join(name for _, name in _declared(real, spec))
         template = fused_gpu.template_name(spec)
         lines.append(
             f'extern "C" void {symbol(spec)}(unsigned int blocks, unsigned int threads, {params}) {{\n'
@@ -84,14 +90,14 @@ class HostKernels:
         function = getattr(self.library, symbol(spec))
         real = fused_gpu.REAL_TYPES[spec.dtype]
         argtypes = [ctypes.c_uint, ctypes.c_uint]
-        for ctype, _ in _declared(real):
+        for ctype, _ in _declared(real, spec):
             argtypes.append(ctypes.c_void_p if ctype.endswith("*") else C_TYPES[ctype])
         function.argtypes = argtypes
         function.restype = None
 
         def launch(grid: tuple[int], block: tuple[int], arguments: tuple[Any, ...]) -> None:
             values = []
-            for (ctype, name), value in zip(_declared(real), arguments):
+            for (ctype, name), value in zip(_declared(real, spec), arguments):
                 if ctype.endswith("*"):
                     pointee = POINTEE_DTYPES[ctype.removeprefix("const ").removesuffix("*")]
                     if not (isinstance(value, np.ndarray) and value.flags.c_contiguous and value.dtype == pointee):

@@ -54,7 +54,7 @@ CASES = {
     "float32, diverging": Config(epochs=50, dtype="float32", lr=1e38, momentum=0.99, init="uniform:-5:5"),
     "online": Config(epochs=600, update="online", momentum=0.5, init="uniform:-2:2", hidden=3),
     "AND (table:0001), sampled": Config(epochs=1500, task="table:0001", sample_every=500, init="uniform:-1:1"),
-    # nets of the family that the compiled kernels do not train (the array engine's general.py)
+    # nets of the family other than the notebook's (general.py; the family kernels)
     "parity:3, tanh, linear, pm1": Config(epochs=800, task="parity:3", activation="tanh", output="linear",
                                           encoding="pm1", lr=0.02, init="uniform:-1:1", hidden=5),
     "relu, skip, no bias, momentum": Config(epochs=600, activation="relu", skip=True, bias=False, lr=0.05,
@@ -111,8 +111,7 @@ def train(engine: str, config: Config, host_kernels) -> tuple[BlockRecord, Param
 def expected_refusal(engine: str, config: Config) -> bool:
     """Engines that, by design, do not train a config (and must say so, not train it)."""
     fused = engine in ("fused-cpu", "cuda-on-host", "fused-cuda")
-    return fused and (config.update == "online" or not config.classic_net
-                      or (engine != "fused-cpu" and config.hidden > fused_gpu.MAX_HIDDEN))
+    return fused and (config.update == "online" or (engine != "fused-cpu" and config.hidden > fused_gpu.MAX_HIDDEN))
 
 
 @pytest.mark.parametrize("case", CASES)

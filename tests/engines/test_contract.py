@@ -11,17 +11,18 @@ import pytest
 
 from xorgpu.backend import numpy_backend
 from xorgpu.config import Config
-from xorgpu.engines import array, fused_cpu, fused_gpu
-from xorgpu.engines.contract import KERNEL_PARAMETER_NAMES, KERNEL_PARAMETERS, BlockRecord, Specialisation
+from xorgpu.engines import array, fused_cpu, fused_cpu_family, fused_gpu
+from xorgpu.engines.contract import (FAMILY_KERNEL_PARAMETER_NAMES, FAMILY_KERNEL_PARAMETERS, KERNEL_PARAMETER_NAMES,
+                                     KERNEL_PARAMETERS, BlockRecord, Specialisation)
 from xorgpu.init import initial_params
 
 from .cuda_on_host import HostKernels, compiler
 from .test_conformance import assert_within_float64_tolerance
 
 
-def cuda_kernel_parameters(source: str) -> list[tuple[str, str]]:
-    """(name, type) of xor_train's parameters, as fused_gpu.cu declares them."""
-    declaration = re.search(r"__global__ void xor_train\((.*?)\)\s*\{", source, re.S).group(1)
+def cuda_kernel_parameters(source: str, kernel: str = "xor_train") -> list[tuple[str, str]]:
+    """(name, type) of a kernel's parameters, as fused_gpu.cu declares them."""
+    declaration = re.search(rf"__global__ void {kernel}\((.*?)\)\s*\{{", source, re.S).group(1)
     parameters = []
     for item in declaration.split(","):
         words = item.replace("__restrict__", "").replace("*", " * ").split()
@@ -39,6 +40,17 @@ def test_the_cuda_kernel_takes_the_declared_parameters_in_order():
 def test_the_numba_kernel_takes_the_declared_parameters_then_the_switches():
     names = list(inspect.signature(fused_cpu._train_nets_py).parameters)
     assert names == [*KERNEL_PARAMETER_NAMES, "sse_criterion", "use_momentum"]
+
+
+def test_the_family_kernels_take_the_family_parameters_then_the_switches():
+    assert cuda_kernel_parameters(fused_gpu.source(), "family_train") == list(FAMILY_KERNEL_PARAMETERS)
+    names = list(inspect.signature(fused_cpu_family._train_family_py).parameters)
+    switches = ["activation", "output", "cross_entropy", "criterion", "bias", "skip", "use_momentum"]
+    assert names == [*FAMILY_KERNEL_PARAMETER_NAMES, *switches]
+    spec = Specialisation.of(Config(task="parity:3", activation="tanh", output="linear", encoding="pm1", skip=True,
+                                    momentum=0.5, bias=False))
+    assert spec.switches == (1, 3, False, 2, False, True, True) and not spec.classic
+    assert fused_gpu.template_name(spec) == "family_train<double, 4, 3, 1, 3, false, 2, false, true, true>"
 
 
 def test_the_record_is_built_by_keyword_only():

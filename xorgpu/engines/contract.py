@@ -4,8 +4,10 @@ Every engine (the array reference in `array.py`, the numba kernel in `fused_cpu.
 CUDA kernel in `fused_gpu.cu`) trains the same thing and leaves the same record; this
 module is the one place that says what that is:
 
-- the XOR task: PATTERNS in the order every engine visits them, and their TARGETS;
-- the loss the notebook prints, LOSS_SCALE * sum_p (a2_p - y_p)^2 (the mean over patterns);
+- the XOR task of the notebook: PATTERNS in the order every engine visits them, and their
+  TARGETS (every task's patterns and targets: xorgpu.tasks);
+- the loss every run reports, 1/P * sum_p (a2_p - y_p)^2, the mean over the P patterns
+  (LOSS_SCALE for XOR's four, the notebook's printed loss);
 - the clip that keeps exp from overflowing (EXP_ARG_MAX);
 - when the loss is sampled (`sample_epochs`) and when an unsolved net's loss is compared
   with its final loss to tell a plateau (`epoch_before_end`);
@@ -42,8 +44,8 @@ PLATEAU_WINDOW_DIVISOR = 10  # an unsolved net's loss is compared over the last 
 class BlockRecord:
     """What training leaves of each of n nets, as host arrays."""
 
-    outputs: np.ndarray  # (n, 4) outputs after the last update, in PATTERNS order
-    final_loss: np.ndarray  # (n,) the notebook's loss: LOSS_SCALE * sum over patterns of (y - o)^2
+    outputs: np.ndarray  # (n, P) outputs after the last update, in the task's pattern order
+    final_loss: np.ndarray  # (n,) the mean over patterns of (y - o)^2 (the notebook's loss for XOR)
     epochs_to_solve: np.ndarray  # (n,) int64: first e whose outputs meet the criterion; -1: never
     solved_at_end: np.ndarray  # (n,) bool: the final outputs meet the criterion
     diverged: np.ndarray  # (n,) bool: some weight or output is no longer finite
@@ -79,7 +81,7 @@ KERNEL_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("b1", "real*"),  # (H, n)
     ("w2", "real*"),  # (H, n)
     ("b2", "real*"),  # (n,)
-    ("targets", "const real*"),  # (4,) TARGETS
+    ("targets", "const real*"),  # (4,) the task's targets (TARGETS for XOR)
     # each net's own values (knobs.steps): the step of W1 and b1, of W2 and b2, momentum
     ("step_hidden", "const real*"),  # (n,)
     ("step_output", "const real*"),  # (n,)
@@ -89,7 +91,7 @@ KERNEL_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("epochs", "int"),
     ("threshold", "real"),  # the criterion's threshold
     ("clip", "real"),  # EXP_ARG_MAX[dtype]
-    ("loss_scale", "real"),  # LOSS_SCALE
+    ("loss_scale", "real"),  # 1 / P (LOSS_SCALE for four patterns)
     ("sample_every", "int"),
     ("epoch_before_end", "int"),
     # this call's epochs: it trains epochs first_epoch .. stop_epoch - 1; the call whose
@@ -105,7 +107,7 @@ KERNEL_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("ever_solved", "bool*"),  # (n,)
     ("unsolved_epochs", "long long*"),  # (n,)
     # the record, written by the last call (loss_samples as the sampled epochs pass)
-    ("outputs", "real*"),  # (4, n)
+    ("outputs", "real*"),  # (P, n)
     ("final_loss", "real*"),  # (n,)
     ("epochs_to_solve", "long long*"),  # (n,)
     ("solved_at_end", "bool*"),  # (n,)
@@ -116,42 +118,74 @@ KERNEL_PARAMETERS: tuple[tuple[str, str], ...] = (
 KERNEL_PARAMETER_NAMES = tuple(name for name, _ in KERNEL_PARAMETERS)
 
 
+def _inserted(parameters: tuple[tuple[str, str], ...], after: dict[str, tuple[tuple[str, str], ...]]
+              ) -> tuple[tuple[str, str], ...]:
+    return tuple(item for parameter in parameters for item in (parameter, *after.get(parameter[0], ())))
+
+
+# The kernels of every other net of the family (numba's _train_family, CUDA's
+# family_train) take KERNEL_PARAMETERS with these added: targets is then (P,) in the
+# encoding's values, outputs (P, n).
+FAMILY_KERNEL_PARAMETERS = _inserted(KERNEL_PARAMETERS, {
+    "b2": (("ws", "real*"),),  # (N, n) skip weights; (1, n) zeros where the nets have none
+    "targets": (("inputs", "const real*"),  # (P, N) the task's inputs in the encoding
+                ("side", "const real*")),  # (P,) +1 where the target is the higher value, else -1
+    "vb2": (("vws", "real*"),),  # (N, n) velocities of ws; (1, 1) where none move
+})
+FAMILY_KERNEL_PARAMETER_NAMES = tuple(name for name, _ in FAMILY_KERNEL_PARAMETERS)
+UNIT_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "linear": 3}  # compiled as integers
+CRITERION_CODES = {"within": 0, "sse": 1, "side": 2}
+
+
 def why_not_compiled(config: Config) -> str:
-    """Why neither compiled kernel trains `config` ("" if they do): they train the
-    notebook's net (Config.classic_net) on full batches; xorgpu.engines.general trains the rest."""
+    """Why neither compiled kernel trains `config` ("" if they do): they train full
+    batches; the array engine trains online updates."""
     if config.update != "batch":
         return "the fused kernels train full-batch only: use --engine array or auto for online updates"
-    if not config.classic_net:
-        return ("the fused kernels train the notebook's net (sigmoid units with biases, squared error, 0/1 "
-                "encoding, two inputs): use --engine array or auto for this one")
     return ""
 
 
 @dataclass(frozen=True)
 class Specialisation:
     """What a compiled kernel fixes at compile time (CUDA template arguments); numba takes
-    the two switches as trailing arguments instead."""
+    the switches as trailing arguments instead. The notebook's net (Config.classic_net)
+    has kernels of its own (`classic`); every other net the family kernels."""
 
     dtype: str  # float64 | float32
     hidden: int
-    sse_criterion: bool  # the criterion is sse:T (else within:TOL)
+    sse_criterion: bool  # the criterion is sse:T (else within:TOL, or side for the family)
     momentum: bool  # momentum > 0
+    # the family's choices; the defaults are the notebook's net
+    classic: bool = True
+    inputs: int = 2
+    activation: str = "sigmoid"
+    output: str = "sigmoid"
+    cross_entropy: bool = False
+    criterion: str = "within"  # within | sse | side
+    bias: bool = True
+    skip: bool = False
 
     @classmethod
     def of(cls, config: Config, knobs: NetKnobs = UNIFORM) -> Specialisation:
-        return cls(config.dtype, config.hidden, config.success.kind == "sse", knobs.any_momentum(config))
+        kind = config.success.kind
+        return cls(config.dtype, config.hidden, kind == "sse", knobs.any_momentum(config), config.classic_net,
+                   config.inputs, config.activation, config.output, config.loss == "cross-entropy", kind,
+                   config.bias, config.skip)
 
     @property
-    def switches(self) -> tuple[bool, bool]:
-        """The arguments numba's kernel takes after KERNEL_PARAMETERS."""
-        return (self.sse_criterion, self.momentum)
+    def switches(self) -> tuple[Any, ...]:
+        """The arguments numba's kernel takes after its parameters."""
+        if self.classic:
+            return (self.sse_criterion, self.momentum)
+        return (UNIT_CODES[self.activation], UNIT_CODES[self.output], self.cross_entropy,
+                CRITERION_CODES[self.criterion], self.bias, self.skip, self.momentum)
 
 
 @dataclass
 class RecordArrays:
     """The record as the kernels write it, on the kernel's array module (nets last)."""
 
-    outputs: Any  # (4, n)
+    outputs: Any  # (P, n)
     final_loss: Any
     epochs_to_solve: Any
     solved_at_end: Any
@@ -163,7 +197,7 @@ class RecordArrays:
     def allocate(cls, xp: Any, n: int, config: Config) -> RecordArrays:
         dtype = config.dtype
         return cls(
-            outputs=xp.empty((len(PATTERNS), n), dtype=dtype),
+            outputs=xp.empty((config.patterns, n), dtype=dtype),
             final_loss=xp.empty(n, dtype=dtype),
             epochs_to_solve=xp.empty(n, dtype=np.int64),
             solved_at_end=xp.empty(n, dtype=np.bool_),
@@ -188,20 +222,23 @@ class RecordArrays:
 class KernelState:
     """What one kernel call leaves for the next, on the kernel's array module (nets last)."""
 
-    v1: Any  # (2, H, n) momentum velocities of W1; (2, H, 1) where no net has momentum
+    v1: Any  # (N, H, n) momentum velocities of W1; (N, H, 1) where no net has momentum
     vb1: Any  # (H, n) of b1
     v2: Any  # (H, n) of W2
     vb2: Any  # (n,) of b2
     ever_solved: Any  # (n,) bool
     unsolved_epochs: Any  # (n,) int64: epochs judged before the net first solved
+    vws: Any = None  # (N, n) of the skip weights (family kernels only); (1, 1) where none move
 
     @classmethod
     def allocate(cls, xp: Any, n: int, config: Config, momentum: bool) -> KernelState:
         """The state before the first epoch: no velocity, nothing solved."""
         m, hidden, dtype = (n if momentum else 1), config.hidden, config.dtype
-        return cls(v1=xp.zeros((2, hidden, m), dtype=dtype), vb1=xp.zeros((hidden, m), dtype=dtype),
+        skip_shape = (config.inputs, m) if momentum and config.skip else (1, 1)
+        return cls(v1=xp.zeros((config.inputs, hidden, m), dtype=dtype), vb1=xp.zeros((hidden, m), dtype=dtype),
                    v2=xp.zeros((hidden, m), dtype=dtype), vb2=xp.zeros(m, dtype=dtype),
-                   ever_solved=xp.zeros(n, dtype=np.bool_), unsolved_epochs=xp.zeros(n, dtype=np.int64))
+                   ever_solved=xp.zeros(n, dtype=np.bool_), unsolved_epochs=xp.zeros(n, dtype=np.int64),
+                   vws=xp.zeros(skip_shape, dtype=dtype))
 
 
 SLICE_SECONDS = 0.5  # a kernel call's length, about: Ctrl-C waits at most this long (and the first call)
@@ -223,24 +260,37 @@ def epoch_slices(epochs: int, first_size: int, seconds: float = SLICE_SECONDS) -
         start = stop
 
 
-def kernel_arguments(params: Any, targets: Any, config: Config, record: RecordArrays, net_steps: Steps,
-                     state: KernelState, first_epoch: int, stop_epoch: int) -> tuple[Any, ...]:
-    """The values of KERNEL_PARAMETERS, in order, for the call that trains `params` under
-    `config` from first_epoch to stop_epoch (epoch_slices).
+def task_arrays(config: Config, xp: Any) -> dict[str, Any]:
+    """targets, inputs and side of the kernels' parameters, for config's task and encoding,
+    as arrays of its dtype on xp: the classic kernels take the targets alone (0 and 1)."""
+    task = config.task_spec
+    as_array = lambda values: xp.asarray(np.ascontiguousarray(values, dtype=config.dtype))  # noqa: E731
+    return {"targets": as_array(task.targets_as(config.encoding)), "inputs": as_array(task.inputs_as(config.encoding)),
+            "side": as_array(np.where(np.array(task.target_bits) == 1, 1.0, -1.0))}
 
-    params: the weights (xorgpu.params.Params), targets: TARGETS and net_steps: each net's
-    steps (knobs.steps), all as arrays of the config's dtype on the kernel's array module;
-    state: what the call before left (KernelState); record: where the last call writes.
+
+def kernel_arguments(params: Any, task: dict[str, Any], config: Config, record: RecordArrays, net_steps: Steps,
+                     state: KernelState, first_epoch: int, stop_epoch: int) -> tuple[Any, ...]:
+    """The values of KERNEL_PARAMETERS (FAMILY_KERNEL_PARAMETERS for a net that is not the
+    notebook's), in order, for the call that trains `params` under `config` from
+    first_epoch to stop_epoch (epoch_slices).
+
+    params: the weights (xorgpu.params.Params), task: task_arrays(config) and net_steps:
+    each net's steps (knobs.steps), all as arrays of the config's dtype on the kernel's
+    array module; state: what the call before left (KernelState); record: where the last
+    call writes.
     """
     real = np.dtype(config.dtype).type
     values = {
-        "w1": params.w1, "b1": params.b1, "w2": params.w2, "b2": params.b2, "targets": targets,
+        "w1": params.w1, "b1": params.b1, "w2": params.w2, "b2": params.b2, **task,
+        "ws": params.ws if params.ws is not None else state.vws,
         "step_hidden": net_steps.hidden, "step_output": net_steps.output, "momentum": net_steps.momentum,
         "n": np.int64(params.nets), "epochs": np.int32(config.epochs), "threshold": real(config.success.threshold),
-        "clip": real(EXP_ARG_MAX[config.dtype]), "loss_scale": real(LOSS_SCALE),
+        "clip": real(EXP_ARG_MAX[config.dtype]), "loss_scale": real(1 / config.patterns),
         "sample_every": np.int32(config.sample_every), "epoch_before_end": np.int32(epoch_before_end(config)),
         "first_epoch": np.int32(first_epoch), "stop_epoch": np.int32(stop_epoch),
         **{f.name: getattr(state, f.name) for f in fields(state)},
         **{f.name: getattr(record, f.name) for f in fields(record)},
     }
-    return tuple(values[name] for name in KERNEL_PARAMETER_NAMES)
+    names = KERNEL_PARAMETER_NAMES if config.classic_net else FAMILY_KERNEL_PARAMETER_NAMES
+    return tuple(values[name] for name in names)

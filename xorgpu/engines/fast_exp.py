@@ -1,4 +1,4 @@
-"""exp(x) that the compiler can vectorise, for the fused CPU engine.
+"""exp(x) and tanh(x) that the compiler can vectorise, for the fused CPU engine.
 
 numba's `np.exp` calls libm one value at a time, which keeps the loops around it scalar
 (PyPI's llvmlite has no SVML). This is the textbook method in straight-line arithmetic:
@@ -11,8 +11,13 @@ Accuracy: within 2 ulp of libm's exp (tests/engines/test_fast_exp.py). Inputs ar
 to the range where 2^k stays a normal number: there exp(x) is below 1e-307 (float64) or
 1e-38 (float32), which 1 / (1 + exp(x)) rounds away exactly as it rounds 0.
 
-numba's on-disk cache of the fused kernel is keyed on xorgpu/engines/fused_cpu.py alone:
-after editing this file, touch that one, or the cached kernel keeps the old exp.
+tanh is Moshier's (the Cephes library's tanh.c): x + x^3 P(x^2) / Q(x^2) for |x| <= 0.625,
+a rational approximation good to about an ulp, and 1 - 2 / (exp(2|x|) + 1) with x's sign
+beyond, where no digits cancel; both sides computed and one kept, so the loop stays SIMD.
+
+numba's on-disk cache of the fused kernels is keyed on xorgpu/engines/fused_cpu.py and
+fused_cpu_family.py alone: after editing this file, touch those, or the cached kernels keep
+the old functions.
 """
 
 from __future__ import annotations
@@ -100,3 +105,29 @@ def _vexp_overload(x):
         return exp32
     return None
 
+
+
+TANH_P = (-1.61468768441708447952e3, -9.92877231001918586564e1, -9.64399179425052238628e-1)  # Cephes tanh.c
+TANH_Q = (4.84406305325125486048e3, 2.23548839060100448583e3, 1.12811678491632931402e2, 1.0)
+TANH_SMALL = 0.625  # below: the rational approximation; above: through exp
+
+
+def vtanh(x):  # pragma: no cover  (replaced by the overload below inside numba code)
+    return np.tanh(x)
+
+
+@overload(vtanh)  # not inline="always": numba's IR inliner warns about its select; LLVM inlines it anyway
+def _vtanh_overload(x):
+    if x not in (types.float64, types.float32):
+        return None
+    real = np.float64 if x == types.float64 else np.float32
+    p = tuple(real(v) for v in TANH_P)
+    q = tuple(real(v) for v in TANH_Q)
+    one, two, small = real(1), real(2), real(TANH_SMALL)
+
+    def tanh(x):
+        z = x * x
+        near = x + x * z * (_horner(p, z) / _horner(q, z))
+        far = np.copysign(one - two / (vexp(two * np.abs(x)) + one), x)  # 1 - 2 / (inf + 1) = 1 for large |x|
+        return near if np.abs(x) <= small else far  # NaN: far's NaN
+    return tanh

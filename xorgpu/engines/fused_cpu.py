@@ -8,7 +8,8 @@ over nets. Arithmetic follows the array engine (`array.py`) operation for operat
 the same order (no reassociation); the one licence taken is FMA contraction
 (`fastmath={"contract"}`, faster: docs/benchmarks.md), which like exp's rounding changes
 results only in the last bits (tests/engines/test_conformance.py). The kernel takes
-contract.KERNEL_PARAMETERS, then the Specialisation's two switches. A block trains in a
+contract.KERNEL_PARAMETERS, then the Specialisation's two switches. It trains the
+notebook's net; every other net of the family goes to fused_cpu_family.py's kernel. A block trains in a
 series of calls (contract.epoch_slices, about half a second each), each resuming
 from the weights and KernelState the one before left: Ctrl-C stops a run between two.
 Compiled on first use and cached on disk (`cache=True`): only a user's first run pays.
@@ -24,13 +25,14 @@ from ..backend import Backend
 from ..config import Config
 from ..lifetime import interrupts_deferred
 from ..params import Params
-from .contract import BlockRecord, KernelState, RecordArrays, Specialisation, epoch_slices, kernel_arguments
+from .contract import BlockRecord, KernelState, RecordArrays, Specialisation, epoch_slices, kernel_arguments, task_arrays
 from .knobs import UNIFORM, NetKnobs, steps
 
 try:
     import numba
     from numba.core import event as numba_events
 
+    from . import fused_cpu_family
     from .fast_exp import vexp
 except ImportError:  # numba is a dependency; this keeps the array engine usable without it
     numba = None
@@ -48,14 +50,16 @@ def train_block(params: Params, config: Config, backend: Backend | None = None, 
     """The array engine's train_block, on NumPy arrays, in calls of the compiled kernel."""
     n = params.nets
     spec = Specialisation.of(config, knobs)
+    kernel, tile = (_train_nets, TILE) if spec.classic else (fused_cpu_family._train_family, fused_cpu_family.TILE)
     record = RecordArrays.allocate(np, n, config)
     state = KernelState.allocate(np, n, config, spec.momentum)
-    targets = np.array(config.task_spec.target_bits, dtype=config.dtype)
+    task = task_arrays(config, np)
     net_steps = steps(knobs, config, n, np)
-    tiles = -(-n // TILE)
-    lanes_per_thread = -(-tiles // max(1, min(tiles, numba.get_num_threads()))) * TILE  # padding counts
-    for first, stop in epoch_slices(config.epochs, FIRST_SLICE_LANE_EPOCHS // lanes_per_thread):
-        _train_nets(*kernel_arguments(params, targets, config, record, net_steps, state, first, stop), *spec.switches)
+    tiles = -(-n // tile)
+    lanes_per_thread = -(-tiles // max(1, min(tiles, numba.get_num_threads()))) * tile  # padding counts
+    work = lanes_per_thread * (1 if spec.classic else config.patterns * config.inputs // 8 + 1)
+    for first, stop in epoch_slices(config.epochs, FIRST_SLICE_LANE_EPOCHS // work):
+        kernel(*kernel_arguments(params, task, config, record, net_steps, state, first, stop), *spec.switches)
     return record.to_block_record(np.asarray)
 
 
@@ -69,16 +73,17 @@ def prepare(config: Config, on_compile: Callable[[str], None]) -> None:
 
     class Announce(numba_events.Listener):
         def on_start(self, event: numba_events.Event) -> None:
-            if event.data["dispatcher"] is _train_nets:
+            if event.data["dispatcher"] in (_train_nets, fused_cpu_family._train_family):
                 on_compile(f"compiling the fused CPU kernel for {config.dtype}: once on this machine, "
                            "numba caches it")
 
         def on_end(self, event: numba_events.Event) -> None:
             pass
 
-    one_net = Params(*(np.zeros(shape, dtype=config.dtype) for shape in ((2, 1, 1), (1, 1), (1, 1), (1,))))
+    shapes = ((config.inputs, 1, 1), (1, 1), (1, 1), (1,)) + (((config.inputs, 1),) if config.skip else ())
+    one_net = Params(*(np.zeros(shape, dtype=config.dtype) for shape in shapes))
     with interrupts_deferred(), numba_events.install_listener("numba:compile", Announce()):
-        train_block(one_net, config.replace(epochs=1, sample_every=0))
+        train_block(one_net, config.replace(epochs=1, sample_every=0, hidden=1))
 
 
 def _sigmoid_of_negated(m, clip, one):  # pragma: no cover  (compiled)

@@ -171,3 +171,208 @@ __global__ void xor_train(
     solved_at_end[k] = solved_now;
     diverged[k] = !finite;
 }
+
+// ---------------------------------------------------------------------------------------
+// The kernel of every other net of the family (xorgpu/engines/general.py is its reference):
+// N inputs, P = 2^N patterns (their inputs and targets in the encoding), the hidden units
+// ACT and the output unit OUT (0 sigmoid, 1 tanh, 2 relu, 3 linear: contract.UNIT_CODES),
+// cross-entropy or squared error, the criterion CRIT (0 within, 1 sse, 2 side), biases or
+// none, skip weights or none, momentum or none. Its parameters are
+// contract.FAMILY_KERNEL_PARAMETERS. One pass over the patterns per epoch: each pattern's
+// forward pass, its error for the judge, and its share of every gradient, added in pattern
+// order, so no array grows with P and the sums run in general.py's order.
+
+template <typename real, int ACT>
+__device__ __forceinline__ real unit(real z, real clip) {
+    if (ACT == 0) return sigmoid_of_negated(-z, clip);  // general.unit: 1 / (1 + exp(min(-z, clip)))
+    if (ACT == 1) return tanh(z);
+    if (ACT == 2) return z > (real)0 ? z : (z != z ? z : (real)0);  // max(z, 0), NaN stays NaN
+    return z;
+}
+
+template <typename real, int ACT>
+__device__ __forceinline__ real slope(real a) {
+    if (ACT == 0) return ((real)1 - a) * a;
+    if (ACT == 1) return (real)1 - a * a;
+    if (ACT == 2) return a > (real)0 ? (real)1 : (real)0;
+    return (real)1;
+}
+
+template <typename real, int H, int N, int ACT, int OUT, bool CE, int CRIT, bool BIAS, bool SKIP, bool MOMENTUM>
+__global__ void family_train(
+    real* __restrict__ w1, real* __restrict__ b1, real* __restrict__ w2, real* __restrict__ b2,
+    real* __restrict__ ws,
+    const real* __restrict__ targets, const real* __restrict__ inputs, const real* __restrict__ side,
+    const real* __restrict__ step_hidden, const real* __restrict__ step_output, const real* __restrict__ momentum,
+    const long long n, const int epochs, const real threshold,
+    const real clip, const real loss_scale, const int sample_every, const int epoch_before_end,
+    const int first_epoch, const int stop_epoch,
+    real* __restrict__ v1, real* __restrict__ vb1, real* __restrict__ v2, real* __restrict__ vb2,
+    real* __restrict__ vws,
+    bool* __restrict__ ever_solved, long long* __restrict__ unsolved_epochs,
+    real* __restrict__ outputs, real* __restrict__ final_loss, long long* __restrict__ epochs_to_solve,
+    bool* __restrict__ solved_at_end, bool* __restrict__ diverged,
+    real* __restrict__ loss_before_end, real* __restrict__ loss_samples)
+{
+    const long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (k >= n) return;
+    const int P = 1 << N;
+    const real step1 = step_hidden[k], step2 = step_output[k], mu = momentum[k];
+    real W1[N][H], B1[H], W2[H], B2, WS[N];
+    real V1[N][H], VB1[H], V2[H], VB2 = 0, VWS[N];
+    #pragma unroll
+    for (int h = 0; h < H; ++h) {
+        #pragma unroll
+        for (int i = 0; i < N; ++i) {
+            W1[i][h] = w1[(i * H + h) * n + k];
+            V1[i][h] = MOMENTUM ? v1[(i * H + h) * n + k] : (real)0;
+        }
+        B1[h] = b1[h * n + k];
+        W2[h] = w2[h * n + k];
+        VB1[h] = MOMENTUM ? vb1[h * n + k] : (real)0;
+        V2[h] = MOMENTUM ? v2[h * n + k] : (real)0;
+    }
+    #pragma unroll
+    for (int i = 0; i < N; ++i) {
+        WS[i] = SKIP ? ws[i * n + k] : (real)0;
+        VWS[i] = SKIP && MOMENTUM ? vws[i * n + k] : (real)0;
+    }
+    B2 = b2[k];
+    if (MOMENTUM) VB2 = vb2[k];
+    bool ever = ever_solved[k], solved_now = false;
+    long long unsolved = unsolved_epochs[k];
+    real sum = 0;  // squared errors over the patterns
+    real G1[N][H], GB1[H], G2[H], GB2 = 0, GWS[N];
+
+    int epoch = first_epoch;
+    for (;;) {
+        const bool last = epoch == epochs;
+        bool ok = true;
+        for (int p = 0; p < P; ++p) {
+            real A1[H];
+            #pragma unroll
+            for (int h = 0; h < H; ++h) {
+                real z = inputs[p * N] * W1[0][h];
+                #pragma unroll
+                for (int i = 1; i < N; ++i) z = z + inputs[p * N + i] * W1[i][h];
+                A1[h] = unit<real, ACT>(z + B1[h], clip);
+            }
+            real z2 = A1[0] * W2[0];
+            #pragma unroll
+            for (int h = 1; h < H; ++h) z2 = z2 + A1[h] * W2[h];
+            z2 = z2 + B2;
+            if (SKIP) {
+                real s = inputs[p * N] * WS[0];
+                #pragma unroll
+                for (int i = 1; i < N; ++i) s = s + inputs[p * N + i] * WS[i];
+                z2 = z2 + s;
+            }
+            const real a2 = unit<real, OUT>(z2, clip);
+            const real err = a2 - targets[p];
+            sum = p == 0 ? err * err : sum + err * err;
+            if (CRIT == 0) ok = ok && fabs(err) < threshold;
+            if (CRIT == 2) ok = ok && (-err) * side[p] < threshold;
+            if (last) {
+                outputs[(long long)p * n + k] = a2;
+                continue;  // the last epoch is judged, not learned from
+            }
+            const real d2 = CE ? err : err * slope<real, OUT>(a2);
+            GB2 = p == 0 ? d2 : GB2 + d2;
+            #pragma unroll
+            for (int h = 0; h < H; ++h) {
+                const real d1 = (d2 * W2[h]) * slope<real, ACT>(A1[h]);
+                G2[h] = p == 0 ? A1[h] * d2 : G2[h] + A1[h] * d2;
+                GB1[h] = p == 0 ? d1 : GB1[h] + d1;
+                #pragma unroll
+                for (int i = 0; i < N; ++i) {
+                    const real x = inputs[p * N + i];
+                    G1[i][h] = p == 0 ? x * d1 : G1[i][h] + x * d1;
+                }
+            }
+            if (SKIP) {
+                #pragma unroll
+                for (int i = 0; i < N; ++i) {
+                    const real x = inputs[p * N + i];
+                    GWS[i] = p == 0 ? x * d2 : GWS[i] + x * d2;
+                }
+            }
+        }
+        // judge
+        solved_now = CRIT == 1 ? sum < threshold : ok;
+        ever = ever || solved_now;
+        unsolved += !ever;
+        if (sample_every > 0 && epoch % sample_every == 0)
+            loss_samples[(long long)(epoch / sample_every) * n + k] = sum * loss_scale;
+        if (epoch == epoch_before_end) loss_before_end[k] = sum * loss_scale;
+        if (last) break;
+        // update: w <- w - step d_w, or v <- mu v - step d_w; w <- w + v
+        #pragma unroll
+        for (int h = 0; h < H; ++h) {
+            #pragma unroll
+            for (int i = 0; i < N; ++i) {
+                if (MOMENTUM) { V1[i][h] = V1[i][h] * mu - G1[i][h] * step1; W1[i][h] = W1[i][h] + V1[i][h]; }
+                else W1[i][h] = W1[i][h] - G1[i][h] * step1;
+            }
+            if (MOMENTUM) { V2[h] = V2[h] * mu - G2[h] * step2; W2[h] = W2[h] + V2[h]; }
+            else W2[h] = W2[h] - G2[h] * step2;
+            if (BIAS) {
+                if (MOMENTUM) { VB1[h] = VB1[h] * mu - GB1[h] * step1; B1[h] = B1[h] + VB1[h]; }
+                else B1[h] = B1[h] - GB1[h] * step1;
+            }
+        }
+        if (SKIP) {
+            #pragma unroll
+            for (int i = 0; i < N; ++i) {
+                if (MOMENTUM) { VWS[i] = VWS[i] * mu - GWS[i] * step2; WS[i] = WS[i] + VWS[i]; }
+                else WS[i] = WS[i] - GWS[i] * step2;
+            }
+        }
+        if (BIAS) {
+            if (MOMENTUM) { VB2 = VB2 * mu - GB2 * step2; B2 = B2 + VB2; }
+            else B2 = B2 - GB2 * step2;
+        }
+        if (++epoch == stop_epoch) break;  // this call's last epoch: the next call judges this one first
+    }
+
+    // the state for the next call
+    #pragma unroll
+    for (int h = 0; h < H; ++h) {
+        #pragma unroll
+        for (int i = 0; i < N; ++i) {
+            w1[(i * H + h) * n + k] = W1[i][h];
+            if (MOMENTUM) v1[(i * H + h) * n + k] = V1[i][h];
+        }
+        b1[h * n + k] = B1[h];
+        w2[h * n + k] = W2[h];
+        if (MOMENTUM) { vb1[h * n + k] = VB1[h]; v2[h * n + k] = V2[h]; }
+    }
+    if (SKIP) {
+        #pragma unroll
+        for (int i = 0; i < N; ++i) {
+            ws[i * n + k] = WS[i];
+            if (MOMENTUM) vws[i * n + k] = VWS[i];
+        }
+    }
+    b2[k] = B2;
+    if (MOMENTUM) vb2[k] = VB2;
+    ever_solved[k] = ever;
+    unsolved_epochs[k] = unsolved;
+    if (epoch != epochs) return;
+
+    // the last call: the record
+    bool finite = isfinite(sum) && isfinite(B2);
+    #pragma unroll
+    for (int h = 0; h < H; ++h) {
+        finite = finite && isfinite(B1[h]) && isfinite(W2[h]);
+        #pragma unroll
+        for (int i = 0; i < N; ++i) finite = finite && isfinite(W1[i][h]);
+    }
+    if (SKIP) {
+        #pragma unroll
+        for (int i = 0; i < N; ++i) finite = finite && isfinite(WS[i]);
+    }
+    final_loss[k] = sum * loss_scale;
+    epochs_to_solve[k] = ever ? unsolved : -1;
+    solved_at_end[k] = solved_now;
+    diverged[k] = !finite;
+}

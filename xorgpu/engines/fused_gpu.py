@@ -2,8 +2,10 @@
 
 Each thread keeps its net's weights and activations in registers for all epochs and
 writes only the per-net record at the end, so a block costs one launch instead of ~60
-per epoch. The kernel's source is `fused_gpu.cu`, a template over contract.Specialisation
-(the float type, H, the criterion's kind, momentum); each specialisation is compiled
+per epoch. The kernels' source is `fused_gpu.cu`: xor_train, a template over
+contract.Specialisation (the float type, H, the criterion's kind, momentum) for the
+notebook's net, and family_train (the inputs, units, loss, criterion, biases, skip weights
+too) for every other net of the family; each specialisation is compiled
 once, by NVRTC through CuPy's RawModule (which also caches the binary on disk), with FMA
 contraction off, so results agree with the array engine to the rounding of exp. Hidden
 sizes above MAX_HIDDEN (whose activations would no longer fit in registers) train on the
@@ -16,12 +18,12 @@ import functools
 from importlib import resources
 from typing import Any, Callable
 
-import numpy as np
 
 from ..backend import Backend
 from ..config import Config
 from ..params import Params
-from .contract import BlockRecord, why_not_compiled, KernelState, RecordArrays, Specialisation, epoch_slices, kernel_arguments
+from .contract import (CRITERION_CODES, UNIT_CODES, BlockRecord, KernelState, RecordArrays, Specialisation, epoch_slices,
+                       kernel_arguments, task_arrays, why_not_compiled)
 from .knobs import UNIFORM, NetKnobs, steps
 
 MAX_HIDDEN = 16  # CI compiles every specialisation up to here for sm_80 and sm_90 (tests/engines)
@@ -38,9 +40,17 @@ def source() -> str:
 
 
 def template_name(spec: Specialisation) -> str:
-    """The kernel's name with its template arguments, e.g. xor_train<double, 4, false, true>."""
-    flags = ", ".join("true" if on else "false" for on in spec.switches)
-    return f"xor_train<{REAL_TYPES[spec.dtype]}, {spec.hidden}, {flags}>"
+    """The kernel's name with its template arguments, e.g. xor_train<double, 4, false, true>
+    for the notebook's net, family_train<double, 4, 3, 1, 3, false, 2, true, false, true>
+    (H, N, the units, cross-entropy, the criterion, biases, skip weights, momentum) for the others."""
+    real = REAL_TYPES[spec.dtype]
+    if spec.classic:
+        flags = ", ".join("true" if on else "false" for on in spec.switches)
+        return f"xor_train<{real}, {spec.hidden}, {flags}>"
+    words = {True: "true", False: "false"}
+    return (f"family_train<{real}, {spec.hidden}, {spec.inputs}, {UNIT_CODES[spec.activation]}, "
+            f"{UNIT_CODES[spec.output]}, {words[spec.cross_entropy]}, {CRITERION_CODES[spec.criterion]}, "
+            f"{words[spec.bias]}, {words[spec.skip]}, {words[spec.momentum]}>")
 
 
 def why_not(config: Config) -> str:
@@ -66,11 +76,11 @@ def train_block(params: Params, config: Config, backend: Backend, knobs: NetKnob
     n = params.nets
     record = RecordArrays.allocate(xp, n, config)
     state = KernelState.allocate(xp, n, config, spec.momentum)
-    targets = xp.asarray(np.array(config.task_spec.target_bits, dtype=config.dtype))
+    task = task_arrays(config, xp)
     net_steps = steps(knobs, config, n, xp)
     blocks = (n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
     for first, stop in epoch_slices(config.epochs, FIRST_SLICE_NET_EPOCHS // n):
-        launch((blocks,), (THREADS_PER_BLOCK,), kernel_arguments(params, targets, config, record, net_steps, state,
+        launch((blocks,), (THREADS_PER_BLOCK,), kernel_arguments(params, task, config, record, net_steps, state,
                                                                   first, stop))
         backend.synchronize()
     return record.to_block_record(backend.to_host)

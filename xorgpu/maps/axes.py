@@ -48,7 +48,8 @@ class Knob:
         index = tuple(int(i) for i in indices)
         hidden, inputs = config.hidden, config.inputs
         if array in ("W1", "Ws") and index[0] >= inputs:
-            raise ConfigError(f"map axis {name}: the net has {inputs} inputs, so i is 0..{inputs - 1}")
+            raise ConfigError(f"map axis {name}: the net has {inputs} inputs, so i is "
+                              + ("0 or 1" if inputs == 2 else f"0..{inputs - 1}"))
         if array in ("W1", "b1", "W2") and index[-1] >= hidden:
             raise ConfigError(f"map axis {name}: hidden units are numbered 0..{hidden - 1} (H = {hidden})")
         if array in ("b1", "b2") and not config.bias:
