@@ -4,9 +4,9 @@ For a change that must not slow any engine (a restructuring, say): `--baseline` 
 `--current` are the Python interpreters of two environments, each with its own xorgpu
 installed (e.g. a git worktree of the old commit with its own venv). Each case (engine x
 dtype x nets, about WORK net-epochs) runs as a whole process under both, A and B taken
-in turn in every round, after one warm-up of each (numba's cache filled), whose per-net
-results the table also compares bit for bit; the table has the medians and current /
-baseline.
+in turn in every round (the first to run alternating), after one warm-up of each (numba's
+cache filled), whose per-net results the table also compares bit for bit; the table has
+the medians and current / baseline.
 Usage: python bench/ab_engines.py --baseline ../old/.venv/bin/python --current .venv/bin/python [--rounds 5]
 """
 
@@ -54,7 +54,7 @@ def main() -> None:
         "### A/B: whole `xorgpu run` processes, baseline and current (bench/ab_engines.py)",
         "",
         f"Machine: {platform.node()}, {platform.machine()}; {time.strftime('%Y-%m-%d')}. Medians of {args.rounds} "
-        f"rounds, A and B in turn; each run about {args.work:.0e} net-epochs, start-up included.",
+        f"rounds, A and B in turn (A first in odd rounds, B first in even ones); each run about {args.work:.0e} net-epochs, start-up included.",
         "",
         "| engine | dtype | nets | epochs | baseline s | current s | current / baseline | per-net results |",
         "|---|---|---:|---:|---:|---:|---:|---|",
@@ -68,9 +68,10 @@ def main() -> None:
         with np.load(folder / "a.npz") as a, np.load(folder / "b.npz") as b:
             same = all(np.array_equal(a[name], b[name], equal_nan=True) for name in PER_NET)
         times: dict[str, list[float]] = {"baseline": [], "current": []}
-        for _ in range(args.rounds):
-            times["baseline"].append(seconds(args.baseline, engine, dtype, nets, args.work))
-            times["current"].append(seconds(args.current, engine, dtype, nets, args.work))
+        sides = [("baseline", args.baseline), ("current", args.current)]
+        for round_ in range(args.rounds):  # A then B, then B then A: neither side always runs second
+            for name, python in sides if round_ % 2 == 0 else sides[::-1]:
+                times[name].append(seconds(python, engine, dtype, nets, args.work))
         a, b = statistics.median(times["baseline"]), statistics.median(times["current"])
         lines.append(f"| {engine} | {dtype} | {nets:,} | {max(1, int(args.work // nets)):,} | {a:.2f} | {b:.2f} | "
                      f"{b / a:.2f} | {'identical' if same else 'DIFFERENT'} |")

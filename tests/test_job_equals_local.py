@@ -1,7 +1,9 @@
 """What the workers train equals what this process trains, net for net: a job (`submit`),
 a sweep (`sweep --submit`) and a map (`map --submit`), each cut into chunks that do not
 divide it evenly, on two real Celery workers (one with two pool processes) and a real
-redis-server, shared by the cases."""
+redis-server, shared by the cases. The job trains the notebook's net; the sweep and the map
+nets of the family (parity of 3 bits with cross-entropy; tanh units, a linear output,
+pm1 and skip weights)."""
 
 from __future__ import annotations
 
@@ -18,9 +20,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 RUN = ["--seeds", "100:700", "--epochs", 1500, "--hidden", 3, "--backend", "numpy"]
 SWEEP = ["--nets", 300, "--hidden", "2,3", "--update", "batch,online", "--epochs", 500, "--format", "json",
-         "--backend", "numpy"]
-MAP = ["--x", "lr_hidden:0.02:40:log", "--y", "W2[1]:-5:5", "--resolution", 23, "--epochs", 700, "--backend",
-       "numpy", "--seed", 11]
+         "--backend", "numpy", "--task", "parity:3", "--loss", "cross-entropy", "--lr", 0.5]
+MAP = ["--x", "lr_hidden:0.02:40:log", "--y", "Ws[1]:-5:5", "--resolution", 23, "--epochs", 700, "--backend",
+       "numpy", "--seed", 11, "--activation", "tanh", "--output", "linear", "--encoding", "pm1", "--skip",
+       "--init", "uniform:-1:1", "--lr", 0.05]
 
 
 @pytest.fixture(scope="module")

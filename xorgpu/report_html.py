@@ -221,7 +221,7 @@ def _fmt(value: Any) -> str:
 
 
 def what_was_trained(config: dict[str, Any], nets: int, seeds: str | None) -> str:
-    every = ", ".join(words.settings(config))
+    every = ", ".join(words.settings(config, omit=words.IN_THE_NAME))
     return f"{nets:,} nets, each a {words.net(config)}, seeds {seeds or 'not recorded'}: {every}."
 
 
@@ -246,7 +246,8 @@ def _now() -> str:
 
 def headline(report: dict[str, Any]) -> str:
     low, high = report["success_ci95"]
-    return (f"<p class=headline><b>{percent(report['success_rate'])}</b> of the nets solved XOR "
+    return (f"<p class=headline><b>{percent(report['success_rate'])}</b> of the nets solved "
+            f"{html.escape(words.task_name(report['config']))} "
             f"({report['solved']:,} of {report['nets']:,}); 95% interval {percent(low)} to {percent(high)} (Wilson).</p>")
 
 
@@ -312,12 +313,17 @@ def job_page(title: str, report: dict[str, Any], results: NetOutcomes, config: C
                     (report["solved"] - failures["solved_then_lost"]) / report["nets"])]],
                ["outcome", "nets", "share"])
     if failures["patterns_wrong"]:
-        page.paragraph("Unsolved nets by how many of the four patterns are on the wrong side of 0.5: "
+        page.paragraph(f"Unsolved nets by how many of the {words.patterns_count(report['config'])} patterns are on the "
+                       f"wrong side of {words.midpoint(report['config'])}: "
                        + ", ".join(f"{k} wrong: {v:,}" for k, v in failures["patterns_wrong"].items()) + ".", "note")
-    if boundaries is not None:
+    if boundaries is not None and words.inputs_count(report["config"]) == 2:
         page.heading("Decision boundaries")
         page.image(boundaries, "The output of chosen nets over the input plane after training: the fastest, median "
                                "and slowest solved nets, and one net of each way of failing.")
+    elif boundaries is not None:
+        page.heading("Outputs of chosen nets")
+        page.image(boundaries, "Each chosen net's output for each pattern after training, its target marked: the "
+                               "fastest, median and slowest solved nets, and one net of each way of failing.")
     page.heading("Configuration and provenance")
     page.table(["setting", "value"], [[words.label(k), v] for k, v in report["config"].items()], ["setting", "value"])
     if provenance:
@@ -537,7 +543,8 @@ def map_page(title: str, result: Any, map_png: Path, counts_png: Path, counts: A
     page.paragraph(where_from(result.provenance), "where")
     fractions = result.fractions()
     solved = fractions["solved"] + fractions["solved_then_lost"]
-    page.add(f"<p class=headline><b>{percent(solved)}</b> of the pixels' nets solved XOR within "
+    page.add(f"<p class=headline><b>{percent(solved)}</b> of the pixels' nets solved "
+             f"{html.escape(words.task_name(c))} within "
              f"{c.epochs:,} epochs.</p>")
     page.heading("The map")
     page.image(map_png, "Every pixel: epochs to solve (colour bar), or how its net failed. Axes in the knobs' units.",

@@ -39,6 +39,25 @@ def midpoint(config: Config | Mapping[str, Any]) -> str:
     return f"{(low + high) / 2:g}"
 
 
+def _task(config: Config | Mapping[str, Any]) -> Task:
+    return Task.parse(_field(config, "task") if _has(config, "task") else "xor")
+
+
+def task_name(config: Config | Mapping[str, Any]) -> str:
+    """What the nets learnt: 'XOR', 'parity of 3 bits', 'AND (table 0001)'."""
+    return _task(config).words
+
+
+def patterns_count(config: Config | Mapping[str, Any]) -> str:
+    """The number of the task's patterns in words for small ones: 'four', 'eight', '64'."""
+    count = _task(config).patterns
+    return {4: "four", 8: "eight", 16: "sixteen"}.get(count, f"{count:,}")
+
+
+def inputs_count(config: Config | Mapping[str, Any]) -> int:
+    return _task(config).inputs
+
+
 def _has(config: Config | Mapping[str, Any], name: str) -> bool:
     return isinstance(config, Config) or name in config
 
@@ -141,8 +160,9 @@ def settings(config: Config | Mapping[str, Any], omit: tuple[str, ...] = ("hidde
 
 
 ALWAYS_SAID = ("lr", "momentum", "init", "epochs")  # in every title; other settings where not the default
+IN_THE_NAME = ("hidden", "task", "activation", "output")  # said by `net`
 # in the net's name, or how it was watched rather than trained
-NEVER_SAID = ("hidden", "task", "activation", "output", "sample_every")
+NEVER_SAID = (*IN_THE_NAME, "sample_every")
 
 
 def describe(config: Config | Mapping[str, Any], seeds: str | None = None, omit: tuple[str, ...] = ()) -> str:
