@@ -21,22 +21,36 @@ MAX_CELLS = 10_000
 POLL_SECONDS = 0.5  # sweep --submit: how often it looks at its jobs
 
 
+BOOLEANS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+
+
+def _boolean(text: str) -> bool:
+    if text.lower() not in BOOLEANS:
+        raise ValueError(text)
+    return BOOLEANS[text.lower()]
+
+
 def _axis(name: str, text: str) -> list[Any]:
-    convert = {"int": int, "float": float}.get(FIELD_TYPES[name], str)
+    convert = {"int": int, "float": float, "bool": _boolean}.get(FIELD_TYPES[name], str)
     values = text.split(",")
     if not all(value.strip() for value in values):
         raise ConfigError(f"--{name.replace('_', '-')}: {text[:60]!r} has an empty value")
     try:
         return [convert(value.strip()) for value in values]
     except ValueError:
-        raise ConfigError(f"--{name.replace('_', '-')}: {text[:60]!r} is not a list of "
-                          f"{FIELD_TYPES[name]}s") from None
+        kind = "true/false value" if FIELD_TYPES[name] == "bool" else FIELD_TYPES[name]
+        raise ConfigError(f"--{name.replace('_', '-')}: {text[:60]!r} is not a list of {kind}s") from None
+
+
+def _default_text(name: str) -> str:
+    default = Config.__dataclass_fields__[name].default
+    return str(default).lower() if isinstance(default, bool) else str(default)
 
 
 def _axis_options(command: Any) -> Any:
     for name in reversed(SWEEPABLE):
         command = click.option(f"--{name.replace('_', '-')}", name, default=None, metavar="V1,V2,...",
-                               help=f"Values of {name} (default {Config.__dataclass_fields__[name].default}).")(command)
+                               help=f"Values of {name} (default {_default_text(name)}).")(command)
     return command
 
 

@@ -259,3 +259,30 @@ def test_map_knobs_follow_the_net():
                                 ("b2", Config(bias=False), "no biases")]:
         with pytest.raises(ConfigError, match=words):
             Knob.parse(name, config)
+
+
+# --- the options from the command line ---------------------------------------------------------
+
+
+def test_a_sweep_over_the_new_options_trains_each_cell_as_run_does(tmp_path):
+    """`sweep --task xor,parity:3 --skip false,true`: four cells, each the statistics that
+    `run` prints for its settings (true/false written as a sweep axis)."""
+    import json  # noqa: PLC0415
+
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    from xorgpu.cli.main import cli  # noqa: PLC0415
+
+    common = ["--nets", "40", "--epochs", "300", "--lr", "0.5", "--init", "uniform:-1:1", "--backend", "numpy"]
+    swept = CliRunner().invoke(cli, ["sweep", *common, "--task", "xor,parity:3", "--skip", "false,true", "--format",
+                                     "json", "-o", str(tmp_path / "s.jsonl")])
+    assert swept.exit_code == 0, swept.output
+    rows = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert sorted((r["config"]["task"], r["config"]["skip"]) for r in rows) == [
+        ("parity:3", False), ("parity:3", True), ("xor", False), ("xor", True)]
+    for row in rows:
+        flags = ["--task", row["config"]["task"]] + (["--skip"] if row["config"]["skip"] else [])
+        ran = CliRunner().invoke(cli, ["run", *common, *flags, "--json"])
+        report = json.loads(ran.stdout)
+        for key in ("nets", "solved", "epochs_to_solve", "failures"):
+            assert row["report"][key] == report[key], (flags, key)
