@@ -1,7 +1,8 @@
 """What the workers train equals what this process trains, net for net: a job (`submit`),
 a sweep (`sweep --submit`) and a map (`map --submit`), each cut into chunks that do not
-divide it evenly, on two real Celery workers (one with two pool processes) and a real
-redis-server, shared by the cases. The job trains the notebook's net; the sweep and the map
+divide it evenly, on two real Celery workers of different kinds (one with two pool
+processes; the other's numba compiles the fused kernels for a generic x86-64 CPU, without
+FMA instructions) and a real redis-server, shared by the cases. The job trains the notebook's net; the sweep and the map
 nets of the family (parity of 3 bits with cross-entropy; tanh units, a linear output,
 pm1 and skip weights)."""
 
@@ -34,7 +35,9 @@ def service(tmp_path_factory):
     results.mkdir()
     server = RedisServer(folder).start()
     env = {"XORGPU_RESULTS_URL": str(results)}
-    workers = [Worker(server.url, "pair", folder, concurrency=2, env=env), Worker(server.url, "solo", folder, env=env)]
+    generic_cpu = {**env, "NUMBA_CPU_NAME": "generic", "NUMBA_CACHE_DIR": str(folder / "generic-cpu-cache")}
+    workers = [Worker(server.url, "pair", folder, concurrency=2, env=env),
+               Worker(server.url, "solo", folder, env=generic_cpu)]
     for worker in workers:
         worker.wait_ready()
     yield server.url, str(results)

@@ -52,11 +52,12 @@ def explain(config: Config, seed: int, print_fn: Callable[[str], None] = print) 
     f, g = config.activation, config.output
 
     def show(title: str, array: np.ndarray) -> None:
-        text = np.array2string(np.asarray(array), precision=4, suppress_small=True)
+        text = np.array2string(np.asarray(array) + 0.0, precision=4, suppress_small=True)  # + 0.0: no -0 shown
         print_fn(f"{title}\n{text}\n")
 
     print_fn(f"The {describe(config)}; seed {seed}: one epoch of backprop.\n")
-    show(f"inputs X ({task.patterns} patterns x {task.inputs}), targets y", np.column_stack([x, targets]))
+    show(f"inputs X ({task.patterns} patterns x {task.inputs})", x)
+    show("targets y", targets[:, None])
     show(f"W1 input->hidden ({task.inputs} x H)" + (", b1 = 0" if not one.b1.any() else ""), one.w1)
     show("W2 hidden->output (H x 1)" + (", b2 = 0" if not one.b2.any() else ""), one.w2[:, None])
     if one.ws is not None:
@@ -78,8 +79,9 @@ def explain(config: Config, seed: int, print_fn: Callable[[str], None] = print) 
 
     gradients = general.gradients(np, params, x, a1, a2, a2 - targets[:, None], config)
     d_z2, d_z1 = general.deltas(np, params, a1, a2, a2 - targets[:, None], config)
-    output_delta = "a2 - y (cross-entropy of a sigmoid)" if config.loss == "cross-entropy" \
-        else f"(a2 - y) {SLOPE_FORMULAS[g].format(a='a2')}"
+    output_delta = ("a2 - y (cross-entropy of a sigmoid)" if config.loss == "cross-entropy"
+                    else "a2 - y (a linear output's slope is 1)" if g == "linear"
+                    else f"(a2 - y) {SLOPE_FORMULAS[g].format(a='a2')}")
     show(f"backward 1: output delta d_z2 = dL/dz2 = {output_delta}", d_z2)
     show(f"backward 2: hidden delta d_z1 = dL/dz1 = (d_z2 W2^T) {SLOPE_FORMULAS[f].format(a='a1')}", d_z1[..., 0])
     step = config.step
@@ -91,7 +93,7 @@ def explain(config: Config, seed: int, print_fn: Callable[[str], None] = print) 
         shown["Ws"] = one_gradient.ws[:, None]
     for name, grad in shown.items():
         show(f"gradient dL/d{name}", grad)
-        show(f"update to {name} = -{'lr / P' if config.loss_reduction == 'mean' else 'lr'} * dL/d{name}", -step * grad + 0.0)  # + 0.0: no -0 shown
+        show(f"update to {name} = -{'lr / P' if config.loss_reduction == 'mean' else 'lr'} * dL/d{name}", -step * grad)
 
     print_fn(f"gradient check: central finite differences of L, step {FINITE_DIFFERENCE_STEP:g}, "
              + ("on the notebook's own forward pass" if config == Config(init="notebook", sample_every=0)

@@ -312,8 +312,14 @@ def decision_boundaries(trained: list[tuple[int, str, Any]], config: Any, title:
         with np.errstate(all="ignore"):  # a diverged net's weights are not finite
             output = general.forward(np, params, plane, config, EXP_ARG_MAX["float64"])[1][:, 0].reshape(x0.shape)
         shown = np.clip(output, low, high)  # a linear output beyond the targets: the colour of the nearer one
-        image = ax.contourf(x0, x1, shown, levels=np.linspace(low, high, 11), cmap="coolwarm", vmin=low, vmax=high)
-        ax.contour(x0, x1, output, levels=[middle], colors="black", linewidths=1)
+        if np.all(np.isfinite(output)):
+            image = ax.contourf(x0, x1, shown, levels=np.linspace(low, high, 11), cmap="coolwarm", vmin=low,
+                                vmax=high)
+            ax.contour(x0, x1, output, levels=[middle], colors="black", linewidths=1)
+        else:
+            ax.set(xlim=(grid[0], grid[-1]), ylim=(grid[0], grid[-1]))
+            ax.text(0.5, 0.5, "outputs not finite:\nthe net diverged", transform=ax.transAxes, ha="center",
+                    va="center", fontsize="small")
         for (p0, p1), target in zip(points, task.target_bits):
             ax.scatter([p0], [p1], c="white", edgecolors="black", s=70, marker="o" if target == 0 else "s", zorder=3)
         ax.set(title=f"seed {seed}\n{why}", xticks=[low, high], yticks=[low, high], xlabel="input x0",
@@ -354,13 +360,19 @@ def _pattern_outputs(trained: list[tuple[int, str, Any]], config: Any, title: st
         with np.errstate(all="ignore"):
             output = general.forward(np, params, x, config, EXP_ARG_MAX["float64"])[1][:, 0]
         position = np.arange(len(names))
-        ax.bar(position, output - low, bottom=low, color=np.where(targets == high, "#b2182b", "#2166ac"), width=0.7)
+        middle = (low + high) / 2  # bars from the midpoint: up towards the higher target, down towards the lower
+        shown = np.clip(output, low - 0.1 * (high - low), high + 0.1 * (high - low))
+        ax.bar(position, shown - middle, bottom=middle, color=np.where(targets == high, "#b2182b", "#2166ac"),
+               width=0.7)
         ax.scatter(position, targets, marker="_", s=120, color="black", zorder=3)
-        ax.axhline((low + high) / 2, color="grey", linewidth=0.8, linestyle=":")
+        ax.axhline(middle, color="grey", linewidth=0.8, linestyle=":")
+        if not np.all(np.isfinite(output)):
+            ax.text(0.5, 0.5, "outputs not finite: the net diverged", transform=ax.transAxes, ha="center",
+                    va="center", fontsize="small")
         ax.set(ylim=(low - 0.1 * (high - low), high + 0.1 * (high - low)), ylabel="output")
         ax.set_title(f"seed {seed}: {why}", fontsize="small", loc="left")
     axes[-1].set_xticks(np.arange(len(names)), names, rotation=90 if len(names) > 16 else 0, fontsize="x-small")
-    axes[-1].set_xlabel("input pattern (its bits); bars: the output, red where the target is "
-                        f"{high:g}, blue where {low:g}; black marks: the targets; dotted: the midpoint")
+    axes[-1].set_xlabel("input pattern (its bits); bars: the output, from the midpoint (dotted), red where the "
+                        f"target is {high:g}, blue where {low:g}; black marks: the targets")
     titled(figure, f"Outputs after {config.epochs:,} epochs\n{title}")
     return figure

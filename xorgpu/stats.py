@@ -73,7 +73,7 @@ class Summary:
     nets: int = 0
     solved: int = 0  # reached the criterion at some epoch (epochs_to_solve >= 0)
     solved_then_lost: int = 0  # reached it, but the final outputs no longer meet it
-    diverged: int = 0  # some weight or output became non-finite
+    diverged: int = 0  # never solved, and some weight or its loss became non-finite (outcome diverged)
     still_improving: int = 0  # never solved, finite, loss still falling at the end
     plateau: int = 0  # never solved, finite, loss flat at the end
     epochs_to_solve: Counter = field(default_factory=Counter)  # epoch -> solved nets
@@ -97,7 +97,7 @@ class Summary:
             nets=int(solved.size),
             solved=count["solved"] + count["solved_then_lost"],
             solved_then_lost=count["solved_then_lost"],
-            diverged=int(record.diverged.sum()),
+            diverged=count["diverged"],  # a net that solved and then diverged is solved_then_lost
             still_improving=count["still_improving"],
             plateau=count["plateau"],
             epochs_to_solve=Counter(dict(zip(*_unique_counts(record.epochs_to_solve[solved])))),

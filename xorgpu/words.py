@@ -23,14 +23,15 @@ def _number(value: Any) -> str:
         if isinstance(value, float) else str(value)
 
 
-def init_words(text: str) -> str:
-    """An init scheme as a reader knows it: 'U[0,1), zero biases' rather than 'counter'."""
+def init_words(text: str, bias: bool = True) -> str:
+    """An init scheme as a reader knows it: 'U[0,1), zero biases' rather than 'counter'
+    (a net without biases: its weights only)."""
     scheme = InitScheme.parse(text)
     if scheme.kind == "uniform":
-        return f"initial weights and biases U[{scheme.low:g},{scheme.high:g})"
+        return f"initial weights{' and biases' if bias else ''} U[{scheme.low:g},{scheme.high:g})"
     if scheme.kind == "notebook":
-        return "initial weights U[0,1) by np.random (the notebook's) and zero biases"
-    return "initial weights U[0,1) and zero biases"
+        return f"initial weights U[0,1) by np.random (the notebook's){' and zero biases' if bias else ''}"
+    return f"initial weights U[0,1){' and zero biases' if bias else ''}"
 
 
 def midpoint(config: Config | Mapping[str, Any]) -> str:
@@ -122,6 +123,8 @@ def setting(name: str, value: Any, others: Mapping[str, Any] | None = None) -> s
     `round` on the encoding)."""
     if name == "criterion" and others:
         return criterion_words(value, others.get("encoding", "01"))
+    if name == "init" and others:
+        return init_words(value, others.get("bias", True))
     if name in FIELDS:
         return FIELDS[name][1](value)
     return f"{name.replace('_', ' ')} {_number(value)}"

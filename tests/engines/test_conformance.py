@@ -250,3 +250,19 @@ def test_calls_are_as_long_as_their_pace_allows():
     sizes = [stop - start for start, stop in seen[:-1]]
     assert all(b <= SLICE_GROWTH * a for a, b in zip(sizes, sizes[1:]))
     assert 250 <= sorted(sizes)[len(sizes) // 2] <= 600  # the median call: about 0.05 s at that pace
+
+
+# --- the same bits on every CPU and on the GPU -------------------------------------------------
+
+
+@pytest.mark.parametrize("case", [name for name, config in CASES.items() if not fused_gpu.why_not(config)])
+@pytest.mark.parametrize("engine", ["cuda-on-host", "fused-cuda"])
+def test_the_cuda_kernel_equals_the_fused_cpu_kernel_bit_for_bit(engine, case, host_kernels):
+    """Both place their fused multiply-adds explicitly at the same places and share exp and
+    tanh (fast_exp, elementary.py), so the CUDA source computes the CPU kernel's bits, in
+    float64 and float32, built for the host here and by NVRTC on a GPU (skipped without
+    one): a map stitched from tiles of CPU and GPU workers has no seams."""
+    config = CASES[case]
+    on_cpu, cpu_weights = train("fused-cpu", config, host_kernels)
+    on_cuda, cuda_weights = train(engine, config, host_kernels)
+    assert_identical(on_cuda, cuda_weights, on_cpu, cpu_weights)

@@ -34,6 +34,7 @@ def test_a_run_says_when_it_compiles_the_fused_kernel_and_only_then(tmp_path):
     first = subprocess.run(command, env=env, capture_output=True, text=True)
     again = subprocess.run(command, env=env, capture_output=True, text=True)
     assert first.returncode == again.returncode == 0, first.stderr
-    notice = "xorgpu: compiling the fused CPU kernel for float32: once on this machine, numba caches it"
+    notice = ("xorgpu: compiling the fused CPU kernel of the notebook's net for float32: once on this machine, "
+              "numba caches it")
     assert notice in first.stderr.splitlines() and "compiling" not in again.stderr
     assert first.stdout.splitlines()[:-1] == again.stdout.splitlines()[:-1]  # the last: when, and how long

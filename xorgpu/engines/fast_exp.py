@@ -1,10 +1,11 @@
-"""exp(x) and tanh(x) that the compiler can vectorise, for the fused CPU engine.
+"""exp(x) and tanh(x) that the compiler can vectorise, for the fused CPU engine, and fma.
 
 numba's `np.exp` calls libm one value at a time, which keeps the loops around it scalar
-(PyPI's llvmlite has no SVML). This is the textbook method in straight-line arithmetic:
+(PyPI's llvmlite has no SVML). This is the textbook method in straight-line arithmetic
+(its constants in elementary.py, which the CUDA kernels' source is generated from too):
 x = k ln2 + r with |r| <= ln2/2 (Cody-Waite, ln2 split in two so k*LN2_HI is exact),
-exp(r) ~ 1 + r + r^2 q(r) in Horner form, with q the Chebyshev interpolant of
-(exp(r) - 1 - r) / r^2 on that interval (near-minimax: degree 11 in all for float64, 6 for
+exp(r) ~ 1 + r + r^2 q(r) in Horner form (every multiply-add one `fma`), with q the
+Chebyshev interpolant of (exp(r) - 1 - r) / r^2 on that interval (near-minimax: degree 11 in all for float64, 6 for
 float32; error below 3e-16 and 1.1e-8 relative: two and one multiply-adds fewer than the
 Taylor polynomials of the same accuracy), and 2^k built directly in the exponent bits.
 Accuracy: within 2 ulp of libm's exp (tests/engines/test_fast_exp.py). Inputs are clamped
@@ -24,30 +25,12 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
-LOG2E = 1.4426950408889634
-LN2_HI = 6.93147180369123816490e-01  # fdlibm's split of ln 2: LN2_HI has 21 trailing zero bits
-LN2_LO = 1.90821492927058770002e-10
-
-
-def exp_polynomial(degree: int) -> list[float]:
-    """Coefficients c_0..c_degree (c_0 = c_1 = 1) of the near-minimax polynomial for exp(r)."""
-    half = 0.5 * np.log(2.0) * 1.0001  # |r| <= ln2/2, and a hair more for k*LN2's rounding
-
-    def q(r: np.ndarray) -> np.ndarray:  # sum over i >= 2 of r^(i-2) / i!, to float64 accuracy
-        total, term = np.zeros_like(r), np.full_like(r, 0.5)
-        for i in range(3, 33):
-            total, term = total + term, term * r / i
-        return total
-
-    fit = np.polynomial.Chebyshev.interpolate(q, degree - 2, domain=[-half, half])
-    return [1.0, 1.0, *fit.convert(kind=np.polynomial.Polynomial).coef.tolist()]
-
-
-POLY64 = exp_polynomial(11)
-POLY32 = exp_polynomial(6)
+from .elementary import (LN2_HI, LN2_HI_32, LN2_LO, LN2_LO_32, LOG2E, POLY32, POLY64, TANH_P, TANH_Q,
+                         TANH_SMALL)
 
 
 @intrinsic
@@ -66,12 +49,29 @@ def _float32_from_bits(typingctx, bits):  # noqa: ARG001
     return types.float32(types.int32), codegen
 
 
+@intrinsic
+def fma(typingctx, a, b, c):  # noqa: ARG001
+    """a * b + c, rounded once (LLVM's llvm.fma): an FMA instruction where the CPU has one,
+    libm's fma where it does not; the same bits either way. The fused kernels place their
+    multiply-adds with it (and let the compiler contract none), as the CUDA kernels place
+    theirs with fma(): one rounding at the same places on every CPU and GPU."""
+    if not (isinstance(a, types.Float) and a == b == c):
+        return None
+
+    def codegen(context, builder, signature, args):  # noqa: ARG001
+        real = args[0].type
+        function = builder.module.declare_intrinsic("llvm.fma", [real], ir.FunctionType(real, [real, real, real]))
+        return builder.call(function, args)
+
+    return a(a, b, c), codegen
+
+
 @numba.njit  # not inline="always": numba warns about inlined loops; LLVM inlines it anyway
 def _horner(coefficients, r):  # pragma: no cover  (compiled)
-    """sum_i coefficients[i] r^i in Horner form, from the highest degree down."""
+    """sum_i coefficients[i] r^i in Horner form, from the highest degree down, each step one fma."""
     p = coefficients[-1]
     for i in range(len(coefficients) - 2, -1, -1):
-        p = p * r + coefficients[i]
+        p = fma(p, r, coefficients[i])
     return p
 
 
@@ -86,20 +86,20 @@ def _vexp_overload(x):
 
         def exp64(x):
             xc = np.maximum(np.minimum(x, 709.0), -708.0)  # NaN passes through both
-            k = np.floor(xc * LOG2E + 0.5)
-            r = (xc - k * LN2_HI) - k * LN2_LO
+            k = np.floor(fma(xc, LOG2E, 0.5))
+            r = fma(-k, LN2_LO, fma(-k, LN2_HI, xc))
             return _horner(c, r) * _float64_from_bits((np.int64(k) + 1023) << 52)
 
         return exp64
     if x == types.float32:
         c = tuple(np.float32(v) for v in POLY32)
-        log2e, hi, lo = np.float32(LOG2E), np.float32(0.693359375), np.float32(-2.12194440e-4)
+        log2e, hi, lo = np.float32(LOG2E), np.float32(LN2_HI_32), np.float32(LN2_LO_32)
         top, bottom, half = np.float32(88.0), np.float32(-87.0), np.float32(0.5)
 
         def exp32(x):
             xc = np.maximum(np.minimum(x, top), bottom)  # NaN passes through both
-            k = np.floor(xc * log2e + half)
-            r = (xc - k * hi) - k * lo
+            k = np.floor(fma(xc, log2e, half))
+            r = fma(-k, lo, fma(-k, hi, xc))
             return _horner(c, r) * _float32_from_bits((np.int32(k) + np.int32(127)) << np.int32(23))
 
         return exp32
@@ -107,9 +107,6 @@ def _vexp_overload(x):
 
 
 
-TANH_P = (-1.61468768441708447952e3, -9.92877231001918586564e1, -9.64399179425052238628e-1)  # Cephes tanh.c
-TANH_Q = (4.84406305325125486048e3, 2.23548839060100448583e3, 1.12811678491632931402e2, 1.0)
-TANH_SMALL = 0.625  # below: the rational approximation; above: through exp
 
 
 def vtanh(x):  # pragma: no cover  (replaced by the overload below inside numba code)
@@ -127,7 +124,7 @@ def _vtanh_overload(x):
 
     def tanh(x):
         z = x * x
-        near = x + x * z * (_horner(p, z) / _horner(q, z))
+        near = fma(x * z, _horner(p, z) / _horner(q, z), x)
         far = np.copysign(one - two / (vexp(two * np.abs(x)) + one), x)  # 1 - 2 / (inf + 1) = 1 for large |x|
         return near if np.abs(x) <= small else far  # NaN: far's NaN
     return tanh

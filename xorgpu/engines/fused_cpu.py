@@ -5,13 +5,16 @@ and each tile trains through all its epochs in arrays of a few KB that stay in L
 step is a loop over the tile's nets (the last, contiguous axis) with straight-line
 arithmetic and a vectorisable exp (`fast_exp.vexp`), so the compiler turns it into SIMD
 over nets. Arithmetic follows the array engine (`array.py`) operation for operation, in
-the same order (no reassociation); the one licence taken is FMA contraction
-(`fastmath={"contract"}`, faster: docs/benchmarks.md), which like exp's rounding changes
-results only in the last bits (tests/engines/test_conformance.py). The kernel takes
-contract.KERNEL_PARAMETERS, then the Specialisation's two switches. It trains the
-notebook's net; every other net of the family goes to fused_cpu_family.py's kernel. A block trains in a
-series of calls (contract.epoch_slices, about half a second each), each resuming
-from the weights and KernelState the one before left: Ctrl-C stops a run between two.
+the same order (no reassociation), with one licence: each multiply-add is one fused
+multiply-add, placed explicitly (`fast_exp.fma`) where the CUDA kernel places its own,
+and the compiler contracts nothing else. So a net's bits are the same on every x86-64 CPU
+(with FMA instructions or without) and equal the CUDA kernel's; they differ from the array
+engine's in the last bits, as its exp does (tests/engines/test_conformance.py). The
+kernel takes contract.KERNEL_PARAMETERS, then the Specialisation's two switches. It trains
+the notebook's net; every other net of the family goes to fused_cpu_family.py's kernel. A
+block trains in a series of calls (contract.epoch_slices, about half a second each), each
+resuming from the weights and KernelState the one before left: Ctrl-C stops a run between
+two.
 Compiled on first use and cached on disk (`cache=True`): only a user's first run pays.
 """
 
@@ -33,7 +36,7 @@ try:
     from numba.core import event as numba_events
 
     from . import fused_cpu_family
-    from .fast_exp import vexp
+    from .fast_exp import fma, vexp
 except ImportError:  # numba is a dependency; this keeps the array engine usable without it
     numba = None
 
@@ -74,7 +77,8 @@ def prepare(config: Config, on_compile: Callable[[str], None]) -> None:
     class Announce(numba_events.Listener):
         def on_start(self, event: numba_events.Event) -> None:
             if event.data["dispatcher"] in (_train_nets, fused_cpu_family._train_family):
-                on_compile(f"compiling the fused CPU kernel for {config.dtype}: once on this machine, "
+                nets = "the notebook's net" if config.classic_net else "the other nets of the family"
+                on_compile(f"compiling the fused CPU kernel of {nets} for {config.dtype}: once on this machine, "
                            "numba caches it")
 
         def on_end(self, event: numba_events.Event) -> None:
@@ -165,14 +169,14 @@ def _train_nets_py(w1, b1, w2, b2, targets, step_hidden, step_output, momentum, 
                     z2[j] = A1[p, 0, j] * W2[0, j]
                 for h in range(1, hidden):
                     for j in range(TILE):
-                        z2[j] = z2[j] + A1[p, h, j] * W2[h, j]
+                        z2[j] = fma(A1[p, h, j], W2[h, j], z2[j])
                 for j in range(TILE):
                     A2[p, j] = _sigmoid_of_negated(-(z2[j] + B2[j]), clip, one)
                     err[p, j] = A2[p, j] - targets[p]
             # judge
             for j in range(TILE):
                 e0, e1, e2, e3 = err[0, j], err[1, j], err[2, j], err[3, j]
-                sse[j] = ((e0 * e0 + e1 * e1) + e2 * e2) + e3 * e3
+                sse[j] = fma(e3, e3, fma(e2, e2, fma(e1, e1, e0 * e0)))
                 if sse_criterion:
                     ok = sse[j] < threshold
                 else:
@@ -201,33 +205,33 @@ def _train_nets_py(w1, b1, w2, b2, targets, step_hidden, step_output, momentum, 
                     d1 = (g1 * w) * ((one - a1) * a1)
                     d2 = (g2 * w) * ((one - a2) * a2)
                     d3 = (g3 * w) * ((one - a3) * a3)
-                    d_w2 = ((a0 * g0 + a1 * g1) + a2 * g2) + a3 * g3
+                    d_w2 = fma(a3, g3, fma(a2, g2, fma(a1, g1, a0 * g0)))
                     d_w10 = d2 + d3
                     d_w11 = d1 + d3
                     d_b1 = ((d0 + d1) + d2) + d3
                     step1, step2 = STEP1[j], STEP2[j]
                     if use_momentum:
                         mu = MU[j]
-                        V1[0, h, j] = V1[0, h, j] * mu - d_w10 * step1
+                        V1[0, h, j] = fma(V1[0, h, j], mu, -(d_w10 * step1))
                         W1[0, h, j] = W1[0, h, j] + V1[0, h, j]
-                        V1[1, h, j] = V1[1, h, j] * mu - d_w11 * step1
+                        V1[1, h, j] = fma(V1[1, h, j], mu, -(d_w11 * step1))
                         W1[1, h, j] = W1[1, h, j] + V1[1, h, j]
-                        VB1[h, j] = VB1[h, j] * mu - d_b1 * step1
+                        VB1[h, j] = fma(VB1[h, j], mu, -(d_b1 * step1))
                         B1[h, j] = B1[h, j] + VB1[h, j]
-                        V2[h, j] = V2[h, j] * mu - d_w2 * step2
+                        V2[h, j] = fma(V2[h, j], mu, -(d_w2 * step2))
                         W2[h, j] = W2[h, j] + V2[h, j]
                     else:
-                        W1[0, h, j] = W1[0, h, j] - d_w10 * step1
-                        W1[1, h, j] = W1[1, h, j] - d_w11 * step1
-                        B1[h, j] = B1[h, j] - d_b1 * step1
-                        W2[h, j] = W2[h, j] - d_w2 * step2
+                        W1[0, h, j] = fma(-d_w10, step1, W1[0, h, j])
+                        W1[1, h, j] = fma(-d_w11, step1, W1[1, h, j])
+                        B1[h, j] = fma(-d_b1, step1, B1[h, j])
+                        W2[h, j] = fma(-d_w2, step2, W2[h, j])
             for j in range(TILE):
                 d_b2 = ((d_z2[0, j] + d_z2[1, j]) + d_z2[2, j]) + d_z2[3, j]
                 if use_momentum:
-                    VB2[j] = VB2[j] * MU[j] - d_b2 * STEP2[j]
+                    VB2[j] = fma(VB2[j], MU[j], -(d_b2 * STEP2[j]))
                     B2[j] = B2[j] + VB2[j]
                 else:
-                    B2[j] = B2[j] - d_b2 * STEP2[j]
+                    B2[j] = fma(-d_b2, STEP2[j], B2[j])
             epoch += 1
             if epoch == stop_epoch:  # this call's last epoch: the next call judges this one first
                 break
@@ -262,6 +266,6 @@ def _train_nets_py(w1, b1, w2, b2, targets, step_hidden, step_output, momentum, 
 
 if numba is not None:
     _sigmoid_of_negated = numba.njit(inline="always")(_sigmoid_of_negated)
-    _train_nets = numba.njit(parallel=True, cache=True, fastmath={"contract"})(_train_nets_py)
+    _train_nets = numba.njit(parallel=True, cache=True)(_train_nets_py)  # no contraction: fma places each
 else:
     _train_nets = None

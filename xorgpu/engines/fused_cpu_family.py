@@ -5,7 +5,8 @@ It follows engines/general.py operation for operation, in the same order (sums o
 patterns from pattern 0, over inputs from input 0), in one pass over the patterns per
 epoch: each pattern's forward pass, its error for the judge, and its share of every
 gradient, added in pattern order. Nets lie in SIMD lanes as in fused_cpu.py (tiles of
-TILE nets, a prange over tiles, the same FMA contraction licence); the unit, loss,
+TILE nets, a prange over tiles, each multiply-add one explicit fma where family_train has
+one, nothing contracted by the compiler); the unit, loss,
 criterion, biases, skip weights and momentum are switches after
 contract.FAMILY_KERNEL_PARAMETERS, constant through a call, so the compiler hoists them
 out of the loops over nets.
@@ -18,7 +19,7 @@ import numpy as np
 try:
     import numba
 
-    from .fast_exp import vexp, vtanh
+    from .fast_exp import fma, vexp, vtanh
 except ImportError:  # numba is a dependency; fused_cpu.available() says so
     numba = None
 
@@ -41,7 +42,7 @@ def _slope(code, a, one):  # pragma: no cover  (compiled)
     if code == SIGMOID:
         return (one - a) * a
     if code == TANH:
-        return one - a * a
+        return fma(-a, a, one)
     if code == RELU:
         return one if a > one - one else one - one
     return one
@@ -122,14 +123,14 @@ def _train_family_py(w1, b1, w2, b2, ws, targets, inputs, side, step_hidden, ste
                         A1[h, j] = inputs[p, 0] * W1[0, h, j]
                     for i in range(1, n_in):
                         for j in range(TILE):
-                            A1[h, j] = A1[h, j] + inputs[p, i] * W1[i, h, j]
+                            A1[h, j] = fma(inputs[p, i], W1[i, h, j], A1[h, j])
                     for j in range(TILE):
                         A1[h, j] = _unit(activation, A1[h, j] + B1[h, j], clip, one)
                 for j in range(TILE):
                     Z2[j] = A1[0, j] * W2[0, j]
                 for h in range(1, hidden):
                     for j in range(TILE):
-                        Z2[j] = Z2[j] + A1[h, j] * W2[h, j]
+                        Z2[j] = fma(A1[h, j], W2[h, j], Z2[j])
                 for j in range(TILE):
                     Z2[j] = Z2[j] + B2[j]
                 if skip:
@@ -137,15 +138,14 @@ def _train_family_py(w1, b1, w2, b2, ws, targets, inputs, side, step_hidden, ste
                         D2[j] = inputs[p, 0] * WS[0, j]  # D2 as scratch: x Ws
                     for i in range(1, n_in):
                         for j in range(TILE):
-                            D2[j] = D2[j] + inputs[p, i] * WS[i, j]
+                            D2[j] = fma(inputs[p, i], WS[i, j], D2[j])
                     for j in range(TILE):
                         Z2[j] = Z2[j] + D2[j]
                 y = targets[p]
                 for j in range(TILE):
                     A2[j] = _unit(output, Z2[j], clip, one)
                     ERR[j] = A2[j] - y
-                    squared = ERR[j] * ERR[j]
-                    SUM[j] = squared if p == 0 else SUM[j] + squared
+                    SUM[j] = ERR[j] * ERR[j] if p == 0 else fma(ERR[j], ERR[j], SUM[j])
                     if criterion == WITHIN:
                         ok = abs(ERR[j]) < threshold
                     elif criterion == SIDE:
@@ -164,16 +164,16 @@ def _train_family_py(w1, b1, w2, b2, ws, targets, inputs, side, step_hidden, ste
                 for h in range(hidden):
                     for j in range(TILE):
                         D1[h, j] = (D2[j] * W2[h, j]) * _slope(activation, A1[h, j], one)
-                        G2[h, j] = A1[h, j] * D2[j] if p == 0 else G2[h, j] + A1[h, j] * D2[j]
+                        G2[h, j] = A1[h, j] * D2[j] if p == 0 else fma(A1[h, j], D2[j], G2[h, j])
                         GB1[h, j] = D1[h, j] if p == 0 else GB1[h, j] + D1[h, j]
                 for i in range(n_in):
                     x = inputs[p, i]
                     for h in range(hidden):
                         for j in range(TILE):
-                            G1[i, h, j] = x * D1[h, j] if p == 0 else G1[i, h, j] + x * D1[h, j]
+                            G1[i, h, j] = x * D1[h, j] if p == 0 else fma(x, D1[h, j], G1[i, h, j])
                     if skip:
                         for j in range(TILE):
-                            GWS[i, j] = x * D2[j] if p == 0 else GWS[i, j] + x * D2[j]
+                            GWS[i, j] = x * D2[j] if p == 0 else fma(x, D2[j], GWS[i, j])
             # judge
             for j in range(TILE):
                 solved = SUM[j] < threshold if criterion == SSE else OK[j] == 1
@@ -193,36 +193,36 @@ def _train_family_py(w1, b1, w2, b2, ws, targets, inputs, side, step_hidden, ste
                 for h in range(hidden):
                     for j in range(TILE):
                         if use_momentum:
-                            V1[i, h, j] = V1[i, h, j] * MU[j] - G1[i, h, j] * STEP1[j]
+                            V1[i, h, j] = fma(V1[i, h, j], MU[j], -(G1[i, h, j] * STEP1[j]))
                             W1[i, h, j] = W1[i, h, j] + V1[i, h, j]
                         else:
-                            W1[i, h, j] = W1[i, h, j] - G1[i, h, j] * STEP1[j]
+                            W1[i, h, j] = fma(-G1[i, h, j], STEP1[j], W1[i, h, j])
                 if skip:
                     for j in range(TILE):
                         if use_momentum:
-                            VWS[i, j] = VWS[i, j] * MU[j] - GWS[i, j] * STEP2[j]
+                            VWS[i, j] = fma(VWS[i, j], MU[j], -(GWS[i, j] * STEP2[j]))
                             WS[i, j] = WS[i, j] + VWS[i, j]
                         else:
-                            WS[i, j] = WS[i, j] - GWS[i, j] * STEP2[j]
+                            WS[i, j] = fma(-GWS[i, j], STEP2[j], WS[i, j])
             for h in range(hidden):
                 for j in range(TILE):
                     if use_momentum:
-                        V2[h, j] = V2[h, j] * MU[j] - G2[h, j] * STEP2[j]
+                        V2[h, j] = fma(V2[h, j], MU[j], -(G2[h, j] * STEP2[j]))
                         W2[h, j] = W2[h, j] + V2[h, j]
                         if bias:
-                            VB1[h, j] = VB1[h, j] * MU[j] - GB1[h, j] * STEP1[j]
+                            VB1[h, j] = fma(VB1[h, j], MU[j], -(GB1[h, j] * STEP1[j]))
                             B1[h, j] = B1[h, j] + VB1[h, j]
                     else:
-                        W2[h, j] = W2[h, j] - G2[h, j] * STEP2[j]
+                        W2[h, j] = fma(-G2[h, j], STEP2[j], W2[h, j])
                         if bias:
-                            B1[h, j] = B1[h, j] - GB1[h, j] * STEP1[j]
+                            B1[h, j] = fma(-GB1[h, j], STEP1[j], B1[h, j])
             if bias:
                 for j in range(TILE):
                     if use_momentum:
-                        VB2[j] = VB2[j] * MU[j] - GB2[j] * STEP2[j]
+                        VB2[j] = fma(VB2[j], MU[j], -(GB2[j] * STEP2[j]))
                         B2[j] = B2[j] + VB2[j]
                     else:
-                        B2[j] = B2[j] - GB2[j] * STEP2[j]
+                        B2[j] = fma(-GB2[j], STEP2[j], B2[j])
             epoch += 1
             if epoch == stop_epoch:  # this call's last epoch: the next call judges this one first
                 break
@@ -267,6 +267,6 @@ def _train_family_py(w1, b1, w2, b2, ws, targets, inputs, side, step_hidden, ste
 if numba is not None:
     _unit = numba.njit(inline="always")(_unit)
     _slope = numba.njit(inline="always")(_slope)
-    _train_family = numba.njit(parallel=True, cache=True, fastmath={"contract"})(_train_family_py)
+    _train_family = numba.njit(parallel=True, cache=True)(_train_family_py)  # no contraction: fma places each
 else:
     _train_family = None

@@ -6,8 +6,10 @@
 // as a series of short calls (fused_gpu.py), and Ctrl-C is heard between two.
 //
 // Arithmetic follows the array engine (xorgpu/engines/array.py) operation for operation,
-// compiled with FMA contraction off (--fmad=false), so results agree with it to the
-// rounding of exp. The parameters are xorgpu.engines.contract.KERNEL_PARAMETERS, in that
+// compiled with FMA contraction off (--fmad=false): each multiply-add is one fma(), placed
+// where the fused CPU kernel (fused_cpu.py) places its own, and exp is that kernel's own
+// (vexp below; its coefficients are generated into the source by fused_gpu.source()), so
+// a net's bits are the CPU kernel's. The parameters are xorgpu.engines.contract.KERNEL_PARAMETERS, in that
 // order; the template arguments are its Specialisation: the float type, H, the kind of
 // criterion and whether momentum is on, so each combination compiles to straight-line
 // code with the net's weights and activations in registers.
@@ -16,10 +18,36 @@
 // sm_90 in CI, and as plain C++ on the host behind tests/engines/cuda_host_shim.h, which
 // runs it one "thread" at a time so CI checks its results without a GPU.
 
+// exp(x) as xorgpu.engines.fast_exp.vexp computes it, operation for operation
+__device__ __forceinline__ double vexp(double x) {
+    double xc = x < 709.0 ? x : (x != x ? x : 709.0);      // as np.minimum, then np.maximum: NaN stays NaN
+    xc = xc > -708.0 ? xc : (xc != xc ? xc : -708.0);
+    const double k = floor(fma(xc, XORGPU_LOG2E, 0.5));
+    const double r = fma(-k, XORGPU_LN2_LO, fma(-k, XORGPU_LN2_HI, xc));
+    return exp_poly64(r) * xorgpu_double_from_bits(((long long)k + 1023) << 52);
+}
+
+__device__ __forceinline__ float vexp(float x) {
+    float xc = x < 88.0f ? x : (x != x ? x : 88.0f);
+    xc = xc > -87.0f ? xc : (xc != xc ? xc : -87.0f);
+    const float k = floorf(fmaf(xc, XORGPU_LOG2E_F, 0.5f));
+    const float r = fmaf(-k, XORGPU_LN2_LO_F, fmaf(-k, XORGPU_LN2_HI_F, xc));
+    return exp_poly32(r) * xorgpu_float_from_bits(((int)k + 127) << 23);
+}
+
+// tanh(x) as fast_exp.vtanh computes it: a rational approximation below 0.625, through exp above
+template <typename real>
+__device__ __forceinline__ real vtanh(real x) {
+    const real z = x * x;
+    const real near = fma(x * z, tanh_p(z) / tanh_q(z), x);
+    const real far = copysign((real)1 - (real)2 / (vexp((real)2 * fabs(x)) + (real)1), x);
+    return fabs(x) <= (real)0.625 ? near : far;
+}
+
 template <typename real>
 __device__ __forceinline__ real sigmoid_of_negated(real m, real clip) {
     m = m > clip ? clip : m;            // as xp.minimum: NaN stays NaN
-    real e = exp(m);
+    real e = vexp(m);
     e = e + (real)1;
     return (real)1 / e;
 }
@@ -79,12 +107,12 @@ __global__ void xor_train(
         for (int p = 0; p < 4; ++p) {
             real z2 = A1[p][0] * W2[0];
             #pragma unroll
-            for (int h = 1; h < H; ++h) z2 = z2 + A1[p][h] * W2[h];
+            for (int h = 1; h < H; ++h) z2 = fma(A1[p][h], W2[h], z2);
             A2[p] = sigmoid_of_negated(-(z2 + B2), clip);
             err[p] = A2[p] - y[p];
         }
         // judge
-        const real sse = ((err[0] * err[0] + err[1] * err[1]) + err[2] * err[2]) + err[3] * err[3];
+        const real sse = fma(err[3], err[3], fma(err[2], err[2], fma(err[1], err[1], err[0] * err[0])));
         if (SSE_CRITERION) {
             solved_now = sse < threshold;
         } else {
@@ -113,26 +141,26 @@ __global__ void xor_train(
         // (step1 for W1 and b1, step2 for W2 and b2)
         #pragma unroll
         for (int h = 0; h < H; ++h) {
-            const real d_w2 = ((A1[0][h] * d_z2[0] + A1[1][h] * d_z2[1]) + A1[2][h] * d_z2[2]) + A1[3][h] * d_z2[3];
+            const real d_w2 = fma(A1[3][h], d_z2[3], fma(A1[2][h], d_z2[2], fma(A1[1][h], d_z2[1], A1[0][h] * d_z2[0])));
             const real d_w10 = d_z1[2][h] + d_z1[3][h];
             const real d_w11 = d_z1[1][h] + d_z1[3][h];
             const real d_b1 = ((d_z1[0][h] + d_z1[1][h]) + d_z1[2][h]) + d_z1[3][h];
             if (MOMENTUM) {
-                V1[0][h] = V1[0][h] * mu - d_w10 * step1; W1[0][h] = W1[0][h] + V1[0][h];
-                V1[1][h] = V1[1][h] * mu - d_w11 * step1; W1[1][h] = W1[1][h] + V1[1][h];
-                VB1[h] = VB1[h] * mu - d_b1 * step1;      B1[h] = B1[h] + VB1[h];
-                V2[h] = V2[h] * mu - d_w2 * step2;        W2[h] = W2[h] + V2[h];
+                V1[0][h] = fma(V1[0][h], mu, -(d_w10 * step1)); W1[0][h] = W1[0][h] + V1[0][h];
+                V1[1][h] = fma(V1[1][h], mu, -(d_w11 * step1)); W1[1][h] = W1[1][h] + V1[1][h];
+                VB1[h] = fma(VB1[h], mu, -(d_b1 * step1));      B1[h] = B1[h] + VB1[h];
+                V2[h] = fma(V2[h], mu, -(d_w2 * step2));        W2[h] = W2[h] + V2[h];
             } else {
-                W1[0][h] = W1[0][h] - d_w10 * step1;
-                W1[1][h] = W1[1][h] - d_w11 * step1;
-                B1[h] = B1[h] - d_b1 * step1;
-                W2[h] = W2[h] - d_w2 * step2;
+                W1[0][h] = fma(-d_w10, step1, W1[0][h]);
+                W1[1][h] = fma(-d_w11, step1, W1[1][h]);
+                B1[h] = fma(-d_b1, step1, B1[h]);
+                W2[h] = fma(-d_w2, step2, W2[h]);
             }
         }
         if (MOMENTUM) {
-            VB2 = VB2 * mu - d_b2 * step2; B2 = B2 + VB2;
+            VB2 = fma(VB2, mu, -(d_b2 * step2)); B2 = B2 + VB2;
         } else {
-            B2 = B2 - d_b2 * step2;
+            B2 = fma(-d_b2, step2, B2);
         }
         if (++epoch == stop_epoch) break;  // this call's last epoch: the next call judges this one first
     }
@@ -158,7 +186,7 @@ __global__ void xor_train(
     if (epoch != epochs) return;
 
     // the last call: the record
-    const real sse = ((err[0] * err[0] + err[1] * err[1]) + err[2] * err[2]) + err[3] * err[3];
+    const real sse = fma(err[3], err[3], fma(err[2], err[2], fma(err[1], err[1], err[0] * err[0])));
     bool finite = isfinite(sse);
     #pragma unroll
     for (int h = 0; h < H; ++h)
@@ -185,7 +213,7 @@ __global__ void xor_train(
 template <typename real, int ACT>
 __device__ __forceinline__ real unit(real z, real clip) {
     if (ACT == 0) return sigmoid_of_negated(-z, clip);  // general.unit: 1 / (1 + exp(min(-z, clip)))
-    if (ACT == 1) return tanh(z);
+    if (ACT == 1) return vtanh(z);
     if (ACT == 2) return z > (real)0 ? z : (z != z ? z : (real)0);  // max(z, 0), NaN stays NaN
     return z;
 }
@@ -193,7 +221,7 @@ __device__ __forceinline__ real unit(real z, real clip) {
 template <typename real, int ACT>
 __device__ __forceinline__ real slope(real a) {
     if (ACT == 0) return ((real)1 - a) * a;
-    if (ACT == 1) return (real)1 - a * a;
+    if (ACT == 1) return fma(-a, a, (real)1);
     if (ACT == 2) return a > (real)0 ? (real)1 : (real)0;
     return (real)1;
 }
@@ -254,22 +282,22 @@ __global__ void family_train(
             for (int h = 0; h < H; ++h) {
                 real z = inputs[p * N] * W1[0][h];
                 #pragma unroll
-                for (int i = 1; i < N; ++i) z = z + inputs[p * N + i] * W1[i][h];
+                for (int i = 1; i < N; ++i) z = fma(inputs[p * N + i], W1[i][h], z);
                 A1[h] = unit<real, ACT>(z + B1[h], clip);
             }
             real z2 = A1[0] * W2[0];
             #pragma unroll
-            for (int h = 1; h < H; ++h) z2 = z2 + A1[h] * W2[h];
+            for (int h = 1; h < H; ++h) z2 = fma(A1[h], W2[h], z2);
             z2 = z2 + B2;
             if (SKIP) {
                 real s = inputs[p * N] * WS[0];
                 #pragma unroll
-                for (int i = 1; i < N; ++i) s = s + inputs[p * N + i] * WS[i];
+                for (int i = 1; i < N; ++i) s = fma(inputs[p * N + i], WS[i], s);
                 z2 = z2 + s;
             }
             const real a2 = unit<real, OUT>(z2, clip);
             const real err = a2 - targets[p];
-            sum = p == 0 ? err * err : sum + err * err;
+            sum = p == 0 ? err * err : fma(err, err, sum);
             if (CRIT == 0) ok = ok && fabs(err) < threshold;
             if (CRIT == 2) ok = ok && (-err) * side[p] < threshold;
             if (last) {
@@ -281,19 +309,19 @@ __global__ void family_train(
             #pragma unroll
             for (int h = 0; h < H; ++h) {
                 const real d1 = (d2 * W2[h]) * slope<real, ACT>(A1[h]);
-                G2[h] = p == 0 ? A1[h] * d2 : G2[h] + A1[h] * d2;
+                G2[h] = p == 0 ? A1[h] * d2 : fma(A1[h], d2, G2[h]);
                 GB1[h] = p == 0 ? d1 : GB1[h] + d1;
                 #pragma unroll
                 for (int i = 0; i < N; ++i) {
                     const real x = inputs[p * N + i];
-                    G1[i][h] = p == 0 ? x * d1 : G1[i][h] + x * d1;
+                    G1[i][h] = p == 0 ? x * d1 : fma(x, d1, G1[i][h]);
                 }
             }
             if (SKIP) {
                 #pragma unroll
                 for (int i = 0; i < N; ++i) {
                     const real x = inputs[p * N + i];
-                    GWS[i] = p == 0 ? x * d2 : GWS[i] + x * d2;
+                    GWS[i] = p == 0 ? x * d2 : fma(x, d2, GWS[i]);
                 }
             }
         }
@@ -310,26 +338,26 @@ __global__ void family_train(
         for (int h = 0; h < H; ++h) {
             #pragma unroll
             for (int i = 0; i < N; ++i) {
-                if (MOMENTUM) { V1[i][h] = V1[i][h] * mu - G1[i][h] * step1; W1[i][h] = W1[i][h] + V1[i][h]; }
-                else W1[i][h] = W1[i][h] - G1[i][h] * step1;
+                if (MOMENTUM) { V1[i][h] = fma(V1[i][h], mu, -(G1[i][h] * step1)); W1[i][h] = W1[i][h] + V1[i][h]; }
+                else W1[i][h] = fma(-G1[i][h], step1, W1[i][h]);
             }
-            if (MOMENTUM) { V2[h] = V2[h] * mu - G2[h] * step2; W2[h] = W2[h] + V2[h]; }
-            else W2[h] = W2[h] - G2[h] * step2;
+            if (MOMENTUM) { V2[h] = fma(V2[h], mu, -(G2[h] * step2)); W2[h] = W2[h] + V2[h]; }
+            else W2[h] = fma(-G2[h], step2, W2[h]);
             if (BIAS) {
-                if (MOMENTUM) { VB1[h] = VB1[h] * mu - GB1[h] * step1; B1[h] = B1[h] + VB1[h]; }
-                else B1[h] = B1[h] - GB1[h] * step1;
+                if (MOMENTUM) { VB1[h] = fma(VB1[h], mu, -(GB1[h] * step1)); B1[h] = B1[h] + VB1[h]; }
+                else B1[h] = fma(-GB1[h], step1, B1[h]);
             }
         }
         if (SKIP) {
             #pragma unroll
             for (int i = 0; i < N; ++i) {
-                if (MOMENTUM) { VWS[i] = VWS[i] * mu - GWS[i] * step2; WS[i] = WS[i] + VWS[i]; }
-                else WS[i] = WS[i] - GWS[i] * step2;
+                if (MOMENTUM) { VWS[i] = fma(VWS[i], mu, -(GWS[i] * step2)); WS[i] = WS[i] + VWS[i]; }
+                else WS[i] = fma(-GWS[i], step2, WS[i]);
             }
         }
         if (BIAS) {
-            if (MOMENTUM) { VB2 = VB2 * mu - GB2 * step2; B2 = B2 + VB2; }
-            else B2 = B2 - GB2 * step2;
+            if (MOMENTUM) { VB2 = fma(VB2, mu, -(GB2 * step2)); B2 = B2 + VB2; }
+            else B2 = fma(-GB2, step2, B2);
         }
         if (++epoch == stop_epoch) break;  // this call's last epoch: the next call judges this one first
     }
