@@ -289,8 +289,8 @@ def test_a_chunk_a_worker_holds_is_never_taken_for_lost(redis_server, start_work
     another job's lost chunk and enqueue it again, and leave the held one alone."""
     worker = start_worker("patient", env={"XORGPU_LOST_CHUNK_CHECK": "1"})
     store = JobStore.from_url(redis_server.url)
-    held = submit(store, Config(epochs=10_000), SeedRange(0, 1500), enqueue=chunk_sender(redis_server.url),
-                  options=RunOptions(engine="array", backend="numpy"))
+    held = submit(store, Config(epochs=40_000), SeedRange(0, 1500), enqueue=chunk_sender(redis_server.url),
+                  chunk_size=1500, options=RunOptions(engine="array", backend="numpy"))  # one chunk, seconds long
     wait_until(lambda: f"train_chunk[{held.id}-0] received" in worker.log.read_text(), what="the long chunk to start")
     lost = submit(store, Config(epochs=50), SeedRange(0, 100), enqueue=chunk_sender(redis_server.url))
     assert json.loads(store.client.rpop("xorgpu"))["headers"]["id"] == f"{lost.id}-0"

@@ -22,8 +22,8 @@ from .memory import check_fits
 from .engines.selection import Engine, bytes_per_net, select_engine
 from .init import nets_of
 from .lifetime import die_with
-from .params import per_net
-from .results import BYTES_PER_NET, NetResults
+from .params import per_net, weight_names
+from .results import NetResults, bytes_per_net_result
 from .stats import Summary, outcomes
 
 Progress = Callable[[int], None]  # called with the number of nets just finished
@@ -133,9 +133,11 @@ def _train_block_in_child(job: tuple[Config, str, str, SeedRange, bool]) -> tupl
 def check_fits_in_memory(nets: int, plan: Plan | None = None, keep_weights: bool = False) -> None:
     """Refuse, before any work, a job whose per-net results and blocks cannot fit in the
     memory available now."""
-    needed = 2 * nets * BYTES_PER_NET  # the parts, and their concatenation
-    if plan is not None and keep_weights:
-        needed += 2 * 2 * nets * (4 * plan.config.hidden + 1) * np.dtype(plan.config.dtype).itemsize
+    config = plan.config if plan is not None else None
+    needed = 2 * nets * bytes_per_net_result(config.patterns if config else 4)  # the parts, and their concatenation
+    if config is not None and keep_weights:
+        weights = len(weight_names(config.hidden, config.inputs, config.skip))
+        needed += 2 * 2 * nets * weights * np.dtype(config.dtype).itemsize
     if plan is not None:
         needed += plan.processes * min(nets, plan.block_nets) * bytes_per_net(plan.config)
     check_fits(needed, f"{nets:,} nets", "split the seed range")

@@ -12,18 +12,23 @@ import numpy as np
 from .config import MAX_SEED, ConfigError
 from .engines.contract import BlockRecord
 
-BYTES_PER_NET = 8 + 4 * 8 + 8 + 8 + 1 + 1  # seeds, outputs, epochs_to_solve, final_loss, diverged, outcome
+BYTES_PER_NET = 8 + 4 * 8 + 8 + 8 + 1 + 1  # seeds, 4 outputs, epochs_to_solve, final_loss, diverged, outcome
+
+
+def bytes_per_net_result(patterns: int = 4) -> int:
+    """What NetResults holds of one net of a task of `patterns` patterns (no weights)."""
+    return BYTES_PER_NET + 8 * (patterns - 4)
 
 
 @dataclass
 class NetResults:
     seeds: np.ndarray  # (N,) int64
-    outputs: np.ndarray  # (N, 4)
+    outputs: np.ndarray  # (N, P): one output per pattern of the task
     epochs_to_solve: np.ndarray  # (N,) int64, -1: never solved
     final_loss: np.ndarray  # (N,)
     diverged: np.ndarray  # (N,) bool
     outcome: np.ndarray  # (N,) uint8: its xorgpu.outcomes code (UNKNOWN_OUTCOME in older files)
-    # kept on request: (N, 4H + 1) each net's weights before and after training (params.weight_names)
+    # kept on request: (N, weights) each net's weights before and after training (params.weight_names)
     initial_weights: np.ndarray | None = None
     final_weights: np.ndarray | None = None
 

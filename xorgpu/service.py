@@ -33,7 +33,7 @@ from .engines.selection import bytes_per_net
 from .files import MAX_INPUT_FRACTION
 from .errors import Terminated
 from .experiment import prepare
-from .results import BYTES_PER_NET, NetOutcomes, NetResults
+from .results import NetOutcomes, NetResults, bytes_per_net_result
 from .settings import (
     CHUNK_NET_EPOCHS, DEFAULT_QUEUE, DEFAULT_TTL, MAX_CHUNK_NETS, MAX_CHUNKS, default_backend_name, record_patience,
     results_url,
@@ -214,7 +214,8 @@ def _chunk_plan(job: Job, nets: int) -> Any:
     backend = resolve_backend(job.options.backend if job.options.backend != "auto" else default_backend_name())
     plan = prepare(job.config, RunOptions(backend=backend.name, engine=job.options.engine, processes=1), backend)
     # the results, and while its file is written their Arrow table and the file's bytes (with room to spare)
-    needed = 4 * nets * BYTES_PER_NET + min(nets, plan.block_nets) * bytes_per_net(job.config)
+    needed = (4 * nets * bytes_per_net_result(job.config.patterns)
+              + min(nets, plan.block_nets) * bytes_per_net(job.config))
     free = backend.free_memory() if backend.on_device else None
     check_fits(needed, f"its {nets:,} nets", "submit with a smaller --chunk-size",
                room=None if free is None else Headroom(free, f"on {backend.device}"))
@@ -385,7 +386,7 @@ def write_job_results(store: JobStore, results_store: ResultsStore, job: Job, pa
             losses = [t.column("final_loss").to_numpy() for t in iter_tables(results_store, files, ["final_loss"])]
             report["final_loss"] = exact_loss_quantiles(np.concatenate(losses))
         return save_parquet_tables(path, iter_tables(results_store, files), job.config, report)
-    check_fits(3 * nets * BYTES_PER_NET, f"job {job.id}'s {nets:,} nets as .npz",
+    check_fits(3 * nets * bytes_per_net_result(job.config.patterns), f"job {job.id}'s {nets:,} nets as .npz",
                "write .parquet instead, which streams", share=MAX_INPUT_FRACTION)
     results = NetResults.concatenate([results_store.read_chunk(chunk, job.config) for chunk in files])
     if nets <= EXACT_QUANTILE_NETS:

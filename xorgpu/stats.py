@@ -50,9 +50,9 @@ def outcomes(record: BlockRecord) -> np.ndarray:
 def cross_entropy(outputs: np.ndarray, config: Config) -> np.ndarray:
     """(n,) the cross-entropy each net trained on, of its final outputs (n, P): -sum_p
     [y log o + (1 - y) log(1 - o)], divided by P for loss_reduction mean."""
-    targets = np.array(config.task_spec.target_bits, dtype=np.float64)
+    targets = np.array(config.task_spec.target_bits)
     with np.errstate(all="ignore"):  # an output of exactly 0 or 1 on the wrong side: an infinite loss
-        loss = -(targets * np.log(outputs) + (1 - targets) * np.log1p(-outputs)).sum(axis=1)
+        loss = -np.where(targets == 1, np.log(outputs), np.log1p(-outputs)).sum(axis=1)  # no 0 * log(0)
     return loss / config.patterns if config.loss_reduction == "mean" else loss
 
 

@@ -59,11 +59,11 @@ def test_the_record_is_built_by_keyword_only():
 
 
 def test_a_bug_planted_in_the_cuda_kernel_fails_the_conformance_check(tmp_path):
-    """Every exp( scaled by 1.0001, as an issue asked: the check run in CI must catch it."""
+    """The sigmoid's exp scaled by 1.0001, as an issue asked: the check run in CI must catch it."""
     if compiler() is None:
         pytest.skip("no C++ compiler")
     source = fused_gpu.source()
-    planted = source.replace("exp(m)", "((real)1.0001 * exp(m))")
+    planted = source.replace("real e = vexp(m);", "real e = (real)1.0001 * vexp(m);")
     assert planted != source
     config = Config(epochs=500)
     params = initial_params(config.init_scheme, np.arange(200), config.hidden, config.dtype)
