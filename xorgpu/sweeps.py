@@ -206,10 +206,15 @@ def to_csv(flat: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
+def _value_text(value: Any) -> str:
+    """A cell's setting as typed on the command line (true/false, not Python's True/False)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def to_text(flat: list[dict[str, Any]], axes: list[str]) -> str:
     header = [*axes, "solved", "success", "95% CI", "median ep", "p90 ep"]
     body = [
-        [*(str(r[a]) for a in axes), f"{r['solved']:,}/{r['nets']:,}", percent(r["success_rate"], 1),
+        [*(_value_text(r[a]) for a in axes), f"{r['solved']:,}/{r['nets']:,}", percent(r["success_rate"], 1),
          f"[{percent(r['ci95_low'], 1)}, {percent(r['ci95_high'], 1)}]",
          "-" if r["median_epochs"] is None else f"{r['median_epochs']:.0f}",
          "-" if r["p90_epochs"] is None else f"{r['p90_epochs']:.0f}"]
