@@ -124,3 +124,40 @@ def test_a_job_loads_lazily_and_scans_like_its_local_run(redis_server, results_l
     unsolved = run.dataset().to_table(columns=["seed"], filter=pc.field("epochs_to_solve") < 0)
     assert unsolved.column("seed").to_pylist() == local.results.seeds[local.results.epochs_to_solve < 0].tolist()
     pd.testing.assert_frame_equal(run.to_pandas(), local.to_pandas())
+
+
+def test_a_map_from_python_as_xarray_its_dimension_and_its_file(tmp_path):
+    """xorgpu.map returns the map of `xorgpu map`: its arrays over coordinates named after
+    the knobs (a pixel picked by its knob values is the pixel at that row and column), the
+    dimension `xorgpu map` prints, and a file that xorgpu.load reads back as the same map."""
+    import json  # noqa: PLC0415
+
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    from xorgpu.cli.main import cli  # noqa: PLC0415
+
+    result = xorgpu.map("lr_hidden:0.1:30:log", "W2[1]:-3:3", resolution=64, epochs=300, hidden=2, seed=3,
+                        progress=False)
+    printed = CliRunner().invoke(cli, ["map", "--x", "lr_hidden:0.1:30:log", "--y", "W2[1]:-3:3", "--resolution", "64",
+                                       "--epochs", "300", "--hidden", "2", "--seed", "3", "--json", "--out",
+                                       str(tmp_path / "cli.npz")])
+    assert printed.exit_code == 0, printed.output
+    np.testing.assert_array_equal(xorgpu.load(str(tmp_path / "cli.npz")).epochs_to_solve, result.epochs_to_solve)
+    data = result.to_xarray()
+    assert data["epochs_to_solve"].dims == ("W2[1]", "lr_hidden")
+    np.testing.assert_array_equal(data["lr_hidden"].values, result.x)
+    np.testing.assert_array_equal(data["W2[1]"].values, result.y)
+    i, j = 27, 14
+    picked = data.sel({"lr_hidden": result.x[j], "W2[1]": result.y[i]})
+    assert int(picked["epochs_to_solve"]) == result.epochs_to_solve[i, j]
+    assert float(picked["final_loss"]) == result.final_loss[i, j]
+    assert data["outcome"].attrs["names"][int(picked["outcome"])] in ("solved", "solved_then_lost", "plateau",
+                                                                        "still_improving", "diverged")
+    assert 0 < result.solved.mean() < 1
+    boundary = json.loads(printed.stdout)["boundary"]
+    assert result.dimension().to_dict() == {k: v for k, v in boundary.items() if k != "between"}
+    assert result.dimension().dimension is not None
+    result.save(str(tmp_path / "m.npz"))
+    again = xorgpu.load(str(tmp_path / "m.npz"))
+    assert again.spec == result.spec
+    np.testing.assert_array_equal(again.epochs_to_solve, result.epochs_to_solve)

@@ -50,6 +50,33 @@ class MapResult:
         counts = np.bincount(self.outcome.ravel(), minlength=len(OUTCOMES))
         return {name: int(counts[code(name)]) / self.outcome.size for name in OUTCOMES}
 
+    def dimension(self) -> Any:
+        """The box-counting dimension of the boundary between solved and unsolved pixels, as
+        `xorgpu map` prints it (xorgpu.maps.dimension.BoxCounts: its box sizes and counts,
+        the fitted slope and its least-squares error)."""
+        from .dimension import boundary_dimension  # noqa: PLC0415
+
+        return boundary_dimension(self.solved)
+
+    def to_xarray(self) -> Any:
+        """The map as an xarray.Dataset: epochs_to_solve, final_loss and outcome (with its
+        names in the attrs) over two coordinates named after the knobs, the y knob first
+        (rows) and the x knob second (columns), so `.sel` picks a net by its knob values.
+        Needs xarray (`pip install xarray`)."""
+        try:
+            import xarray  # noqa: PLC0415
+        except ImportError:
+            raise ConfigError("MapResult.to_xarray needs xarray: pip install xarray") from None
+        x_name, y_name = self.spec.x.knob.name, self.spec.y.knob.name
+        dims = (y_name, x_name)
+        return xarray.Dataset(
+            {"epochs_to_solve": (dims, self.epochs_to_solve), "final_loss": (dims, self.final_loss),
+             "outcome": (dims, self.outcome, {"names": list(OUTCOMES)})},
+            coords={x_name: (x_name, self.x, {"log": int(self.spec.x.log)}),
+                    y_name: (y_name, self.y, {"log": int(self.spec.y.log)})},
+            attrs={"spec": self.spec.to_json(), "provenance": json.dumps(self.provenance, sort_keys=True)},
+        )
+
     def plot(self, title: str | None = None) -> Any:
         """The figures of `xorgpu plot MAP.npz` (xorgpu.plots.Figures): the map and the box
         counts of its boundary; a notebook shows them, `.save(folder)` writes PNG and SVG."""
