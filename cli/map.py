@@ -28,6 +28,8 @@ AXIS_HELP = ("NAME:LOW:HIGH[:log], NAME one of lr, lr_hidden, lr_output, momentu
 @config_options
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the map to FILE.npz.")
 @click.option("--png", type=click.Path(dir_okay=False), help="Draw the map to FILE.png.")
+@click.option("--shade-failures", is_flag=True,
+              help="In the PNG, shade the nets that never solved (plateau, still improving) by their final loss.")
 @click.option("--counts-png", type=click.Path(dir_okay=False),
               help="Draw the box counts of the boundary's dimension to FILE.png.")
 @click.option("--title", default=None, help="The pictures' title  [default: what was trained: the net, its settings, "
@@ -46,8 +48,8 @@ AXIS_HELP = ("NAME:LOW:HIGH[:log], NAME one of lr, lr_hidden, lr_output, momentu
 @redis_option
 @results_option
 def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, span: str | None, config: Config,
-                run_options: RunOptions, out: str | None, png: str | None, counts_png: str | None, title: str | None,
-                as_json: bool,
+                run_options: RunOptions, out: str | None, png: str | None, shade_failures: bool,
+                counts_png: str | None, title: str | None, as_json: bool,
                 zoom_to: str | None, frames: int, zoom_factor: float, gif: str | None, submit: bool,
                 chunk_size: int | None, queue: str, redis_url: str, results_url: str | None) -> None:
     """Map where training solves XOR: one net per pixel, two knobs varied across the picture.
@@ -96,7 +98,7 @@ def map_command(x: str, y: str, resolution: int, seed: int, center: str | None, 
     if out:
         last.save(out)
     if png or counts_png or gif:
-        _draw(results, counts[-1], png, counts_png, gif, title)
+        _draw(results, counts[-1], png, counts_png, gif, title, shade_failures)
     if as_json:
         click.echo(json.dumps(summaries[-1] if len(summaries) == 1 else {"frames": summaries}))
     else:
@@ -122,14 +124,14 @@ def _on_workers(spec: Any, run_options: RunOptions, chunk_size: int | None, queu
 
 
 def _draw(results: list[Any], counts: Any, png: str | None, counts_png: str | None, gif: str | None,
-          title: str | None) -> None:
+          title: str | None, shade_failures: bool = False) -> None:
     """The last map's picture and box counts (counts: its boundary_dimension), the zoom's GIF."""
     from xorgpu.maps.render import save_counts_png, save_map_png, save_zoom_gif  # noqa: PLC0415
     from xorgpu.words import map_view  # noqa: PLC0415
 
     last = results[-1]
     if png:
-        save_map_png(last, png, title, dimension=counts)
+        save_map_png(last, png, title, dimension=counts, shade_failures=shade_failures)
     if counts_png:
         save_counts_png(counts, counts_png, title or map_view(last.spec))
     if gif:

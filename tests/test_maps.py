@@ -227,3 +227,30 @@ def test_a_map_on_a_gpu_equals_the_cpu_map_where_training_is_calm():
     assert gpu.provenance["backend"] == "cupy"
     np.testing.assert_array_equal(gpu.epochs_to_solve, cpu.epochs_to_solve)
     np.testing.assert_allclose(gpu.final_loss, cpu.final_loss, rtol=1e-9)
+
+
+def test_shading_failures_greys_the_unsolved_nets_by_their_final_loss_and_changes_nothing_else(tmp_path):
+    """--shade-failures: each plateau or still-improving pixel a grey, darker for a larger
+    final loss; solved pixels and the other outcomes keep their colours; off, the picture
+    is the map's usual one."""
+    from xorgpu.maps.render import SHADED, rgba, _norm  # noqa: PLC0415
+
+    result = xorgpu.map("lr_hidden:0.1:1000:log", "lr_output:0.1:1000:log", resolution=48, epochs=600,
+                        progress=False)
+    norm = _norm(result.epochs_to_solve)
+    plain, shaded = rgba(result, norm), rgba(result, norm, shade_failures=True)
+    greyed = np.isin(result.outcome, [OUTCOMES.index(name) for name in SHADED])
+    assert greyed.sum() > 50 and (~greyed).sum() > 50
+    np.testing.assert_array_equal(shaded[~greyed], plain[~greyed])
+    grey = shaded[greyed][:, :3].astype(int)
+    assert (grey.max(axis=1) - grey.min(axis=1)).max() <= 1  # greys: R = G = B
+    losses = result.final_loss[greyed]
+    order = np.argsort(losses)
+    brightness = grey[order, 0]
+    assert np.all(np.diff(brightness) <= 0)  # never lighter for a larger loss
+    assert brightness[0] - brightness[-1] > 60  # and the scale spans light to dark
+    done = CliRunner().invoke(cli, ["map", "--x", "lr_hidden:0.1:1000:log", "--y", "lr_output:0.1:1000:log",
+                                    "--resolution", "16", "--epochs", "100", "--png", str(tmp_path / "m.png"),
+                                    "--shade-failures"])
+    assert done.exit_code == 0, done.output
+    assert Image.open(tmp_path / "m.png").size[0] > 1000

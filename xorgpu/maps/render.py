@@ -3,7 +3,9 @@
 Solved pixels take a perceptual colour map (viridis) of epochs to solve, on a log scale
 where they span more than a decade; pixels that never solved take colours viridis never
 uses: plateau light grey, still improving dark grey, diverged red, and nets that solved
-and then lost it orange. Axes are in the knobs' own units (log axes labelled with their
+and then lost it orange; or, with `shade_failures`, the nets that never solved and stayed
+finite (plateau, still improving) take a grey scale of their final loss, light near a
+solution and dark far from it, with a colour bar of its own. Axes are in the knobs' own units (log axes labelled with their
 values, in words). Titles say what was trained (xorgpu.words.map_view) unless the caller
 gives one. matplotlib is imported only here, its figures made without pyplot (no backend
 is chosen or changed); Pillow (which matplotlib needs anyway) assembles GIFs, every frame
@@ -29,6 +31,9 @@ from .result import MapResult
 SOLVED_CMAP = "viridis"
 UNSOLVED_COLOURS = {name: BY_NAME[name].colour for name in FAILURES}  # the outcomes that are not solved
 LOG_COLOUR_SPAN = 10  # a log colour scale where the slowest solved pixel is this many times the fastest
+SHADED = ("plateau", "still_improving")  # the outcomes shade_failures shades by final loss
+FAILURE_CMAP = "Greys"
+FAILURE_SHADES = (0.2, 0.85)  # the part of FAILURE_CMAP used: no white or black, so edges stay visible
 WIDTH = 7.0  # inches
 
 
@@ -54,7 +59,27 @@ def _norm(epochs: np.ndarray) -> Any:
     return Normalize(int(solved.min()), max(int(solved.max()), int(solved.min()) + 1))
 
 
-def rgba(result: MapResult, norm: Any) -> np.ndarray:
+def failure_norm(result: MapResult) -> Any:
+    """The log scale of the shaded pixels' final losses (None where there are none)."""
+    from matplotlib.colors import LogNorm, Normalize  # noqa: PLC0415
+
+    losses = result.final_loss[np.isin(result.outcome, [code(name) for name in SHADED])]
+    losses = losses[np.isfinite(losses) & (losses > 0)]
+    if losses.size == 0:
+        return None
+    low, high = float(losses.min()), float(losses.max())
+    return LogNorm(low, high) if high > low else Normalize(low * 0.5, low * 1.5)
+
+
+def failure_cmap() -> Any:
+    """FAILURE_CMAP, cut to FAILURE_SHADES."""
+    from matplotlib import colormaps  # noqa: PLC0415
+    from matplotlib.colors import ListedColormap  # noqa: PLC0415
+
+    return ListedColormap(colormaps[FAILURE_CMAP](np.linspace(*FAILURE_SHADES, 256)), name="failures")
+
+
+def rgba(result: MapResult, norm: Any, shade_failures: bool = False) -> np.ndarray:
     """(R, R, 4) uint8 colours of the pixels (4 bytes a pixel: a 4096^2 map takes 64 MiB)."""
     from matplotlib import colormaps  # noqa: PLC0415
     from matplotlib.colors import LogNorm, to_rgba  # noqa: PLC0415
@@ -63,6 +88,10 @@ def rgba(result: MapResult, norm: Any) -> np.ndarray:
     image = colormaps[SOLVED_CMAP](norm(np.maximum(epochs, 1) if isinstance(norm, LogNorm) else epochs), bytes=True)
     for name, colour in UNSOLVED_COLOURS.items():
         image[result.outcome == code(name)] = np.round(np.array(to_rgba(colour)) * 255).astype(np.uint8)
+    shades = failure_norm(result) if shade_failures else None
+    if shades is not None:
+        shaded = np.isin(result.outcome, [code(name) for name in SHADED]) & np.isfinite(result.final_loss)
+        image[shaded] = failure_cmap()(shades(np.maximum(result.final_loss[shaded], shades.vmin)), bytes=True)
     return image
 
 
@@ -87,11 +116,11 @@ def _log_ticks(axis: Any, decades: float) -> None:
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{10 ** v:.{digits}g}"))
 
 
-def draw_map(ax: Any, result: MapResult, norm: Any) -> Any:
+def draw_map(ax: Any, result: MapResult, norm: Any, shade_failures: bool = False) -> Any:
     """The map on matplotlib axes `ax`; returns the image."""
     spec = result.spec
     (x0, x1), (y0, y1) = _extent(result.x, spec.x.log), _extent(result.y, spec.y.log)
-    image = ax.imshow(rgba(result, norm), origin="lower", extent=(x0, x1, y0, y1), aspect="auto",
+    image = ax.imshow(rgba(result, norm, shade_failures), origin="lower", extent=(x0, x1, y0, y1), aspect="auto",
                       interpolation="nearest")
     for axis, spec_axis in ((ax.xaxis, spec.x), (ax.yaxis, spec.y)):
         if spec_axis.log:
@@ -110,25 +139,41 @@ def plain_numbers(bar: Any) -> None:
     bar.ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "1235" else ""))
 
 
+def loss_numbers(bar: Any) -> None:
+    """A loss colour bar's labels with two figures (0.2, 0.45), not 2 x 10^-1."""
+    from matplotlib.ticker import FuncFormatter  # noqa: PLC0415
+
+    two_figures = FuncFormatter(lambda v, _: f"{v:.2g}")
+    bar.ax.yaxis.set_major_formatter(two_figures)
+    bar.ax.yaxis.set_minor_formatter(two_figures)
+
+
 def range_text(result: MapResult) -> str:
     """Each axis's range, with as many digits as tell its ends apart (up to float64's 17)."""
     return "  ".join(words.axis_range(axis) for axis in (result.spec.x, result.spec.y))
 
 
-def map_figure(result: MapResult, title: str | None = None, dimension: BoxCounts | None = None) -> Any:
+def map_figure(result: MapResult, title: str | None = None, dimension: BoxCounts | None = None,
+               shade_failures: bool = False) -> Any:
     """A figure: the map, a colour bar of epochs to solve, and a legend of the other outcomes
-    with their shares of the pixels; titled with what was trained (or `title`)."""
+    with their shares of the pixels; titled with what was trained (or `title`). With
+    shade_failures, a second colour bar: the final loss of the nets that never solved."""
     from matplotlib.cm import ScalarMappable  # noqa: PLC0415
 
-    figure = new_figure(figsize=(WIDTH, WIDTH * 0.9), layout="constrained")
+    shades = failure_norm(result) if shade_failures else None
+    figure = new_figure(figsize=(WIDTH * (1.12 if shades else 1), WIDTH * 0.9), layout="constrained")
     ax = figure.subplots()
     norm = _norm(result.epochs_to_solve)
-    draw_map(ax, result, norm)
+    draw_map(ax, result, norm, shade_failures)
     bar = figure.colorbar(ScalarMappable(norm=norm, cmap=SOLVED_CMAP), ax=ax, shrink=0.85, pad=0.02)
     bar.set_label("epochs to solve (solved pixels)")
     plain_numbers(bar)
+    if shades is not None:
+        loss_bar = figure.colorbar(ScalarMappable(norm=shades, cmap=failure_cmap()), ax=ax, shrink=0.85, pad=0.02)
+        loss_bar.set_label("final loss (MSE) of the nets that never solved")
+        loss_numbers(loss_bar)
     fractions = result.fractions()
-    handles = _legend_handles(fractions)
+    handles = _legend_handles(fractions, shaded=shades is not None)
     figure.legend(handles=handles, loc="outside lower center", ncol=4, frameon=False, fontsize="small")
     detail = f"solved {percent(fractions['solved'] + fractions['solved_then_lost'])}"
     if dimension is not None and dimension.dimension is not None:
@@ -138,19 +183,24 @@ def map_figure(result: MapResult, title: str | None = None, dimension: BoxCounts
     return figure
 
 
-def _legend_handles(fractions: dict[str, float] | None = None) -> list[Any]:
-    """A swatch for each way of failing, with its share of the pixels when given."""
+def _legend_handles(fractions: dict[str, float] | None = None, shaded: bool = False) -> list[Any]:
+    """A swatch for each way of failing, with its share of the pixels when given (the shaded
+    outcomes, where shaded, without a swatch: their colour bar says their shade)."""
     from matplotlib.patches import Patch  # noqa: PLC0415
 
-    return [Patch(facecolor=colour, edgecolor="black", linewidth=0.5,
-                  label=label(name) + (f" {percent(fractions[name])}" if fractions else ""))
-            for name, colour in UNSOLVED_COLOURS.items()]
+    def swatch(name: str, colour: str) -> Any:
+        share = f" {percent(fractions[name])}" if fractions else ""
+        if shaded and name in SHADED:
+            return Patch(facecolor="none", edgecolor="none", label=f"{label(name)}{share} (greys)")
+        return Patch(facecolor=colour, edgecolor="black", linewidth=0.5, label=label(name) + share)
+
+    return [swatch(name, colour) for name, colour in UNSOLVED_COLOURS.items()]
 
 
 def save_map_png(result: MapResult, path: str | Path, title: str | None = None,
-                 dimension: BoxCounts | None = None) -> None:
+                 dimension: BoxCounts | None = None, shade_failures: bool = False) -> None:
     """The map as a picture; PNG or SVG by the path's suffix."""
-    map_figure(result, title, dimension).savefig(path, dpi=150)
+    map_figure(result, title, dimension, shade_failures).savefig(path, dpi=150)
 
 
 def counts_figure(counts: BoxCounts, title: str) -> Any:
