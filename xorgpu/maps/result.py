@@ -77,16 +77,17 @@ class MapResult:
             attrs={"spec": self.spec.to_json(), "provenance": json.dumps(self.provenance, sort_keys=True)},
         )
 
-    def plot(self, title: str | None = None) -> Any:
+    def plot(self, title: str | None = None, shade_failures: bool = False) -> Any:
         """The figures of `xorgpu plot MAP.npz` (xorgpu.plots.Figures): the map and the box
-        counts of its boundary; a notebook shows them, `.save(folder)` writes PNG and SVG."""
+        counts of its boundary; a notebook shows them, `.save(folder)` writes PNG and SVG.
+        shade_failures: as `xorgpu map --shade-failures`."""
         from .. import words  # noqa: PLC0415
         from ..plots import Figures  # noqa: PLC0415
         from .dimension import boundary_dimension  # noqa: PLC0415
         from .render import counts_figure, map_figure  # noqa: PLC0415
 
         counts = boundary_dimension(self.solved)
-        return Figures(map=map_figure(self, title, counts),
+        return Figures(map=map_figure(self, title, counts, shade_failures),
                        boundary_counts=counts_figure(counts, title or words.map_view(self.spec)))
 
     def report(self, path: str, title: str | None = None) -> None:
