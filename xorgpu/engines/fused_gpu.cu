@@ -9,10 +9,11 @@
 // compiled with FMA contraction off (--fmad=false): each multiply-add is one fma(), placed
 // where the fused CPU kernel (fused_cpu.py) places its own, and exp is that kernel's own
 // (vexp below; its coefficients are generated into the source by fused_gpu.source()), so
-// a net's bits are the CPU kernel's. The parameters are xorgpu.engines.contract.KERNEL_PARAMETERS, in that
-// order; the template arguments are its Specialisation: the float type, H, the kind of
-// criterion and whether momentum is on, so each combination compiles to straight-line
-// code with the net's weights and activations in registers.
+// a net's bits are the CPU kernel's. xor_train's parameters are
+// xorgpu.engines.contract.KERNEL_PARAMETERS, in that order; its template arguments are the
+// Specialisation: the float type, H, the kind of criterion and whether momentum is on, so
+// each combination compiles to straight-line code with the net's weights and activations
+// in registers. family_train, below, trains every other net of the family.
 //
 // Compiled by NVRTC through CuPy on a GPU machine (fused_gpu.py), by nvcc for sm_80 and
 // sm_90 in CI, and as plain C++ on the host behind tests/engines/cuda_host_shim.h, which

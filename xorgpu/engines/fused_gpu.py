@@ -5,9 +5,10 @@ writes only the per-net record at the end, so a block costs one launch instead o
 per epoch. The kernels' source is `fused_gpu.cu`: xor_train, a template over
 contract.Specialisation (the float type, H, the criterion's kind, momentum) for the
 notebook's net, and family_train (the inputs, units, loss, criterion, biases, skip weights
-too) for every other net of the family; each specialisation is compiled
-once, by NVRTC through CuPy's RawModule (which also caches the binary on disk), with FMA
-contraction off, so results agree with the array engine to the rounding of exp. Hidden
+too) for every other net of the family; each specialisation is compiled once, by NVRTC
+through CuPy's RawModule (which also caches the binary on disk), with FMA contraction off:
+the kernels place their fused multiply-adds and compute exp and tanh as the fused CPU
+kernels do (shared_constants), so a net's bits are the CPU kernel's. Hidden
 sizes above MAX_HIDDEN (whose activations would no longer fit in registers) train on the
 array engine instead. CuPy is reached through `backend.xp`, never imported here.
 """
