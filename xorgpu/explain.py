@@ -155,19 +155,26 @@ def _finite_differences(config: Config, params: Params, gradients: Params, print
         if array is None or (name in ("b1", "b2") and not config.bias):
             continue
         analytic = getattr(gradients, name)
-        numeric = np.zeros_like(array)
-        for index in np.ndindex(array.shape):
-            saved = array[index]
-            array[index] = saved + FINITE_DIFFERENCE_STEP
-            plus = loss()
-            array[index] = saved - FINITE_DIFFERENCE_STEP
-            minus = loss()
-            array[index] = saved
-            numeric[index] = (plus - minus) / (2 * FINITE_DIFFERENCE_STEP)
+        numeric = _central_differences(array, loss)
         if config.loss_reduction == "mean":
             numeric = numeric * task.patterns  # the gradients shown are of the sum; the step divides by P
         compared[label] = (numeric, analytic)
     return _report(compared, print_fn)
+
+
+def _central_differences(array: np.ndarray, loss: Callable[[], float]) -> np.ndarray:
+    """d loss / d array by central differences, each element moved by FINITE_DIFFERENCE_STEP
+    in place and put back."""
+    numeric = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        saved = array[index]
+        array[index] = saved + FINITE_DIFFERENCE_STEP
+        plus = loss()
+        array[index] = saved - FINITE_DIFFERENCE_STEP
+        minus = loss()
+        array[index] = saved
+        numeric[index] = (plus - minus) / (2 * FINITE_DIFFERENCE_STEP)
+    return numeric
 
 
 def _report(compared: dict[str, tuple[np.ndarray, np.ndarray]], print_fn: Callable[[str], None]) -> float:
@@ -191,19 +198,7 @@ def _notebook_finite_differences(seed: int, hidden: int, gradients: Params, prin
     def loss() -> float:
         return 0.5 * float(np.sum((y - nn.feedforward(X)) ** 2))
 
-    compared = {}
-    eps = FINITE_DIFFERENCE_STEP
-    for name, (array, analytic) in arrays.items():
-        numeric = np.zeros_like(array)
-        for index in np.ndindex(array.shape):
-            saved = array[index]
-            array[index] = saved + eps
-            plus = loss()
-            array[index] = saved - eps
-            minus = loss()
-            array[index] = saved
-            numeric[index] = (plus - minus) / (2 * eps)
-        compared[name] = (numeric, analytic)
+    compared = {name: (_central_differences(array, loss), analytic) for name, (array, analytic) in arrays.items()}
     return _report(compared, print_fn)
 
 

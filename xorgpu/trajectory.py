@@ -59,10 +59,9 @@ def full_batch_gradients(params: Params, config: Config) -> list[np.ndarray]:
     net through array.backprop, the others through general.gradients."""
     if config.classic_net:
         return list(backprop(params, numpy_backend()).gradients.arrays())
-    x = config.task_spec.inputs_as(config.encoding).astype(config.dtype)
-    y = config.task_spec.targets_as(config.encoding).astype(config.dtype)[:, None]
-    a1, a2 = general.forward(np, params, x, config, EXP_ARG_MAX[config.dtype])
-    grads = general.gradients(np, params, x, a1, a2, a2 - y, config)
+    task = general.Task.of(config, np)
+    a1, a2 = general.forward(np, params, task.x, config, EXP_ARG_MAX[config.dtype])
+    grads = general.gradients(np, params, task.x, a1, a2, a2 - task.y, config)
     return [getattr(grads, name) for name in grads.NAMES
             if getattr(grads, name) is not None and (config.bias or name not in ("b1", "b2"))]
 

@@ -34,7 +34,7 @@ import numpy as np
 from ..backend import Backend
 from ..config import Config, Criterion
 from ..params import Params
-from .contract import EXP_ARG_MAX, BlockRecord, epoch_before_end, sample_epochs
+from .contract import EXP_ARG_MAX, BlockRecord, epoch_before_end, sample_epochs, task_arrays
 from .knobs import UNIFORM, NetKnobs, Steps, steps
 
 
@@ -58,12 +58,9 @@ class Task:
 
     @classmethod
     def of(cls, config: Config, xp: Any) -> Task:
-        task = config.task_spec
-        dtype = config.dtype
-        x = task.inputs_as(config.encoding).astype(dtype)
-        y = task.targets_as(config.encoding).astype(dtype).reshape(-1, 1)
-        side = np.where(np.array(task.target_bits) == 1, 1.0, -1.0).astype(dtype).reshape(-1, 1)
-        return cls(xp.asarray(x), xp.asarray(y), xp.asarray(side))
+        """The arrays the compiled kernels take (contract.task_arrays), targets and sides as columns."""
+        arrays = task_arrays(config, xp)
+        return cls(arrays["inputs"], arrays["targets"][:, None], arrays["side"][:, None])
 
 
 def unit(xp: Any, name: str, z: Any, clip: float) -> Any:
